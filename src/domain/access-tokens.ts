@@ -1,0 +1,105 @@
+// Access tokens for the control plane: issuing, deleting, and recognising the bearer of one.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PrismaClient } from '../db/database.ts';
+import { type Viewer, assertProjectReach, projectScope, requireAdmin } from './access.ts';
+import { DomainError, conflict } from './errors.ts';
+import { ACCESS_TOKEN_PREFIX, hashSecret, isWellFormedSecret, issueSecret } from './secrets.ts';
+import { check, checkExpiry, rules } from './validation.ts';
+
+export interface CreateAccessTokenInput {
+  name: string;
+  projectId?: string | null;
+  expiresAt?: Date | null;
+}
+
+export async function createAccessToken(prisma: PrismaClient, viewer: Viewer, input: CreateAccessTokenInput) {
+  const name = check(rules.tokenName, input.name, 'name');
+  const expiresAt = checkExpiry(input.expiresAt, 'expiresAt') ?? null;
+  const projectId = input.projectId ?? null;
+  if (projectId === null) requireAdmin(viewer, 'create admin tokens');
+  else {
+    assertProjectReach(viewer, projectId);
+    if (!(await prisma.project.findUnique({ where: { id: projectId }, select: { id: true } }))) {
+      throw new DomainError('NOT_FOUND', 'project not found', 'projectId');
+    }
+  }
+  return issueAccessToken(prisma, { name, projectId, expiresAt });
+}
+
+/** Stores a new token's hash and returns the token itself, the only time it is seen. */
+export async function issueAccessToken(
+  prisma: PrismaClient,
+  input: { name: string; projectId: string | null; expiresAt?: Date | null },
+): Promise<{ id: string; token: string }> {
+  if (await prisma.accessToken.findUnique({ where: { name: input.name }, select: { id: true } })) {
+    throw conflict(`an access token named "${input.name}" already exists`, 'name');
+  }
+  const issued = issueSecret(ACCESS_TOKEN_PREFIX);
+  const row = await prisma.accessToken.create({
+    data: {
+      name: input.name,
+      role: input.projectId ? 'PROJECT' : 'ADMIN',
+      projectId: input.projectId,
+      expiresAt: input.expiresAt ?? null,
+      prefix: issued.prefix,
+      hash: issued.hash,
+    },
+  });
+  return { id: row.id, token: issued.secret };
+}
+
+export async function deleteAccessToken(prisma: PrismaClient, viewer: Viewer, id: string): Promise<string> {
+  const { count } = await prisma.accessToken.deleteMany({ where: { id, ...projectScope(viewer) } });
+  if (count === 0) throw new DomainError('NOT_FOUND', 'access token not found', 'id');
+  return id;
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** Recognises the bearer of an `Authorization: Bearer <token>` header; null when it is not valid. */
+export function createAuthenticator(prisma: PrismaClient, options: { adminToken?: string | undefined }) {
+  const envAdminHash = options.adminToken ? createHash('sha256').update(options.adminToken).digest() : null;
+  const lastTouched = new Map<string, number>();
+
+  return async function authenticate(authorization: string | null | undefined): Promise<Viewer | null> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!match?.[1]) return null;
+    const token = match[1];
+    if (envAdminHash && timingSafeEqual(createHash('sha256').update(token).digest(), envAdminHash)) {
+      return { tokenId: null, tokenName: 'admin', role: 'ADMIN', projectId: null };
+    }
+    if (!isWellFormedSecret(ACCESS_TOKEN_PREFIX, token)) return null;
+    const row = await prisma.accessToken.findUnique({ where: { hash: hashSecret(token) } });
+    if (!row || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
+    const last = lastTouched.get(row.id) ?? row.lastUsedAt?.getTime() ?? 0;
+    if (Date.now() - last > LAST_USED_RESOLUTION_MS) {
+      lastTouched.set(row.id, Date.now());
+      if (lastTouched.size > 10_000) lastTouched.clear();
+      prisma.accessToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
+    }
+    return { tokenId: row.id, tokenName: row.name, role: row.role, projectId: row.projectId };
+  };
+}
+
+export type Authenticate = ReturnType<typeof createAuthenticator>;
+
+/**
+ * With no KEYGATE_ADMIN_TOKEN, `keygate start` keeps an admin token in dataDir/admin-token (0600).
+ * Reuses the file while its token is valid; otherwise issues a new one. Returns the file's path.
+ */
+export async function ensureAdminTokenFile(prisma: PrismaClient, dataDir: string): Promise<string> {
+  const path = join(dataDir, 'admin-token');
+  const existing = await readFile(path, 'utf8').then((s) => s.trim(), () => null);
+  if (existing && (await prisma.accessToken.findUnique({ where: { hash: hashSecret(existing) }, select: { id: true } }))) {
+    return path;
+  }
+  let name = 'admin';
+  for (let i = 2; await prisma.accessToken.findUnique({ where: { name }, select: { id: true } }); i++) name = `admin-${i}`;
+  const { token } = await issueAccessToken(prisma, { name, projectId: null });
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(path, `${token}\n`, { mode: 0o600 });
+  await chmod(path, 0o600);
+  return path;
+}

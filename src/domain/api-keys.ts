@@ -1,0 +1,110 @@
+// API keys: created with a secret shown once, updated, deleted (forcing unlinks if asked).
+import { type Viewer, assertProjectReach } from './access.ts';
+import { readDeploymentState, toKeyState, type Tx } from './change-log.ts';
+import { lockRow, RetryableChangeError } from './changes.ts';
+import type { DomainDeps } from './deps.ts';
+import { conflict, notFound } from './errors.ts';
+import { findReachableProject } from './projects.ts';
+import { API_KEY_PREFIX, issueSecret } from './secrets.ts';
+import { check, checkExpiry, notNull, rules } from './validation.ts';
+
+export interface CreateApiKeyInput {
+  projectId: string;
+  name: string;
+  description?: string | null;
+  expiresAt?: Date | null;
+}
+
+async function assertNameFree(tx: Tx, projectId: string, name: string, exceptId?: string) {
+  const existing = await tx.apiKey.findUnique({ where: { projectId_name: { projectId, name } }, select: { id: true } });
+  if (existing && existing.id !== exceptId) throw conflict(`an API key named "${name}" already exists in this project`, 'name');
+}
+
+export async function createApiKey({ prisma, changes }: DomainDeps, viewer: Viewer, input: CreateApiKeyInput) {
+  await findReachableProject(prisma, viewer, input.projectId);
+  const name = check(rules.apiKeyName, input.name, 'name');
+  const description = input.description == null ? null : check(rules.description, input.description, 'description');
+  const expiresAt = checkExpiry(input.expiresAt, 'expiresAt') ?? null;
+  const issued = issueSecret(API_KEY_PREFIX);
+  const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
+    await assertNameFree(tx, input.projectId, name);
+    const apiKey = await tx.apiKey.create({
+      data: { projectId: input.projectId, name, description, expiresAt, prefix: issued.prefix, hash: issued.hash },
+    });
+    return {
+      result: apiKey,
+      change: { projectId: apiKey.projectId, type: 'API_KEY_CREATED', payload: { apiKeyId: apiKey.id, apiKey: toKeyState(apiKey) } },
+    };
+  });
+  return { apiKey: result, secret: issued.secret, propagation };
+}
+
+/** Loads a key the viewer may reach, locking it for the transaction. */
+async function loadKeyForChange(tx: Tx, viewer: Viewer, id: string) {
+  if (!(await lockRow(tx, 'api_keys', id))) throw notFound('API key');
+  const key = await tx.apiKey.findUniqueOrThrow({ where: { id } });
+  assertProjectReach(viewer, key.projectId, 'API key');
+  return key;
+}
+
+export interface UpdateApiKeyInput {
+  id: string;
+  name?: string | null;
+  description?: string | null;
+  /** undefined: keep; null: never expires */
+  expiresAt?: Date | null;
+}
+
+export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, input: UpdateApiKeyInput) {
+  const name = notNull(input.name, 'name');
+  if (name !== undefined) check(rules.apiKeyName, name, 'name');
+  if (input.description != null) check(rules.description, input.description, 'description');
+  checkExpiry(input.expiresAt, 'expiresAt');
+  const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
+    const key = await loadKeyForChange(tx, viewer, input.id);
+    const data: { name?: string; description?: string | null; expiresAt?: Date | null; expiryAnnounced?: boolean } = {};
+    if (name !== undefined && name !== key.name) {
+      await assertNameFree(tx, key.projectId, name, key.id);
+      data.name = name;
+    }
+    if (input.description !== undefined && input.description !== key.description) data.description = input.description;
+    if (input.expiresAt !== undefined && input.expiresAt?.getTime() !== key.expiresAt?.getTime()) {
+      data.expiresAt = input.expiresAt;
+      data.expiryAnnounced = false;
+    }
+    if (Object.keys(data).length === 0) return { result: key, change: null };
+    const apiKey = await tx.apiKey.update({ where: { id: key.id }, data });
+    return {
+      result: apiKey,
+      change: { projectId: apiKey.projectId, type: 'API_KEY_UPDATED', payload: { apiKeyId: apiKey.id, apiKey: toKeyState(apiKey) } },
+    };
+  });
+  return { apiKey: result, propagation };
+}
+
+export async function deleteApiKey({ changes }: DomainDeps, viewer: Viewer, input: { id: string; force?: boolean | null }) {
+  const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
+    // Lock order everywhere: deployments, then keys. The linked deployments are read, locked,
+    // then read again under the key's lock; a link added in between makes the change retry.
+    const linkedBefore = await linkedDeploymentIds(tx, input.id);
+    for (const id of linkedBefore) await lockRow(tx, 'deployments', id);
+    const key = await loadKeyForChange(tx, viewer, input.id);
+    const linked = await linkedDeploymentIds(tx, key.id);
+    if (linked.some((id) => !linkedBefore.includes(id))) throw new RetryableChangeError('links changed during delete');
+    if (linked.length > 0 && !input.force) {
+      throw conflict(`the API key is linked to ${linked.length} deployment(s): unlink it first or delete with force: true`, 'force');
+    }
+    await tx.apiKey.delete({ where: { id: key.id } });
+    const deployments = await Promise.all(linked.map((id) => readDeploymentState(tx, id)));
+    return {
+      result: key.id,
+      change: { projectId: key.projectId, type: 'API_KEY_DELETED', payload: { apiKeyId: key.id, deleted: true, deployments } },
+    };
+  });
+  return { deletedApiKeyId: result, propagation };
+}
+
+async function linkedDeploymentIds(tx: Tx, apiKeyId: string): Promise<string[]> {
+  const links = await tx.apiKeyLink.findMany({ where: { apiKeyId }, select: { deploymentId: true }, orderBy: { deploymentId: 'asc' } });
+  return links.map((l) => l.deploymentId);
+}

@@ -1,0 +1,78 @@
+// Runs a state-changing mutation as DESIGN.md's change-feed protocol asks: one transaction, at
+// most one revision and one ChangeEvent, then publish, then wait for the proxies to confirm.
+import type { Logger } from 'pino';
+import type { PrismaClient } from '../db/database.ts';
+import type { Feed } from '../feed/feed.ts';
+import { type Propagation, waitForPropagation } from '../feed/propagation.ts';
+import { type ChangeRecord, headRevision, recordChange, type Tx } from './change-log.ts';
+
+export interface ChangeOutcome<T> {
+  result: T;
+  /** null: the mutation changed nothing and takes no revision */
+  change: ChangeRecord | null;
+}
+
+export interface Changes {
+  run<T>(actor: string | null, work: (tx: Tx) => Promise<ChangeOutcome<T>>): Promise<{ result: T; propagation: Propagation }>;
+}
+
+export function createChanges(deps: { prisma: PrismaClient; feed: Feed; propagationTimeoutMs: number; log: Logger }): Changes {
+  const { prisma, feed, propagationTimeoutMs, log } = deps;
+  return {
+    async run(actor, work) {
+      const { result, event } = await withRetry(() =>
+        prisma.$transaction(async (tx) => {
+          const outcome = await work(tx);
+          return { result: outcome.result, event: outcome.change ? await recordChange(tx, actor, outcome.change) : null };
+        }),
+      );
+      if (!event) {
+        const head = await headRevision(prisma);
+        return { result, propagation: await waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
+      }
+      let published = true;
+      try {
+        await feed.publish(event);
+      } catch (error) {
+        published = false;
+        log.warn({ revision: event.revision, err: (error as Error).message }, 'change committed but not published; proxies catch up by polling');
+      }
+      const propagation = await waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published });
+      log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
+      return { result, propagation };
+    },
+  };
+}
+
+/** Locks a row for the rest of the transaction, so concurrent mutations of it serialise and each
+ *  event's state includes every earlier change. */
+export async function lockRow(tx: Tx, table: 'deployments' | 'api_keys', id: string): Promise<boolean> {
+  const rows =
+    table === 'deployments'
+      ? await tx.$queryRaw<unknown[]>`SELECT 1 FROM deployments WHERE id = ${id}::uuid FOR UPDATE`
+      : await tx.$queryRaw<unknown[]>`SELECT 1 FROM api_keys WHERE id = ${id}::uuid FOR UPDATE`;
+  return rows.length > 0;
+}
+
+/** Thrown inside a change to run it again from the start (a race it detected itself). */
+export class RetryableChangeError extends Error {}
+
+const MAX_ATTEMPTS = 4;
+
+/** Deadlocks and serialization failures are resolved by running the transaction again. */
+function isRetryable(error: unknown): boolean {
+  if (error instanceof RetryableChangeError) return true;
+  const e = error as { code?: string; message?: string };
+  return e?.code === 'P2034' || /deadlock detected|could not serialize/i.test(e?.message ?? '');
+}
+
+async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      await new Promise((r) => setTimeout(r, 5 * i * Math.random()));
+    }
+  }
+}

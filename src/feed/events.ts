@@ -1,0 +1,69 @@
+// The change feed's message: one committed ChangeEvent row, as published on Redis or the
+// in-process bus. The payload holds the resulting state of what the mutation touched, so a
+// proxy applies it without another query. It carries key hashes, never secrets, and is never
+// shown to GraphQL clients as is.
+
+export const CHANGE_TYPES = [
+  'API_KEY_CREATED',
+  'API_KEY_UPDATED',
+  'API_KEY_DELETED',
+  'API_KEY_EXPIRED',
+  'DEPLOYMENT_CREATED',
+  'DEPLOYMENT_UPDATED',
+  'DEPLOYMENT_DELETED',
+  'API_KEY_LINKED',
+  'API_KEY_UNLINKED',
+  'DEPLOYMENT_AUTH_CHANGED',
+] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+/** What the proxy needs of a key. */
+export interface KeyState {
+  id: string;
+  projectId: string;
+  hash: string;
+  /** ISO date-time; null: never expires */
+  expiresAt: string | null;
+}
+
+/** What the proxy needs of a deployment, with its full linked set. */
+export interface DeploymentState {
+  id: string;
+  projectId: string;
+  projectSlug: string;
+  name: string;
+  upstreamUrl: string;
+  authEnabled: boolean;
+  apiKeyIds: string[];
+}
+
+export interface ChangePayload {
+  /** the key the event is about */
+  apiKeyId?: string;
+  /** the deployment the event is about */
+  deploymentId?: string;
+  /** the key's state after the change; absent when deleted */
+  apiKey?: KeyState;
+  /** the deployment's state after the change; absent when deleted */
+  deployment?: DeploymentState;
+  /** deployments whose linked set changed as a side effect (a forced key delete) */
+  deployments?: DeploymentState[];
+  deleted?: boolean;
+}
+
+export interface ChangeEvent {
+  revision: number;
+  projectId: string;
+  type: ChangeType;
+  actor: string | null;
+  /** ISO date-time of the commit */
+  at: string;
+  payload: ChangePayload;
+}
+
+/** A consistent picture of everything the proxy enforces, as of `revision`. */
+export interface Snapshot {
+  revision: number;
+  apiKeys: KeyState[];
+  deployments: DeploymentState[];
+}

@@ -1,0 +1,29 @@
+// The transport of the change feed: publishing events, subscribing to them, proxy leases and acks.
+// Two implementations: Redis (replicas) and in-process (one process, no Redis).
+import type { ChangeEvent } from './events.ts';
+
+export type Unsubscribe = () => Promise<void>;
+
+export interface FeedHandlers {
+  onEvent(event: ChangeEvent): void;
+  /** the transport lost messages it may have missed (a reconnect): catch up from the log */
+  onReconnect?(): void;
+  /** the subscription is down: messages may be missed until onReconnect (optional to implement) */
+  onDisconnect?(): void;
+}
+
+export interface Feed {
+  readonly kind: 'redis' | 'local';
+  publish(event: ChangeEvent): Promise<void>;
+  /** Resolves once the subscription is active: nothing published afterwards is missed. */
+  subscribe(handlers: FeedHandlers): Promise<Unsubscribe>;
+  /** Creates or renews a proxy's lease, recording its applied revision. */
+  renewLease(proxyId: string, applied: number, ttlMs: number): Promise<void>;
+  dropLease(proxyId: string): Promise<void>;
+  /** Cumulative: the proxy has applied every revision up to `revision`. */
+  ack(proxyId: string, revision: number): Promise<void>;
+  /** Live proxies and the revision each last reported. */
+  liveProxies(): Promise<Map<string, number>>;
+  onAck(listener: (proxyId: string, revision: number) => void): () => void;
+  close(): Promise<void>;
+}

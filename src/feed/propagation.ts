@@ -1,0 +1,65 @@
+// Confirmation (DESIGN.md, change feed step 5): after publishing, wait until every proxy whose
+// lease is live has acked the revision, up to the propagation timeout.
+import type { Feed } from './feed.ts';
+
+export interface Propagation {
+  revision: number;
+  confirmed: boolean;
+  appliedBy: number;
+  expected: number;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits for every live proxy to reach `revision`. `published: false` (the event could not be
+ * published) reports without waiting: the change is committed but not confirmed.
+ */
+export async function waitForPropagation(
+  feed: Feed,
+  revision: number,
+  options: { timeoutMs: number; published: boolean },
+): Promise<Propagation> {
+  const started = Date.now();
+  const pending = new Set<string>();
+  const ackedEarly = new Set<string>();
+  let wake: () => void = () => {};
+  // Listen before reading the leases, so an ack that lands in between is not missed.
+  const stopListening = feed.onAck((proxyId, acked) => {
+    if (acked < revision) return;
+    ackedEarly.add(proxyId);
+    if (pending.delete(proxyId) && pending.size === 0) wake();
+  });
+  try {
+    let live: Map<string, number>;
+    try {
+      live = await withTimeout(feed.liveProxies(), options.timeoutMs);
+    } catch {
+      return { revision, confirmed: false, appliedBy: 0, expected: 0 };
+    }
+    for (const [id, applied] of live) if (applied < revision && !ackedEarly.has(id)) pending.add(id);
+    const expected = live.size;
+    if (options.published && pending.size > 0) {
+      const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const appliedBy = expected - pending.size;
+    return { revision, confirmed: options.published && pending.size === 0, appliedBy, expected };
+  } finally {
+    stopListening();
+  }
+}

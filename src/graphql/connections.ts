@@ -1,0 +1,24 @@
+// The connection rules of API.md: ordered by (createdAt, id), `first` 1–1000 (default 50),
+// `after` a cursor this API issued. Violations are BAD_USER_INPUT naming the argument.
+import { parsePrismaCursor } from '@pothos/plugin-prisma';
+import { badInput } from '../domain/errors.ts';
+import { MAX_PAGE_SIZE } from './builder.ts';
+
+export const CONNECTION_ORDER = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function checkConnectionArgs(args: { first?: number | null; after?: string | null }) {
+  if (args.first != null && (args.first < 1 || args.first > MAX_PAGE_SIZE)) {
+    throw badInput('first', `first must be between 1 and ${MAX_PAGE_SIZE}`);
+  }
+  if (args.after != null) {
+    let id: unknown;
+    try {
+      id = parsePrismaCursor(args.after);
+    } catch {
+      id = null;
+    }
+    if (typeof id !== 'string' || !UUID.test(id)) throw badInput('after', 'after is not a cursor of this connection');
+  }
+}

@@ -1,0 +1,14 @@
+import type { PrismaClient } from '../db/database.ts';
+import type { Viewer } from '../domain/access.ts';
+import type { DomainDeps } from '../domain/deps.ts';
+import type { ProjectEvents } from './project-events.ts';
+
+/** What every resolver receives: who is asking, and the services to ask. */
+export interface GraphQLContext {
+  viewer: Viewer;
+  prisma: PrismaClient;
+  domain: DomainDeps;
+  events: ProjectEvents;
+  /** the URL clients call for a deployment */
+  endpointUrl(projectSlug: string, deploymentName: string): string;
+}

@@ -1,0 +1,11 @@
+// Imports every type, then builds the schema. Nothing else lives here.
+import { builder } from './builder.ts';
+import './types/scalars.ts';
+import './types/propagation.ts';
+import './types/project.ts';
+import './types/api-key.ts';
+import './types/deployment.ts';
+import './types/access-token.ts';
+import './types/project-event.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,86 @@
+import { projectScope } from '../../domain/access.ts';
+import { createApiKey, deleteApiKey, updateApiKey } from '../../domain/api-keys.ts';
+import { builder } from '../builder.ts';
+import { globalId, idOf } from '../ids.ts';
+import { PropagationRef } from './propagation.ts';
+
+export const ApiKeyRef = builder.prismaNode('ApiKey', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
+  fields: (t) => ({
+    project: t.relation('project'),
+    name: t.exposeString('name'),
+    description: t.exposeString('description', { nullable: true }),
+    prefix: t.exposeString('prefix', { description: 'leading characters of the secret, safe to display' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'null: never expires' }),
+    expired: t.boolean({ resolve: (key) => key.expiresAt !== null && key.expiresAt.getTime() <= Date.now() }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
+  fields: (t) => ({
+    projectId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    description: t.string(),
+    expiresAt: t.field({ type: 'DateTime' }),
+  }),
+});
+
+const UpdateApiKeyInput = builder.inputType('UpdateApiKeyInput', {
+  description: 'omitted fields stay as they are; an explicit expiresAt: null makes the key permanent',
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    name: t.string(),
+    description: t.string(),
+    expiresAt: t.field({ type: 'DateTime' }),
+  }),
+});
+
+const DeleteApiKeyInput = builder.inputType('DeleteApiKeyInput', {
+  description: 'a key still linked to a deployment is not deleted (CONFLICT) unless force: true, which unlinks it in the same change',
+  fields: (t) => ({ id: t.id({ required: true }), force: t.boolean({ defaultValue: false }) }),
+});
+
+const CreateApiKeyPayload = builder.simpleObject('CreateApiKeyPayload', {
+  description: 'secret is returned here once and never again',
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef }),
+    secret: t.string(),
+    propagation: t.field({ type: PropagationRef }),
+  }),
+});
+
+const UpdateApiKeyPayload = builder.simpleObject('UpdateApiKeyPayload', {
+  fields: (t) => ({ apiKey: t.field({ type: ApiKeyRef }), propagation: t.field({ type: PropagationRef }) }),
+});
+
+const DeleteApiKeyPayload = builder.simpleObject('DeleteApiKeyPayload', {
+  fields: (t) => ({ deletedApiKeyId: t.id(), propagation: t.field({ type: PropagationRef }) }),
+});
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: CreateApiKeyPayload,
+    args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      createApiKey(ctx.domain, ctx.viewer, { ...input, projectId: idOf('Project', String(input.projectId), 'projectId') }),
+  }),
+  updateApiKey: t.field({
+    type: UpdateApiKeyPayload,
+    args: { input: t.arg({ type: UpdateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) => updateApiKey(ctx.domain, ctx.viewer, { ...input, id: idOf('ApiKey', String(input.id), 'id') }),
+  }),
+  deleteApiKey: t.field({
+    type: DeleteApiKeyPayload,
+    args: { input: t.arg({ type: DeleteApiKeyInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const { deletedApiKeyId, propagation } = await deleteApiKey(ctx.domain, ctx.viewer, {
+        id: idOf('ApiKey', String(input.id), 'id'),
+        force: input.force,
+      });
+      return { deletedApiKeyId: globalId('ApiKey', deletedApiKeyId), propagation };
+    },
+  }),
+}));

@@ -1,0 +1,71 @@
+import { type Viewer, canReachProject } from '../../domain/access.ts';
+import { createProject } from '../../domain/projects.ts';
+import { builder } from '../builder.ts';
+import { CONNECTION_ORDER, checkConnectionArgs } from '../connections.ts';
+
+export const NO_ID = '00000000-0000-0000-0000-000000000000';
+
+export const ProjectRef = builder.prismaNode('Project', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id: canReachProject(ctx.viewer, id) ? id : NO_ID }),
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    name: t.exposeString('name'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    apiKeys: t.relatedConnection('apiKeys', {
+      cursor: 'id',
+      totalCount: true,
+      query: (args) => {
+        checkConnectionArgs(args);
+        return { orderBy: CONNECTION_ORDER };
+      },
+    }),
+    deployments: t.relatedConnection('deployments', {
+      cursor: 'id',
+      totalCount: true,
+      query: (args) => {
+        checkConnectionArgs(args);
+        return { orderBy: CONNECTION_ORDER };
+      },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  project: t.prismaField({
+    type: 'Project',
+    nullable: true,
+    args: { slug: t.arg.string({ required: true }) },
+    resolve: (query, _root, { slug }, ctx) =>
+      ctx.prisma.project.findFirst({ ...query, where: { slug: slug.toLowerCase(), ...scopeProjects(ctx.viewer) } }),
+  }),
+  projects: t.prismaConnection({
+    type: 'Project',
+    cursor: 'id',
+    totalCount: (_root, _args, ctx) => ctx.prisma.project.count({ where: scopeProjects(ctx.viewer) }),
+    resolve: (query, _root, args, ctx) => {
+      checkConnectionArgs(args);
+      return ctx.prisma.project.findMany({ ...query, where: scopeProjects(ctx.viewer), orderBy: CONNECTION_ORDER });
+    },
+  }),
+}));
+
+function scopeProjects(viewer: Viewer) {
+  return viewer.role === 'ADMIN' ? {} : { id: viewer.projectId ?? NO_ID };
+}
+
+const CreateProjectInput = builder.inputType('CreateProjectInput', {
+  fields: (t) => ({ slug: t.string({ required: true }), name: t.string() }),
+});
+
+const CreateProjectPayload = builder.simpleObject('CreateProjectPayload', {
+  fields: (t) => ({ project: t.field({ type: ProjectRef }) }),
+});
+
+builder.mutationFields((t) => ({
+  createProject: t.field({
+    type: CreateProjectPayload,
+    args: { input: t.arg({ type: CreateProjectInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({ project: await createProject(ctx.prisma, ctx.viewer, input) }),
+  }),
+}));

@@ -1,0 +1,88 @@
+// Assembles keygate from its parts for one run mode: the database, the feed, the control plane
+// and (once it joins) the proxy. Everything is created here and passed down; nothing is global.
+import type { Config } from '../config/config.ts';
+import { type Database, type DatabaseOptions, openEmbedded, openPostgres } from '../db/database.ts';
+import { createAuthenticator, ensureAdminTokenFile } from '../domain/access-tokens.ts';
+import { createChanges } from '../domain/changes.ts';
+import type { DomainDeps } from '../domain/deps.ts';
+import type { Feed } from '../feed/feed.ts';
+import { createLocalFeed } from '../feed/local-feed.ts';
+import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
+import type { ChangeEvent } from '../feed/events.ts';
+import { createControlPlane } from './control-plane.ts';
+import type { Logger } from './logger.ts';
+
+export type RunMode = 'start' | 'control-plane' | 'proxy';
+
+export interface RunningKeygate {
+  database: Database;
+  feed: Feed;
+  controlPlane?: { url: string; port: number };
+  adminTokenFile?: string;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+/** The run mode's requirements on DATABASE_URL and REDIS_URL (DESIGN.md "Run modes"). */
+export function checkRunMode(mode: RunMode, config: Config): void {
+  if (mode !== 'start' && (!config.databaseUrl || !config.redisUrl)) {
+    throw new StartupError(`keygate ${mode} needs DATABASE_URL and REDIS_URL: it runs as one of several replicas sharing Postgres and Redis`);
+  }
+}
+
+export async function startKeygate(
+  mode: RunMode,
+  config: Config,
+  log: Logger,
+  databaseOptions: DatabaseOptions = {},
+): Promise<RunningKeygate> {
+  checkRunMode(mode, config);
+  const database = config.databaseUrl
+    ? await openPostgres(config.databaseUrl, databaseOptions)
+    : await openEmbedded(config.dataDir, databaseOptions);
+  const stops: (() => Promise<void>)[] = [() => database.close()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => log.warn({ err: error }, 'error while stopping'));
+  };
+  try {
+    if (!config.redisUrl && mode === 'start') {
+      log.info(config.databaseUrl ? 'no REDIS_URL: running as a single process with an in-process feed (replicas need Redis)' : 'no DATABASE_URL: using the embedded store in %s', config.dataDir);
+    }
+    const feed: Feed = createLocalFeed();
+    stops.push(() => feed.close());
+    const { prisma } = database;
+    const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log });
+    const domain: DomainDeps = { prisma, changes };
+    const running: RunningKeygate = { database, feed, stop: stopAll };
+
+    if (mode === 'start' || mode === 'control-plane') {
+      const source: EventSource = {
+        onEvent(listener: (event: ChangeEvent) => void) {
+          let unsubscribe: (() => Promise<void>) | undefined;
+          void feed.subscribe({ onEvent: listener }).then((u) => (unsubscribe = u));
+          return () => void unsubscribe?.();
+        },
+      };
+      const events = createProjectEvents({ prisma, source });
+      const controlPlane = createControlPlane({
+        host: config.host,
+        port: config.port,
+        introspection: config.introspection,
+        endpoint: { scheme: config.publicScheme, baseDomain: config.baseDomain, port: config.publicPort || config.proxyPort },
+        prisma,
+        domain,
+        events,
+        authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
+        log,
+      });
+      running.controlPlane = await controlPlane.start();
+      stops.push(() => controlPlane.stop());
+      if (mode === 'start' && !config.adminToken) running.adminTokenFile = await ensureAdminTokenFile(prisma, config.dataDir);
+    }
+    return running;
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
