@@ -2,6 +2,7 @@
 // field); anything unexpected is masked and logged with a request id.
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
+import { PothosValidationError } from '@pothos/core';
 import { DomainError } from '../domain/errors.ts';
 
 const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
@@ -26,6 +27,14 @@ export function toClientError(error: unknown, log: Logger, requestId: string): G
       nodes: error instanceof GraphQLError ? error.nodes : undefined,
       path: error instanceof GraphQLError ? error.path : undefined,
       extensions: { code: original.code, ...(original.field ? { field: original.field } : {}), ...status },
+    });
+  }
+  if (original instanceof PothosValidationError) {
+    // Pothos checks connection arguments before our resolvers see them.
+    const field = /cursor/i.test(original.message) ? 'after' : /"(\w+)"/.exec(original.message)?.[1];
+    return new GraphQLError(field === 'after' ? 'after is not a cursor of this connection' : original.message, {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
     });
   }
   if ((original as { code?: string })?.code === 'P2002') {

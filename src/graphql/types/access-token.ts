@@ -39,7 +39,10 @@ builder.queryFields((t) => ({
     type: 'AccessToken',
     cursor: 'id',
     description: "admin: every token; project token: its project's tokens",
-    totalCount: (_root, _args, ctx) => ctx.prisma.accessToken.count({ where: projectScope(ctx.viewer) }),
+    totalCount: (_root, args, ctx) => {
+      checkConnectionArgs(args);
+      return ctx.prisma.accessToken.count({ where: projectScope(ctx.viewer) });
+    },
     resolve: (query, _root, args, ctx) => {
       checkConnectionArgs(args);
       return ctx.prisma.accessToken.findMany({ ...query, where: projectScope(ctx.viewer), orderBy: CONNECTION_ORDER });

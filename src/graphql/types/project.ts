@@ -42,7 +42,10 @@ builder.queryFields((t) => ({
   projects: t.prismaConnection({
     type: 'Project',
     cursor: 'id',
-    totalCount: (_root, _args, ctx) => ctx.prisma.project.count({ where: scopeProjects(ctx.viewer) }),
+    totalCount: (_root, args, ctx) => {
+      checkConnectionArgs(args);
+      return ctx.prisma.project.count({ where: scopeProjects(ctx.viewer) });
+    },
     resolve: (query, _root, args, ctx) => {
       checkConnectionArgs(args);
       return ctx.prisma.project.findMany({ ...query, where: scopeProjects(ctx.viewer), orderBy: CONNECTION_ORDER });
