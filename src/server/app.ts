@@ -9,6 +9,7 @@ import type { Feed } from '../feed/feed.ts';
 import { createLocalFeed } from '../feed/local-feed.ts';
 import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
 import type { ChangeEvent } from '../feed/events.ts';
+import { startBackgroundJobs } from './background.ts';
 import { createControlPlane } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 
@@ -78,6 +79,7 @@ export async function startKeygate(
       });
       running.controlPlane = await controlPlane.start();
       stops.push(() => controlPlane.stop());
+      stops.push(startBackgroundJobs({ prisma, feed, log, retentionHours: config.changelogRetentionHours }));
       if (mode === 'start' && !config.adminToken) running.adminTokenFile = await ensureAdminTokenFile(prisma, config.dataDir);
     }
     return running;

@@ -1,0 +1,44 @@
+// Periodic work of a control plane: the expiry sweeper (within 5 s of expiresAt) and change-log
+// pruning. Each run is guarded so a slow or failing one never overlaps the next.
+import type { PrismaClient } from '../db/database.ts';
+import { pruneChangeLog } from '../domain/change-log.ts';
+import { announceExpiredKeys } from '../domain/expiry.ts';
+import type { Feed } from '../feed/feed.ts';
+import type { Logger } from './logger.ts';
+
+export function every(ms: number, task: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  const timer = setInterval(() => {
+    running ??= task().finally(() => (running = null));
+  }, ms);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+export function startBackgroundJobs(deps: { prisma: PrismaClient; feed: Feed; log: Logger; retentionHours: number; sweepMs?: number }) {
+  const { prisma, feed, log } = deps;
+  const stopSweeper = every(deps.sweepMs ?? 1000, async () => {
+    try {
+      for (const event of await announceExpiredKeys(prisma)) {
+        await feed.publish(event).catch(() => log.warn({ revision: event.revision }, 'expiry event not published; consumers catch up by polling'));
+      }
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'expiry sweep failed');
+    }
+  });
+  const stopPruner = every(10 * 60_000, async () => {
+    try {
+      const pruned = await pruneChangeLog(prisma, deps.retentionHours);
+      if (pruned > 0) log.info({ pruned }, 'pruned the change log');
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'change log pruning failed');
+    }
+  });
+  return async () => {
+    await stopSweeper();
+    await stopPruner();
+  };
+}
