@@ -1,0 +1,175 @@
+// Leases and acks from the proxy's side (startProxySync), and the confirmation a mutation waits
+// for (waitForPropagation), over Redis and over the in-process feed.
+import { afterEach, describe, expect, it } from 'vitest';
+import { FeedConsumer } from '../../src/feed/consumer.ts';
+import type { Feed } from '../../src/feed/feed.ts';
+import { startProxySync, type ProxySync } from '../../src/feed/lease.ts';
+import { createLocalFeed } from '../../src/feed/local-feed.ts';
+import { waitForPropagation } from '../../src/feed/propagation.ts';
+import { createRedisFeed } from '../../src/feed/redis-feed.ts';
+import { deletePrefix, FakeSource, rawRedis, recordingLog, REDIS_URL, sleep, uniqueName, uniquePrefix, waitFor } from './helpers.ts';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function redisFeeds() {
+  const prefix = uniquePrefix();
+  const redis = rawRedis();
+  const feeds: Feed[] = [];
+  const { log } = recordingLog();
+  cleanups.push(async () => {
+    await Promise.all(feeds.map((f) => f.close()));
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+  return (wrap: (f: Feed) => Feed = (f) => f) => {
+    const f = wrap(createRedisFeed({ url: REDIS_URL, prefix, log, connectionName: uniqueName() }));
+    feeds.push(f);
+    return f;
+  };
+}
+
+/** A proxy: a consumer whose table is a list of revisions, with its lease and acks. */
+async function startProxy(feed: Feed, source: FakeSource, proxyId: string, leaseMs = 3000) {
+  const { log } = recordingLog();
+  const applied: number[] = [];
+  const consumer = new FeedConsumer({
+    feed,
+    source,
+    initialize: () => source.head(),
+    apply: (e) => void applied.push(e.revision),
+    pollIntervalMs: 60_000,
+    maxStalenessMs: 60_000,
+    log,
+  });
+  await consumer.start();
+  const sync: ProxySync = await startProxySync({ feed, consumer, proxyId, leaseMs, log });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await sync.stop();
+    await consumer.stop();
+  };
+  cleanups.push(stop);
+  return { consumer, sync, applied, stop };
+}
+
+describe('startProxySync and waitForPropagation over Redis', () => {
+  it('confirms once both live proxies have acked', async () => {
+    const feed = redisFeeds();
+    const source = new FakeSource();
+    const a = await startProxy(feed(), source, 'proxy-a');
+    const b = await startProxy(feed(), source, 'proxy-b');
+    const controlPlane = feed();
+    expect([...(await controlPlane.liveProxies()).keys()].sort()).toEqual(['proxy-a', 'proxy-b']);
+
+    for (let i = 0; i < 5; i++) {
+      const event = source.append();
+      await controlPlane.publish(event);
+      const propagation = await waitForPropagation(controlPlane, event.revision, { timeoutMs: 5000, published: true });
+      expect(propagation).toEqual({ revision: event.revision, confirmed: true, appliedBy: 2, expected: 2 });
+    }
+    expect(a.applied).toEqual([1, 2, 3, 4, 5]);
+    expect(b.applied).toEqual([1, 2, 3, 4, 5]);
+    await waitFor(() => a.sync.acked === 5 && b.sync.acked === 5);
+  });
+
+  it('is not confirmed when a live proxy does not ack', async () => {
+    const feed = redisFeeds();
+    const source = new FakeSource();
+    await startProxy(feed(), source, 'proxy-a');
+    await startProxy(feed(), source, 'proxy-b');
+    const controlPlane = feed();
+    await controlPlane.renewLease('silent', 0, 10_000); // live, but never applies anything
+
+    const event = source.append();
+    await controlPlane.publish(event);
+    const propagation = await waitForPropagation(controlPlane, event.revision, { timeoutMs: 300, published: true });
+    expect(propagation).toEqual({ revision: 1, confirmed: false, appliedBy: 2, expected: 3 });
+  });
+
+  it('a proxy that catches up from the log acks too', async () => {
+    const feed = redisFeeds();
+    const source = new FakeSource();
+    const proxy = await startProxy(feed(), source, 'proxy-a');
+    const controlPlane = feed();
+    source.append(); // 1: never published
+    const event = source.append(); // 2 reveals the gap
+    await controlPlane.publish(event);
+    const propagation = await waitForPropagation(controlPlane, 2, { timeoutMs: 5000, published: true });
+    expect(propagation.confirmed).toBe(true);
+    expect(proxy.applied).toEqual([1, 2]);
+  });
+
+  it('coalesces acks: one in flight, the last one carries the latest revision', async () => {
+    const feed = redisFeeds();
+    const source = new FakeSource();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const sent: number[] = [];
+    const counting = (f: Feed): Feed => ({
+      ...f,
+      kind: f.kind,
+      subscribe: f.subscribe,
+      async ack(proxyId, revision) {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        sent.push(revision);
+        try {
+          await f.ack(proxyId, revision);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    });
+    const proxy = await startProxy(feed(counting), source, 'proxy-a');
+    const controlPlane = feed();
+    const events = Array.from({ length: 100 }, () => source.append());
+    await Promise.all(events.map((e) => controlPlane.publish(e)));
+    await waitFor(() => proxy.sync.acked === 100);
+    expect(maxInFlight).toBe(1);
+    expect(sent.at(-1)).toBe(100);
+    expect(sent.length).toBeLessThanOrEqual(101);
+    expect([...sent]).toEqual([...sent].sort((x, y) => x - y));
+    expect((await controlPlane.liveProxies()).get('proxy-a')).toBe(100);
+  });
+
+  it('renews the lease with the applied revision, and stop() deletes it', async () => {
+    const feed = redisFeeds();
+    const source = new FakeSource();
+    source.append();
+    source.append();
+    const proxy = await startProxy(feed(), source, 'proxy-a', 300);
+    const controlPlane = feed();
+    expect(await controlPlane.liveProxies()).toEqual(new Map([['proxy-a', 2]]));
+    await sleep(700); // longer than the TTL: renewals keep it live
+    expect(await controlPlane.liveProxies()).toEqual(new Map([['proxy-a', 2]]));
+    expect(proxy.sync.leaseHeld).toBe(true);
+    await proxy.stop();
+    expect(await controlPlane.liveProxies()).toEqual(new Map());
+  });
+});
+
+describe('startProxySync over the in-process feed', () => {
+  it('acks before publish() returns, so the mutation finds the proxy at its revision', async () => {
+    const feed = createLocalFeed();
+    const source = new FakeSource();
+    const proxy = await startProxy(feed, source, 'local');
+    expect(await feed.liveProxies()).toEqual(new Map([['local', 0]]));
+    for (let i = 0; i < 3; i++) {
+      const event = source.append();
+      void feed.publish(event); // not even awaited: the apply and the ack are synchronous
+      expect(proxy.applied.at(-1)).toBe(event.revision);
+      expect((await feed.liveProxies()).get('local')).toBe(event.revision);
+      const started = Date.now();
+      const propagation = await waitForPropagation(feed, event.revision, { timeoutMs: 2000, published: true });
+      expect(propagation).toEqual({ revision: event.revision, confirmed: true, appliedBy: 1, expected: 1 });
+      expect(Date.now() - started).toBeLessThan(1000); // confirmed from the lease, no waiting for the timeout
+    }
+    await proxy.stop();
+    expect(await feed.liveProxies()).toEqual(new Map());
+  });
+});

@@ -1,0 +1,256 @@
+// The Redis feed against the real Redis: delivery, leases by the server's clock, acks, reconnects,
+// malformed messages, and failing fast when Redis is gone.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Feed } from '../../src/feed/feed.ts';
+import type { ChangeEvent } from '../../src/feed/events.ts';
+import { createRedisFeed } from '../../src/feed/redis-feed.ts';
+import {
+  connectionNames,
+  deletePrefix,
+  killConnection,
+  makeEvent,
+  rawRedis,
+  recordingLog,
+  REDIS_URL,
+  sleep,
+  uniqueName,
+  uniquePrefix,
+  waitFor,
+} from './helpers.ts';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function setup() {
+  const prefix = uniquePrefix();
+  const recorded = recordingLog();
+  const redis = rawRedis();
+  const feeds: Feed[] = [];
+  cleanups.push(async () => {
+    await Promise.all(feeds.map((f) => f.close()));
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+  const feed = (connectionName = uniqueName()) => {
+    const f = createRedisFeed({ url: REDIS_URL, prefix, log: recorded.log, connectionName });
+    feeds.push(f);
+    return f;
+  };
+  return { prefix, redis, feed, ...recorded };
+}
+
+describe('createRedisFeed', () => {
+  it('delivers everything published after subscribe() resolves, in order', async () => {
+    const { feed } = setup();
+    const consumer = feed();
+    const publisher = feed();
+    const got: number[] = [];
+    await consumer.subscribe({ onEvent: (e) => got.push(e.revision) });
+    for (let r = 1; r <= 200; r++) await publisher.publish(makeEvent(r));
+    await waitFor(() => got.length === 200, 5000, '200 events');
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+  });
+
+  it('delivers the event intact to several subscribers', async () => {
+    const { feed } = setup();
+    const [a, b] = [feed(), feed()];
+    const gotA: ChangeEvent[] = [];
+    const gotB: ChangeEvent[] = [];
+    await a.subscribe({ onEvent: (e) => gotA.push(e) });
+    await b.subscribe({ onEvent: (e) => gotB.push(e) });
+    const event = makeEvent(7);
+    await a.publish(event);
+    await waitFor(() => gotA.length === 1 && gotB.length === 1);
+    expect(gotA[0]).toEqual(event);
+    expect(gotB[0]).toEqual(event);
+  });
+
+  it('stops delivering to an unsubscribed handler', async () => {
+    const { feed } = setup();
+    const f = feed();
+    const got: number[] = [];
+    const other: number[] = [];
+    const unsubscribe = await f.subscribe({ onEvent: (e) => got.push(e.revision) });
+    await f.subscribe({ onEvent: (e) => other.push(e.revision) });
+    await f.publish(makeEvent(1));
+    await waitFor(() => got.length === 1 && other.length === 1);
+    await unsubscribe();
+    await f.publish(makeEvent(2));
+    await waitFor(() => other.length === 2);
+    expect(got).toEqual([1]);
+  });
+
+  it('ignores malformed messages with a warning and keeps going', async () => {
+    const { feed, prefix, redis, lines } = setup();
+    const f = feed();
+    const got: number[] = [];
+    const acks: string[] = [];
+    await f.subscribe({ onEvent: (e) => got.push(e.revision) });
+    f.onAck((p) => acks.push(p));
+    await f.liveProxies(); // the ack subscription is active once this resolves
+    await redis.publish(`${prefix}changes`, 'not json');
+    await redis.publish(`${prefix}changes`, JSON.stringify({ revision: 'x', type: 'API_KEY_CREATED' }));
+    await redis.publish(`${prefix}changes`, JSON.stringify({ ...makeEvent(3), type: 'NOPE' }));
+    await redis.publish(`${prefix}acks`, '{"proxyId": 3}');
+    await f.publish(makeEvent(4));
+    await f.ack('p', 4);
+    await waitFor(() => got.length === 1 && acks.length === 1);
+    expect(got).toEqual([4]);
+    const warnings = lines.filter((l) => l.level === 40 && /malformed/.test(l.msg));
+    expect(warnings).toHaveLength(4);
+    // the payload is never logged
+    expect(JSON.stringify(warnings)).not.toContain('not json');
+  });
+
+  it('expires leases by TTL on the server clock', async () => {
+    const { feed, prefix, redis } = setup();
+    const f = feed();
+    await f.renewLease('short', 5, 300);
+    await f.renewLease('long', 6, 60_000);
+    expect(await f.liveProxies()).toEqual(
+      new Map([
+        ['short', 5],
+        ['long', 6],
+      ]),
+    );
+    await sleep(450);
+    expect(await f.liveProxies()).toEqual(new Map([['long', 6]]));
+    // the expired lease and its revision are gone from Redis too
+    expect(await redis.zrange(`${prefix}proxies:leases`, '0', '-1')).toEqual(['long']);
+    expect(await redis.hkeys(`${prefix}proxies:applied`)).toEqual(['long']);
+  });
+
+  it('renewing extends a lease and never lowers its revision', async () => {
+    const { feed } = setup();
+    const f = feed();
+    await f.renewLease('p', 9, 400);
+    await sleep(250);
+    await f.renewLease('p', 4, 400);
+    await sleep(250);
+    expect(await f.liveProxies()).toEqual(new Map([['p', 9]]));
+  });
+
+  it('acks cumulatively, records before publishing, and onAck hears every proxy', async () => {
+    const { feed } = setup();
+    const controlPlane = feed();
+    const proxyA = feed();
+    const proxyB = feed();
+    const heard: Array<[string, number]> = [];
+    const stop = controlPlane.onAck((p, r) => heard.push([p, r]));
+    await controlPlane.liveProxies();
+    await proxyA.renewLease('a', 1, 10_000);
+    await proxyB.renewLease('b', 1, 10_000);
+
+    let seenInHash = -1;
+    const check = controlPlane.onAck((p, r) => {
+      if (p === 'a' && r === 5) void controlPlane.liveProxies().then((live) => (seenInHash = live.get('a') ?? -1));
+    });
+    await proxyA.ack('a', 5);
+    await proxyB.ack('b', 3);
+    await proxyA.ack('a', 2); // older: published, but the recorded revision stays 5
+    await waitFor(() => heard.length === 3);
+    expect(heard).toEqual([
+      ['a', 5],
+      ['b', 3],
+      ['a', 2],
+    ]);
+    await waitFor(() => seenInHash !== -1);
+    expect(seenInHash).toBe(5);
+    expect(await controlPlane.liveProxies()).toEqual(
+      new Map([
+        ['a', 5],
+        ['b', 3],
+      ]),
+    );
+    check();
+    stop();
+
+    await proxyA.dropLease('a');
+    expect(await controlPlane.liveProxies()).toEqual(new Map([['b', 3]]));
+  });
+
+  it('an ack from a proxy without a lease is heard but not recorded', async () => {
+    const { feed, prefix, redis } = setup();
+    const f = feed();
+    const heard: string[] = [];
+    f.onAck((p) => heard.push(p));
+    await f.liveProxies();
+    await f.ack('ghost', 4);
+    await waitFor(() => heard.length === 1);
+    expect(await redis.hexists(`${prefix}proxies:applied`, 'ghost')).toBe(0);
+    expect(await f.liveProxies()).toEqual(new Map());
+  });
+
+  it('re-subscribes and calls onReconnect after the subscriber connection is killed', async () => {
+    const { feed, redis } = setup();
+    const name = uniqueName();
+    const f = feed(name);
+    const publisher = feed();
+    let reconnects = 0;
+    let disconnects = 0;
+    const got: number[] = [];
+    await f.subscribe({ onEvent: (e) => got.push(e.revision), onReconnect: () => reconnects++, onDisconnect: () => disconnects++ });
+    await publisher.publish(makeEvent(1));
+    await waitFor(() => got.length === 1);
+    expect(reconnects).toBe(0);
+
+    expect(await killConnection(redis, `${name}:sub`)).toBe(1);
+    await waitFor(() => reconnects === 1, 10_000, 'onReconnect');
+    expect(disconnects).toBe(1);
+    // onReconnect comes after the subscription is active again: nothing published now is missed
+    await publisher.publish(makeEvent(2));
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual([1, 2]);
+  });
+
+  it('the command connection reconnects by itself too', async () => {
+    const { feed, redis } = setup();
+    const name = uniqueName();
+    const f = feed(name);
+    await f.renewLease('p', 1, 10_000);
+    await killConnection(redis, `${name}:cmd`);
+    await waitFor(
+      async () => {
+        try {
+          await f.renewLease('p', 2, 10_000);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'renewal after reconnect',
+    );
+    expect(await f.liveProxies()).toEqual(new Map([['p', 2]]));
+  });
+
+  it('close() quits both connections', async () => {
+    const { prefix, redis, log } = setup();
+    const name = uniqueName();
+    const f = createRedisFeed({ url: REDIS_URL, prefix, log, connectionName: name });
+    await f.subscribe({ onEvent: () => {} });
+    await f.liveProxies();
+    expect((await connectionNames(redis)).filter((n) => n.startsWith(name)).sort()).toEqual([`${name}:cmd`, `${name}:sub`]);
+    await f.close();
+    await waitFor(async () => (await connectionNames(redis)).every((n) => !n.startsWith(name)), 3000, 'connections closed');
+  });
+
+  it('rejects quickly instead of hanging when Redis is unreachable', async () => {
+    const { log } = recordingLog();
+    const f = createRedisFeed({ url: 'redis://127.0.0.1:1', prefix: uniquePrefix(), log, connectTimeoutMs: 1000 });
+    cleanups.push(() => f.close());
+    const timed = async (run: () => Promise<unknown>) => {
+      const started = Date.now();
+      await expect(run()).rejects.toThrow();
+      return Date.now() - started;
+    };
+    expect(await timed(() => f.publish(makeEvent(1)))).toBeLessThan(3000);
+    expect(await timed(() => f.liveProxies())).toBeLessThan(3000);
+    expect(await timed(() => f.renewLease('p', 1, 1000))).toBeLessThan(3000);
+    expect(await timed(() => f.ack('p', 1))).toBeLessThan(3000);
+    expect(await timed(() => f.subscribe({ onEvent: () => {} }))).toBeLessThan(3000);
+    await sleep(300); // a few reconnect attempts: they are logged, never thrown
+  });
+});
