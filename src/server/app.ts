@@ -8,7 +8,9 @@ import type { DomainDeps } from '../domain/deps.ts';
 import type { Feed } from '../feed/feed.ts';
 import { createLocalFeed } from '../feed/local-feed.ts';
 import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
-import type { ChangeEvent } from '../feed/events.ts';
+import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
+import { createRedisFeed } from '../feed/redis-feed.ts';
+import { headRevision } from '../domain/change-log.ts';
 import { startBackgroundJobs } from './background.ts';
 import { createControlPlane } from './control-plane.ts';
 import type { Logger } from './logger.ts';
@@ -50,7 +52,9 @@ export async function startKeygate(
     if (!config.redisUrl && mode === 'start') {
       log.info(config.databaseUrl ? 'no REDIS_URL: running as a single process with an in-process feed (replicas need Redis)' : 'no DATABASE_URL: using the embedded store in %s', config.dataDir);
     }
-    const feed: Feed = createLocalFeed();
+    const feed: Feed = config.redisUrl
+      ? createRedisFeed({ url: config.redisUrl, prefix: config.redisPrefix, log, connectionName: `keygate-${mode}` })
+      : createLocalFeed();
     stops.push(() => feed.close());
     const { prisma } = database;
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log });
@@ -58,12 +62,20 @@ export async function startKeygate(
     const running: RunningKeygate = { database, feed, stop: stopAll };
 
     if (mode === 'start' || mode === 'control-plane') {
+      // Subscriptions consume the same gap-checked feed as the proxies, from the head onwards.
+      const consumer = new FeedConsumer({
+        feed,
+        source: changeLogSource(prisma),
+        initialize: () => headRevision(prisma),
+        apply: () => {},
+        pollIntervalMs: config.pollIntervalMs,
+        maxStalenessMs: config.maxStalenessMs,
+        log: log.child({ component: 'control-plane-feed' }),
+      });
+      await consumer.start();
+      stops.push(() => consumer.stop());
       const source: EventSource = {
-        onEvent(listener: (event: ChangeEvent) => void) {
-          let unsubscribe: (() => Promise<void>) | undefined;
-          void feed.subscribe({ onEvent: listener }).then((u) => (unsubscribe = u));
-          return () => void unsubscribe?.();
-        },
+        onEvent: (listener) => consumer.onApplied((_revision, event) => event && listener(event)),
       };
       const events = createProjectEvents({ prisma, source });
       const controlPlane = createControlPlane({
