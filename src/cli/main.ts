@@ -42,6 +42,10 @@ async function run(argv: string[]): Promise<void> {
         log.info({ url: running.controlPlane.url }, 'control plane listening');
         if (config.introspection) process.stdout.write(`GraphiQL:    ${running.controlPlane.url}\n`);
       }
+      if (running.proxy) {
+        log.info({ port: running.proxy.port }, 'proxy listening');
+        process.stdout.write(`Proxy:       http://${config.host}:${running.proxy.port} (deployments at model-<deployment>.<project>.${config.baseDomain} or /<project>/<deployment>/)\n`);
+      }
       if (running.adminTokenFile) process.stdout.write(`Admin token: in ${running.adminTokenFile} (send it as Authorization: Bearer <token>)\n`);
       let stopping = false;
       const shutdown = (signal: string) => {
@@ -84,6 +88,18 @@ async function run(argv: string[]): Promise<void> {
       } finally {
         await db.close();
       }
+      return;
+    }
+    case 'mock-upstream': {
+      const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, host: { type: 'string' } } });
+      const { createMockUpstream } = await import('../proxy/mock-upstream.ts');
+      const host = values.host ?? config.host;
+      const upstream = createMockUpstream({ host, port: Number(values.port ?? 9000) });
+      const { port } = await upstream.start();
+      process.stdout.write(`mock upstream: http://${host}:${port}/v1\n`);
+      const stop = () => void upstream.stop().then(() => process.exit(0));
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
       return;
     }
     default:

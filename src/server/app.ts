@@ -11,7 +11,9 @@ import { createProjectEvents, type EventSource } from '../graphql/project-events
 import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
 import { createRedisFeed } from '../feed/redis-feed.ts';
 import { headRevision } from '../domain/change-log.ts';
+import { Registry } from 'prom-client';
 import { startBackgroundJobs } from './background.ts';
+import { startDataPlane } from './data-plane.ts';
 import { createControlPlane } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 
@@ -21,6 +23,7 @@ export interface RunningKeygate {
   database: Database;
   feed: Feed;
   controlPlane?: { url: string; port: number };
+  proxy?: { port: number; proxyId: string };
   adminTokenFile?: string;
   stop(): Promise<void>;
 }
@@ -60,6 +63,12 @@ export async function startKeygate(
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log });
     const domain: DomainDeps = { prisma, changes };
     const running: RunningKeygate = { database, feed, stop: stopAll };
+
+    if (mode === 'start' || mode === 'proxy') {
+      const dataPlane = await startDataPlane({ config, prisma, feed, log, registry: new Registry() });
+      running.proxy = { port: dataPlane.port, proxyId: dataPlane.proxyId };
+      stops.push(() => dataPlane.stop());
+    }
 
     if (mode === 'start' || mode === 'control-plane') {
       // Subscriptions consume the same gap-checked feed as the proxies, from the head onwards.

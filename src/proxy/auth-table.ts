@@ -1,0 +1,199 @@
+// The proxy's in-memory picture of what it enforces: keys by hash, deployments by route, each
+// deployment's linked key ids. Built from a Snapshot, kept current by applying ChangeEvents in
+// revision order (ordering and gap detection are the feed's job). Request-time lookups are O(1)
+// and touch nothing outside this process; memory is proportional to keys + deployments + links.
+import type { ChangeEvent, DeploymentState, KeyState, Snapshot } from '../feed/events.ts';
+
+export interface KeyEntry {
+  readonly id: string;
+  readonly projectId: string;
+  readonly hash: string;
+  /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
+  readonly expiresAtMs: number;
+}
+
+export interface DeploymentEntry {
+  readonly id: string;
+  readonly projectId: string;
+  /** lowercase, as routes are matched */
+  readonly projectSlug: string;
+  /** lowercase, as routes are matched */
+  readonly name: string;
+  /** "<project-slug>/<deployment>": the metrics label and log field */
+  readonly label: string;
+  readonly upstreamUrl: string;
+  /** parsed once; null when the stored URL does not parse (requests then get 502) */
+  readonly upstream: URL | null;
+  /** "http://host:port": what keep-alive pools are keyed by */
+  readonly origin: string;
+  readonly authEnabled: boolean;
+  readonly keyIds: ReadonlySet<string>;
+}
+
+/** Told when a deployment's route or upstream leaves the table, so caches keyed by them can go. */
+export type RetiredListener = (deployment: DeploymentEntry) => void;
+
+export class AuthTable {
+  /** revision of the last snapshot or change applied; 0 before the first snapshot */
+  revision = 0;
+  private readonly keysById = new Map<string, KeyEntry>();
+  private readonly keysByHash = new Map<string, KeyEntry>();
+  private readonly deploymentsById = new Map<string, DeploymentEntry & { keyIds: Set<string> }>();
+  /** project slug → deployment name → entry: two lookups, no string built per request */
+  private readonly routes = new Map<string, Map<string, DeploymentEntry>>();
+  private readonly originRefs = new Map<string, number>();
+  private used = new Set<string>();
+  private readonly retiredListeners = new Set<RetiredListener>();
+
+  /** Replaces everything with the snapshot's picture. */
+  load(snapshot: Snapshot): void {
+    const previous = [...this.deploymentsById.values()];
+    this.keysById.clear();
+    this.keysByHash.clear();
+    this.deploymentsById.clear();
+    this.routes.clear();
+    this.originRefs.clear();
+    for (const key of snapshot.apiKeys) this.upsertKey(key);
+    for (const deployment of snapshot.deployments) this.upsertDeployment(deployment);
+    this.revision = snapshot.revision;
+    for (const old of previous) {
+      const now = this.deploymentsById.get(old.id);
+      if (!now || now.label !== old.label || now.origin !== old.origin) this.retire(old);
+    }
+  }
+
+  /** Applies one change; events at or below the current revision were already applied and are
+   *  ignored, so a redelivered event is harmless. Returns whether the event was applied. */
+  applyChange(event: ChangeEvent): boolean {
+    if (event.revision <= this.revision) return false;
+    const p = event.payload;
+    if (p.apiKey) this.upsertKey(p.apiKey);
+    if (p.deployment) this.upsertDeployment(p.deployment);
+    if (p.deployments) for (const d of p.deployments) this.upsertDeployment(d);
+    if (p.deleted && p.apiKeyId && !p.apiKey) this.removeKey(p.apiKeyId);
+    if (p.deleted && p.deploymentId && !p.deployment) this.removeDeployment(p.deploymentId);
+    this.revision = event.revision;
+    return true;
+  }
+
+  /** Both arguments lowercase (the router lowercases them). */
+  findDeployment(projectSlug: string, name: string): DeploymentEntry | undefined {
+    return this.routes.get(projectSlug)?.get(name);
+  }
+
+  findKeyByHash(hash: string): KeyEntry | undefined {
+    return this.keysByHash.get(hash);
+  }
+
+  /** Whether any deployment still forwards to this origin (its keep-alive pool is still needed). */
+  usesOrigin(origin: string): boolean {
+    return this.originRefs.has(origin);
+  }
+
+  get keyCount(): number {
+    return this.keysById.size;
+  }
+
+  get deploymentCount(): number {
+    return this.deploymentsById.size;
+  }
+
+  /** Notes a key that authorized a request; bounded by the number of keys. */
+  recordUse(keyId: string): void {
+    this.used.add(keyId);
+  }
+
+  /** Key ids used since the previous drain, for the batched lastUsedAt write. */
+  drainUsed(): Set<string> {
+    const used = this.used;
+    this.used = new Set();
+    return used;
+  }
+
+  onRetired(listener: RetiredListener): () => void {
+    this.retiredListeners.add(listener);
+    return () => this.retiredListeners.delete(listener);
+  }
+
+  private upsertKey(state: KeyState): void {
+    const old = this.keysById.get(state.id);
+    if (old && old.hash !== state.hash) this.keysByHash.delete(old.hash);
+    const expiresAtMs = state.expiresAt === null ? Infinity : Date.parse(state.expiresAt);
+    const entry: KeyEntry = {
+      id: state.id,
+      projectId: state.projectId,
+      hash: state.hash.toLowerCase(),
+      // An unparseable date must not mean "never expires": treat it as expired.
+      expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,
+    };
+    this.keysById.set(entry.id, entry);
+    this.keysByHash.set(entry.hash, entry);
+  }
+
+  private removeKey(id: string): void {
+    const old = this.keysById.get(id);
+    if (!old) return;
+    this.keysById.delete(id);
+    this.keysByHash.delete(old.hash);
+    // The hash is gone, so the key authorizes nowhere already; this only frees the links.
+    for (const d of this.deploymentsById.values()) d.keyIds.delete(id);
+  }
+
+  private upsertDeployment(state: DeploymentState): void {
+    const projectSlug = state.projectSlug.toLowerCase();
+    const name = state.name.toLowerCase();
+    const upstream = parseUpstream(state.upstreamUrl);
+    const entry = {
+      id: state.id,
+      projectId: state.projectId,
+      projectSlug,
+      name,
+      label: `${projectSlug}/${name}`,
+      upstreamUrl: state.upstreamUrl,
+      upstream,
+      origin: upstream?.origin ?? '',
+      authEnabled: state.authEnabled,
+      keyIds: new Set(state.apiKeyIds),
+    };
+    const old = this.deploymentsById.get(state.id);
+    if (old) this.unindex(old);
+    this.deploymentsById.set(entry.id, entry);
+    let byName = this.routes.get(projectSlug);
+    if (!byName) this.routes.set(projectSlug, (byName = new Map()));
+    byName.set(name, entry);
+    this.originRefs.set(entry.origin, (this.originRefs.get(entry.origin) ?? 0) + 1);
+    if (old && (old.label !== entry.label || old.origin !== entry.origin)) this.retire(old);
+  }
+
+  private removeDeployment(id: string): void {
+    const old = this.deploymentsById.get(id);
+    if (!old) return;
+    this.unindex(old);
+    this.deploymentsById.delete(id);
+    this.retire(old);
+  }
+
+  private unindex(d: DeploymentEntry): void {
+    const byName = this.routes.get(d.projectSlug);
+    if (byName?.get(d.name)?.id === d.id) {
+      byName.delete(d.name);
+      if (byName.size === 0) this.routes.delete(d.projectSlug);
+    }
+    const refs = (this.originRefs.get(d.origin) ?? 1) - 1;
+    if (refs > 0) this.originRefs.set(d.origin, refs);
+    else this.originRefs.delete(d.origin);
+  }
+
+  private retire(d: DeploymentEntry): void {
+    for (const listener of this.retiredListeners) listener(d);
+  }
+}
+
+function parseUpstream(url: string): URL | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,139 @@
+// A small OpenAI-compatible model server for demos and tests (`keygate mock-upstream`): chat
+// completions with and without streaming, and the model list. It answers with the model name it
+// was asked for, so a caller can see which deployment its request reached.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface MockUpstreamOptions {
+  host?: string;
+  port?: number;
+  /** pause between streamed chunks */
+  chunkDelayMs?: number;
+}
+
+export interface MockUpstream {
+  readonly server: http.Server;
+  /** the bound port once started */
+  readonly port: number;
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1 << 20;
+const DEFAULT_MODEL = 'mock-model';
+
+export function createMockUpstream(options: MockUpstreamOptions = {}): MockUpstream {
+  const { host = '127.0.0.1', port = 0, chunkDelayMs = 5 } = options;
+  let boundPort = 0;
+
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/models') return models(res);
+    if (req.method === 'POST' && path === '/v1/chat/completions') return void chatCompletions(req, res, chunkDelayMs);
+    req.resume();
+    sendError(res, 404, 'not_found', `No route for ${req.method} ${path}`);
+  });
+
+  return {
+    server,
+    get port() {
+      return boundPort;
+    },
+    start() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          boundPort = (server.address() as AddressInfo).port;
+          resolve({ port: boundPort });
+        });
+      });
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function models(res: ServerResponse) {
+  sendJson(res, 200, {
+    object: 'list',
+    data: [{ id: DEFAULT_MODEL, object: 'model', created: 0, owned_by: 'keygate-mock' }],
+  });
+}
+
+async function chatCompletions(req: IncomingMessage, res: ServerResponse, chunkDelayMs: number) {
+  let body: { model?: unknown; stream?: unknown; messages?: unknown };
+  try {
+    const text = await readBody(req);
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    body = parsed as typeof body;
+  } catch (error) {
+    return sendError(res, 400, 'invalid_json', `Request body is not a JSON object: ${(error as Error).message}`);
+  }
+  const model = typeof body.model === 'string' && body.model !== '' ? body.model : DEFAULT_MODEL;
+  const words = ['Hello', ' from', ` ${model}`, '.'];
+  const id = `chatcmpl-mock-${Date.now().toString(36)}`;
+  const created = Math.floor(Date.now() / 1000);
+
+  if (body.stream !== true) {
+    return sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1, completion_tokens: words.length, total_tokens: 1 + words.length },
+    });
+  }
+
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  const chunk = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  const events = [
+    chunk({ role: 'assistant', content: '' }, null),
+    ...words.map((w) => chunk({ content: w }, null)),
+    chunk({}, 'stop'),
+    'data: [DONE]\n\n',
+  ];
+  let closed = false;
+  res.once('close', () => (closed = true));
+  for (const event of events) {
+    if (closed) return;
+    res.write(event);
+    await new Promise((r) => setTimeout(r, chunkDelayMs));
+  }
+  if (!closed) res.end();
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (part: Buffer) => {
+      size += part.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('body too large'));
+        req.destroy();
+      } else parts.push(part);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown) {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string) {
+  sendJson(res, status, { error: { message, type: 'invalid_request_error', code } });
+}

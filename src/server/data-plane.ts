@@ -1,0 +1,103 @@
+// The data plane of one process: the auth table, the feed consumer that keeps it current, the
+// lease and acks that let mutations confirm, lastUsedAt batching, and the proxy server in front.
+import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/config.ts';
+import type { PrismaClient } from '../db/database.ts';
+import { readSnapshot } from '../domain/change-log.ts';
+import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
+import type { Feed } from '../feed/feed.ts';
+import { startProxySync, type ProxySync } from '../feed/lease.ts';
+import { AuthTable } from '../proxy/auth-table.ts';
+import { createProxyServer } from '../proxy/proxy-server.ts';
+import { every } from './background.ts';
+import type { Logger } from './logger.ts';
+
+/** lastUsedAt is flushed in batches, never written per request (DESIGN.md: at least every 10 s). */
+const LAST_USED_FLUSH_MS = 5_000;
+
+export interface DataPlane {
+  port: number;
+  proxyId: string;
+  table: AuthTable;
+  stop(): Promise<void>;
+}
+
+export async function startDataPlane(deps: { config: Config; prisma: PrismaClient; feed: Feed; log: Logger; registry: Registry }): Promise<DataPlane> {
+  const { config, prisma, feed, registry } = deps;
+  const log = deps.log.child({ component: 'proxy' });
+  const proxyId = randomUUID();
+  const table = new AuthTable();
+  let consumer: FeedConsumer | null = null;
+  let stopped = false;
+
+  const proxy = createProxyServer({
+    table,
+    config: { host: config.host, port: config.proxyPort, baseDomain: config.baseDomain, upstream: config.upstream },
+    log,
+    registry,
+    status: () => (consumer ? consumer.status() : 'not_ready'),
+  });
+  const { port } = await proxy.start();
+
+  const newConsumer = () =>
+    new FeedConsumer({
+      feed,
+      source: changeLogSource(prisma),
+      initialize: async () => {
+        const snapshot = await readSnapshot(prisma);
+        table.load(snapshot);
+        return snapshot.revision;
+      },
+      apply: (event) => void table.applyChange(event),
+      pollIntervalMs: config.pollIntervalMs,
+      maxStalenessMs: config.maxStalenessMs,
+      log,
+    });
+
+  // A proxy that cannot load its first snapshot stays not_ready and keeps trying.
+  let sync: ProxySync | null = null;
+  const ready = (async () => {
+    while (!stopped) {
+      const candidate = newConsumer();
+      try {
+        await candidate.start();
+        consumer = candidate;
+        sync = await startProxySync({ feed, consumer: candidate, proxyId, leaseMs: config.proxyLeaseMs, log });
+        log.info({ revision: candidate.applied, proxyId }, 'proxy ready');
+        return;
+      } catch (error) {
+        await candidate.stop().catch(() => {});
+        log.warn({ err: (error as Error).message }, 'cannot load the snapshot yet; staying not_ready');
+        await new Promise((r) => setTimeout(r, config.pollIntervalMs));
+      }
+    }
+  })();
+
+  const flushLastUsed = async () => {
+    const used = table.drainUsed();
+    if (used.size === 0) return;
+    try {
+      await prisma.apiKey.updateMany({ where: { id: { in: [...used] } }, data: { lastUsedAt: new Date() } });
+    } catch (error) {
+      for (const id of used) table.recordUse(id); // try again next time
+      log.warn({ err: (error as Error).message, keys: used.size }, 'could not record lastUsedAt');
+    }
+  };
+  const stopFlusher = every(LAST_USED_FLUSH_MS, flushLastUsed);
+
+  return {
+    port,
+    proxyId,
+    table,
+    async stop() {
+      stopped = true;
+      await proxy.stop(config.production ? 10_000 : 1_000);
+      await ready.catch(() => {});
+      await (sync as ProxySync | null)?.stop();
+      await consumer?.stop();
+      await stopFlusher();
+      await flushLastUsed();
+    },
+  };
+}
