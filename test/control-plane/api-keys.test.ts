@@ -27,7 +27,8 @@ describe('createApiKey', () => {
     expect(isWellFormedSecret('kg_', created.secret)).toBe(true);
     expect(created.secret.startsWith(created.apiKey.prefix)).toBe(true);
     expect(created.apiKey).toMatchObject({ name: 'ci-runner.prod', description: 'CI', expired: false, lastUsedAt: null, deployments: [] });
-    expect(created.propagation).toMatchObject({ confirmed: true, expected: 0, appliedBy: 0 });
+    // `start` runs the proxy in the same process: it has applied the change before the mutation returned.
+    expect(created.propagation).toMatchObject({ confirmed: true, expected: 1, appliedBy: 1 });
 
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();

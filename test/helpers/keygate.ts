@@ -54,6 +54,7 @@ export async function startTestKeygate(options: {
     onQuery: (sql) => queries.push(sql),
   });
   const url = running.controlPlane?.url ?? '';
+  if (running.proxy) await waitForReadiness(running.proxy.port);
   return {
     running,
     url,
@@ -75,3 +76,14 @@ export async function startTestKeygate(options: {
 /** The first error's code, for terse assertions. */
 export const errorCode = (r: GraphQLResponse) => r.errors?.[0]?.extensions?.code;
 export const errorField = (r: GraphQLResponse) => r.errors?.[0]?.extensions?.field;
+
+/** Waits until the proxy has loaded its snapshot and holds its lease. */
+export async function waitForReadiness(port: number, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const res = await fetch(`http://127.0.0.1:${port}/-/readyz`).catch(() => null);
+    if (res?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`proxy on port ${port} did not become ready`);
+}
