@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
-import { ADMIN_TOKEN, errorCode, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
+import { ADMIN_TOKEN, errorCode, useKeygate } from '../helpers/keygate.ts';
 import {
   AccessTokens,
   CreateAccessToken,
@@ -12,22 +12,11 @@ import {
   Projects,
   ViewerQuery,
 } from '../helpers/operations.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
-let db: TestDatabase;
-let kg: TestKeygate;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  kg = await startTestKeygate({ env: { DATABASE_URL: db.url } });
-});
-afterAll(async () => {
-  await kg?.stop();
-  await db?.drop();
-});
+const t = useKeygate();
 
 async function projectToken(projectId: string, name: string) {
-  const r = await kg.gql(CreateAccessToken, { input: { name, projectId } });
+  const r = await t.kg.gql(CreateAccessToken, { input: { name, projectId } });
   if (!r.data) throw new Error(JSON.stringify(r.errors));
   return r.data.createAccessToken;
 }
@@ -35,7 +24,7 @@ async function projectToken(projectId: string, name: string) {
 describe('access tokens', () => {
   it('answers 401 UNAUTHENTICATED without a token, with a wrong one, and with a malformed header', async () => {
     for (const token of [null, 'kgat_wrongwrongwrongwrongwrongwrong', 'nonsense']) {
-      const r = await kg.gql(ViewerQuery, {}, token);
+      const r = await t.kg.gql(ViewerQuery, {}, token);
       expect(r.status).toBe(401);
       expect(errorCode(r)).toBe('UNAUTHENTICATED');
       expect(r.data ?? null).toBeNull();
@@ -43,46 +32,46 @@ describe('access tokens', () => {
   });
 
   it('confines a project token to its project', async () => {
-    const mine = await createProject(kg);
-    const other = await createProject(kg);
-    const otherKey = await createKey(kg, other.id, 'not-yours');
-    const otherDeployment = await createDeployment(kg, other.id, 'not-yours');
+    const mine = await createProject(t.kg);
+    const other = await createProject(t.kg);
+    const otherKey = await createKey(t.kg, other.id, 'not-yours');
+    const otherDeployment = await createDeployment(t.kg, other.id, 'not-yours');
     const { token } = await projectToken(mine.id, `tok-${mine.slug}`);
 
-    const viewer = await kg.gql(ViewerQuery, {}, token);
+    const viewer = await t.kg.gql(ViewerQuery, {}, token);
     expect(viewer.data?.viewer).toEqual({ role: 'PROJECT', tokenName: `tok-${mine.slug}`, project: { slug: mine.slug } });
 
     // Reads outside the project look like nothing is there.
-    expect((await kg.gql(Node, { id: otherKey.apiKey.id }, token)).data?.node).toBeNull();
-    expect((await kg.gql(Node, { id: other.id }, token)).data?.node).toBeNull();
-    expect((await kg.gql(`query($s: String!) { project(slug: $s) { id } }`, { s: other.slug }, token)).data?.project).toBeNull();
-    const listed = await kg.gql(Projects, {}, token);
+    expect((await t.kg.gql(Node, { id: otherKey.apiKey.id }, token)).data?.node).toBeNull();
+    expect((await t.kg.gql(Node, { id: other.id }, token)).data?.node).toBeNull();
+    expect((await t.kg.gql(`query($s: String!) { project(slug: $s) { id } }`, { s: other.slug }, token)).data?.project).toBeNull();
+    const listed = await t.kg.gql(Projects, {}, token);
     expect(listed.data?.projects.edges.map((e) => e.node.slug)).toEqual([mine.slug]);
     expect(listed.data?.projects.totalCount).toBe(1);
 
     // Writes outside it are NOT_FOUND; what the role may not do is FORBIDDEN.
-    expect(errorCode(await kg.gql(CreateApiKey, { input: { projectId: other.id, name: 'sneaky' } }, token))).toBe('NOT_FOUND');
-    const myDeployment = await createDeployment(kg, mine.id, 'mine');
-    expect(errorCode(await kg.gql(LinkApiKey, { input: { deploymentId: myDeployment.id, apiKeyId: otherKey.apiKey.id } }, token))).toBe('NOT_FOUND');
-    expect(errorCode(await kg.gql(LinkApiKey, { input: { deploymentId: otherDeployment.id, apiKeyId: otherKey.apiKey.id } }, token))).toBe('NOT_FOUND');
-    expect(errorCode(await kg.gql(CreateProject, { slug: 'forbidden-project' }, token))).toBe('FORBIDDEN');
-    expect(errorCode(await kg.gql(CreateAccessToken, { input: { name: 'new-admin' } }, token))).toBe('FORBIDDEN');
-    expect(errorCode(await kg.gql(CreateAccessToken, { input: { name: 'x-other', projectId: other.id } }, token))).toBe('NOT_FOUND');
+    expect(errorCode(await t.kg.gql(CreateApiKey, { input: { projectId: other.id, name: 'sneaky' } }, token))).toBe('NOT_FOUND');
+    const myDeployment = await createDeployment(t.kg, mine.id, 'mine');
+    expect(errorCode(await t.kg.gql(LinkApiKey, { input: { deploymentId: myDeployment.id, apiKeyId: otherKey.apiKey.id } }, token))).toBe('NOT_FOUND');
+    expect(errorCode(await t.kg.gql(LinkApiKey, { input: { deploymentId: otherDeployment.id, apiKeyId: otherKey.apiKey.id } }, token))).toBe('NOT_FOUND');
+    expect(errorCode(await t.kg.gql(CreateProject, { slug: 'forbidden-project' }, token))).toBe('FORBIDDEN');
+    expect(errorCode(await t.kg.gql(CreateAccessToken, { input: { name: 'new-admin' } }, token))).toBe('FORBIDDEN');
+    expect(errorCode(await t.kg.gql(CreateAccessToken, { input: { name: 'x-other', projectId: other.id } }, token))).toBe('NOT_FOUND');
 
     // Inside it, everything works, including making more tokens for it.
-    expect((await kg.gql(CreateApiKey, { input: { projectId: mine.id, name: 'allowed' } }, token)).errors).toBeUndefined();
-    const second = await kg.gql(CreateAccessToken, { input: { name: `tok2-${mine.slug}`, projectId: mine.id } }, token);
+    expect((await t.kg.gql(CreateApiKey, { input: { projectId: mine.id, name: 'allowed' } }, token)).errors).toBeUndefined();
+    const second = await t.kg.gql(CreateAccessToken, { input: { name: `tok2-${mine.slug}`, projectId: mine.id } }, token);
     expect(second.errors).toBeUndefined();
-    const tokens = await kg.gql(AccessTokens, {}, token);
+    const tokens = await t.kg.gql(AccessTokens, {}, token);
     expect(tokens.data?.accessTokens.edges.map((e) => e.node.name).sort()).toEqual([`tok-${mine.slug}`, `tok2-${mine.slug}`]);
   });
 
   it('records the token name as the actor of changes', async () => {
-    const project = await createProject(kg);
+    const project = await createProject(t.kg);
     const { token } = await projectToken(project.id, `actor-${project.slug}`);
-    const created = await kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'by-token' } }, token);
+    const created = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'by-token' } }, token);
     const { rows } = await import('pg').then(async ({ default: pg }) => {
-      const c = new pg.Client({ connectionString: db.url });
+      const c = new pg.Client({ connectionString: t.db.url });
       await c.connect();
       try {
         return await c.query('SELECT actor FROM change_events WHERE revision = $1', [created.data?.createApiKey.propagation.revision]);
@@ -94,28 +83,28 @@ describe('access tokens', () => {
   });
 
   it('deleting a token ends its access; expired tokens are refused', async () => {
-    const project = await createProject(kg);
+    const project = await createProject(t.kg);
     const { id, token } = await projectToken(project.id, `doomed-${project.slug}`);
-    expect((await kg.gql(ViewerQuery, {}, token)).status).toBe(200);
-    expect((await kg.gql(DeleteAccessToken, { input: { id } }, ADMIN_TOKEN)).data?.deleteAccessToken.deletedAccessTokenId).toBe(id);
-    expect((await kg.gql(ViewerQuery, {}, token)).status).toBe(401);
-    expect(errorCode(await kg.gql(DeleteAccessToken, { input: { id } }))).toBe('NOT_FOUND');
-    const past = await kg.gql(CreateAccessToken, { input: { name: 'too-late', expiresAt: '2001-01-01T00:00:00Z' } });
+    expect((await t.kg.gql(ViewerQuery, {}, token)).status).toBe(200);
+    expect((await t.kg.gql(DeleteAccessToken, { input: { id } }, ADMIN_TOKEN)).data?.deleteAccessToken.deletedAccessTokenId).toBe(id);
+    expect((await t.kg.gql(ViewerQuery, {}, token)).status).toBe(401);
+    expect(errorCode(await t.kg.gql(DeleteAccessToken, { input: { id } }))).toBe('NOT_FOUND');
+    const past = await t.kg.gql(CreateAccessToken, { input: { name: 'too-late', expiresAt: '2001-01-01T00:00:00Z' } });
     expect(errorCode(past)).toBe('BAD_USER_INPUT');
   });
 
   it('rejects a duplicate token name', async () => {
-    await kg.gql(CreateAccessToken, { input: { name: 'unique-name' } });
-    expect(errorCode(await kg.gql(CreateAccessToken, { input: { name: 'unique-name' } }))).toBe('CONFLICT');
+    await t.kg.gql(CreateAccessToken, { input: { name: 'unique-name' } });
+    expect(errorCode(await t.kg.gql(CreateAccessToken, { input: { name: 'unique-name' } }))).toBe('CONFLICT');
   });
 });
 
 describe('projects', () => {
   it('validates slugs and rejects duplicates', async () => {
-    expect(errorCode(await kg.gql(CreateProject, { slug: 'Not A Slug' }))).toBe('BAD_USER_INPUT');
-    expect(errorCode(await kg.gql(CreateProject, { slug: 'x'.repeat(64) }))).toBe('BAD_USER_INPUT');
-    const p = await createProject(kg);
+    expect(errorCode(await t.kg.gql(CreateProject, { slug: 'Not A Slug' }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await t.kg.gql(CreateProject, { slug: 'x'.repeat(64) }))).toBe('BAD_USER_INPUT');
+    const p = await createProject(t.kg);
     expect(p.name).toBe(p.slug);
-    expect(errorCode(await kg.gql(CreateProject, { slug: p.slug }))).toBe('CONFLICT');
+    expect(errorCode(await t.kg.gql(CreateProject, { slug: p.slug }))).toBe('CONFLICT');
   });
 });

@@ -1,36 +1,25 @@
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashSecret, isWellFormedSecret } from '../../src/domain/secrets.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
-import { errorCode, errorField, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
+import { errorCode, errorField, useKeygate } from '../helpers/keygate.ts';
 import { CreateApiKey, DeleteApiKey, LinkApiKey, Node, ProjectKeys, UpdateApiKey } from '../helpers/operations.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
-let db: TestDatabase;
-let kg: TestKeygate;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  kg = await startTestKeygate({ env: { DATABASE_URL: db.url } });
-});
-afterAll(async () => {
-  await kg?.stop();
-  await db?.drop();
-});
+const t = useKeygate();
 
 const future = () => new Date(Date.now() + 3_600_000).toISOString();
 
 describe('createApiKey', () => {
   it('returns the secret once, stores only its hash, and takes one revision', async () => {
-    const project = await createProject(kg);
-    const created = await createKey(kg, project.id, 'ci-runner.prod', { description: 'CI', expiresAt: future() });
+    const project = await createProject(t.kg);
+    const created = await createKey(t.kg, project.id, 'ci-runner.prod', { description: 'CI', expiresAt: future() });
     expect(isWellFormedSecret('kg_', created.secret)).toBe(true);
     expect(created.secret.startsWith(created.apiKey.prefix)).toBe(true);
     expect(created.apiKey).toMatchObject({ name: 'ci-runner.prod', description: 'CI', expired: false, lastUsedAt: null, deployments: [] });
     // `start` runs the proxy in the same process: it has applied the change before the mutation returned.
     expect(created.propagation).toMatchObject({ confirmed: true, expected: 1, appliedBy: 1 });
 
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: t.db.url });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT hash, prefix FROM api_keys WHERE name = $1', ['ci-runner.prod']);
@@ -43,11 +32,11 @@ describe('createApiKey', () => {
       await client.end();
     }
     // No query returns the secret or its hash.
-    const listed = await kg.gql(`query($slug: String!) { project(slug: $slug) { apiKeys { edges { node { id name prefix } } } } }`, { slug: project.slug });
+    const listed = await t.kg.gql(`query($slug: String!) { project(slug: $slug) { apiKeys { edges { node { id name prefix } } } } }`, { slug: project.slug });
     expect(JSON.stringify(listed)).not.toContain(created.secret);
     expect(JSON.stringify(listed)).not.toContain(hashSecret(created.secret));
-    expect(kg.logs.join('\n')).not.toContain(created.secret);
-    expect(kg.logs.join('\n')).not.toContain(hashSecret(created.secret));
+    expect(t.kg.logs.join('\n')).not.toContain(created.secret);
+    expect(t.kg.logs.join('\n')).not.toContain(hashSecret(created.secret));
   });
 
   it.each([
@@ -58,98 +47,98 @@ describe('createApiKey', () => {
     ['a'.repeat(64), 'name'],
     ['two..dots', 'name'],
   ])('rejects the name %s', async (name, field) => {
-    const project = await createProject(kg);
-    const r = await kg.gql(CreateApiKey, { input: { projectId: project.id, name } });
+    const project = await createProject(t.kg);
+    const r = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name } });
     expect(errorCode(r)).toBe('BAD_USER_INPUT');
     expect(errorField(r)).toBe(field);
   });
 
   it('accepts names at the limits of the rule', async () => {
-    const project = await createProject(kg);
+    const project = await createProject(t.kg);
     for (const name of ['abcd', 'a'.repeat(63), 'my.key-1.v2']) {
-      const r = await kg.gql(CreateApiKey, { input: { projectId: project.id, name } });
+      const r = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name } });
       expect(r.errors).toBeUndefined();
     }
   });
 
   it('validates description and expiresAt', async () => {
-    const project = await createProject(kg);
-    const long = await kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'long-desc', description: 'x'.repeat(301) } });
+    const project = await createProject(t.kg);
+    const long = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'long-desc', description: 'x'.repeat(301) } });
     expect([errorCode(long), errorField(long)]).toEqual(['BAD_USER_INPUT', 'description']);
-    const past = await kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'past-key', expiresAt: '2020-01-01T00:00:00Z' } });
+    const past = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'past-key', expiresAt: '2020-01-01T00:00:00Z' } });
     expect([errorCode(past), errorField(past)]).toEqual(['BAD_USER_INPUT', 'expiresAt']);
-    const ok = await kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'desc-300', description: 'x'.repeat(300) } });
+    const ok = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name: 'desc-300', description: 'x'.repeat(300) } });
     expect(ok.errors).toBeUndefined();
   });
 
   it('rejects a duplicate name in the project with CONFLICT, and allows it in another project', async () => {
-    const a = await createProject(kg);
-    const b = await createProject(kg);
-    await createKey(kg, a.id, 'shared-name');
-    const dup = await kg.gql(CreateApiKey, { input: { projectId: a.id, name: 'shared-name' } });
+    const a = await createProject(t.kg);
+    const b = await createProject(t.kg);
+    await createKey(t.kg, a.id, 'shared-name');
+    const dup = await t.kg.gql(CreateApiKey, { input: { projectId: a.id, name: 'shared-name' } });
     expect([errorCode(dup), errorField(dup)]).toEqual(['CONFLICT', 'name']);
-    const other = await kg.gql(CreateApiKey, { input: { projectId: b.id, name: 'shared-name' } });
+    const other = await t.kg.gql(CreateApiKey, { input: { projectId: b.id, name: 'shared-name' } });
     expect(other.errors).toBeUndefined();
   });
 
   it('answers NOT_FOUND for an unknown project and BAD_USER_INPUT for a malformed id', async () => {
     const unknown = Buffer.from('Project:00000000-0000-7000-8000-000000000000').toString('base64');
-    expect(errorCode(await kg.gql(CreateApiKey, { input: { projectId: unknown, name: 'some-key' } }))).toBe('NOT_FOUND');
-    const bad = await kg.gql(CreateApiKey, { input: { projectId: 'not-an-id', name: 'some-key' } });
+    expect(errorCode(await t.kg.gql(CreateApiKey, { input: { projectId: unknown, name: 'some-key' } }))).toBe('NOT_FOUND');
+    const bad = await t.kg.gql(CreateApiKey, { input: { projectId: 'not-an-id', name: 'some-key' } });
     expect([errorCode(bad), errorField(bad)]).toEqual(['BAD_USER_INPUT', 'projectId']);
   });
 });
 
 describe('updateApiKey', () => {
   it('changes only the given fields; explicit null expiry makes the key permanent', async () => {
-    const project = await createProject(kg);
-    const { apiKey } = await createKey(kg, project.id, 'to-update', { description: 'before', expiresAt: future() });
-    const renamed = await kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: 'updated' } });
+    const project = await createProject(t.kg);
+    const { apiKey } = await createKey(t.kg, project.id, 'to-update', { description: 'before', expiresAt: future() });
+    const renamed = await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: 'updated' } });
     expect(renamed.data?.updateApiKey.apiKey).toMatchObject({ name: 'updated', description: 'before' });
     expect(renamed.data?.updateApiKey.apiKey.expiresAt).not.toBeNull();
-    const permanent = await kg.gql(UpdateApiKey, { input: { id: apiKey.id, expiresAt: null } });
+    const permanent = await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, expiresAt: null } });
     expect(permanent.data?.updateApiKey.apiKey.expiresAt).toBeNull();
   });
 
   it('takes no revision when nothing changes', async () => {
-    const project = await createProject(kg);
-    const { apiKey } = await createKey(kg, project.id, 'no-op-key', { description: 'same' });
-    const first = await kg.gql(UpdateApiKey, { input: { id: apiKey.id, description: 'changed' } });
-    const again = await kg.gql(UpdateApiKey, { input: { id: apiKey.id, description: 'changed', name: 'no-op-key' } });
+    const project = await createProject(t.kg);
+    const { apiKey } = await createKey(t.kg, project.id, 'no-op-key', { description: 'same' });
+    const first = await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, description: 'changed' } });
+    const again = await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, description: 'changed', name: 'no-op-key' } });
     expect(again.data?.updateApiKey.propagation.revision).toBe(first.data?.updateApiKey.propagation.revision);
   });
 
   it('rejects null for the name, a bad name, a past expiry and an unknown id', async () => {
-    const project = await createProject(kg);
-    const { apiKey } = await createKey(kg, project.id, 'strict-key');
-    expect(errorField(await kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: null } }))).toBe('name');
-    expect(errorField(await kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: 'NO' } }))).toBe('name');
-    expect(errorField(await kg.gql(UpdateApiKey, { input: { id: apiKey.id, expiresAt: '2001-01-01T00:00:00Z' } }))).toBe('expiresAt');
+    const project = await createProject(t.kg);
+    const { apiKey } = await createKey(t.kg, project.id, 'strict-key');
+    expect(errorField(await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: null } }))).toBe('name');
+    expect(errorField(await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: 'NO' } }))).toBe('name');
+    expect(errorField(await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, expiresAt: '2001-01-01T00:00:00Z' } }))).toBe('expiresAt');
     const unknown = Buffer.from('ApiKey:00000000-0000-7000-8000-000000000000').toString('base64');
-    expect(errorCode(await kg.gql(UpdateApiKey, { input: { id: unknown, name: 'whatever' } }))).toBe('NOT_FOUND');
+    expect(errorCode(await t.kg.gql(UpdateApiKey, { input: { id: unknown, name: 'whatever' } }))).toBe('NOT_FOUND');
   });
 
   it('rejects renaming onto another key', async () => {
-    const project = await createProject(kg);
-    await createKey(kg, project.id, 'first-key');
-    const { apiKey } = await createKey(kg, project.id, 'second-key');
-    expect(errorCode(await kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: 'first-key' } }))).toBe('CONFLICT');
+    const project = await createProject(t.kg);
+    await createKey(t.kg, project.id, 'first-key');
+    const { apiKey } = await createKey(t.kg, project.id, 'second-key');
+    expect(errorCode(await t.kg.gql(UpdateApiKey, { input: { id: apiKey.id, name: 'first-key' } }))).toBe('CONFLICT');
   });
 });
 
 describe('deleteApiKey', () => {
   it('refuses a linked key without force, and with force unlinks it in the same change', async () => {
-    const project = await createProject(kg);
-    const { apiKey } = await createKey(kg, project.id, 'linked-key');
-    const deployment = await createDeployment(kg, project.id, 'demo', { apiKeyIds: [apiKey.id], authEnabled: true });
-    const refused = await kg.gql(DeleteApiKey, { input: { id: apiKey.id } });
+    const project = await createProject(t.kg);
+    const { apiKey } = await createKey(t.kg, project.id, 'linked-key');
+    const deployment = await createDeployment(t.kg, project.id, 'demo', { apiKeyIds: [apiKey.id], authEnabled: true });
+    const refused = await t.kg.gql(DeleteApiKey, { input: { id: apiKey.id } });
     expect(errorCode(refused)).toBe('CONFLICT');
-    const forced = await kg.gql(DeleteApiKey, { input: { id: apiKey.id, force: true } });
+    const forced = await t.kg.gql(DeleteApiKey, { input: { id: apiKey.id, force: true } });
     expect(forced.data?.deleteApiKey.deletedApiKeyId).toBe(apiKey.id);
-    expect((await kg.gql(Node, { id: apiKey.id })).data?.node).toBeNull();
-    const after = await kg.gql(Node, { id: deployment.id });
+    expect((await t.kg.gql(Node, { id: apiKey.id })).data?.node).toBeNull();
+    const after = await t.kg.gql(Node, { id: deployment.id });
     expect(after.data?.node).toMatchObject({ name: 'demo' });
-    const client = new pg.Client({ connectionString: db.url });
+    const client = new pg.Client({ connectionString: t.db.url });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT type, payload FROM change_events WHERE revision = $1', [forced.data?.deleteApiKey.propagation.revision]);
@@ -161,17 +150,17 @@ describe('deleteApiKey', () => {
   });
 
   it('deletes an unlinked key; a second delete is NOT_FOUND', async () => {
-    const project = await createProject(kg);
-    const { apiKey } = await createKey(kg, project.id, 'lonely-key');
-    expect((await kg.gql(DeleteApiKey, { input: { id: apiKey.id } })).errors).toBeUndefined();
-    expect(errorCode(await kg.gql(DeleteApiKey, { input: { id: apiKey.id } }))).toBe('NOT_FOUND');
+    const project = await createProject(t.kg);
+    const { apiKey } = await createKey(t.kg, project.id, 'lonely-key');
+    expect((await t.kg.gql(DeleteApiKey, { input: { id: apiKey.id } })).errors).toBeUndefined();
+    expect(errorCode(await t.kg.gql(DeleteApiKey, { input: { id: apiKey.id } }))).toBe('NOT_FOUND');
   });
 });
 
 describe('listing keys', () => {
   it('lists 1,000 keys with their deployments in a fixed, small number of SQL queries', async () => {
-    const project = await createProject(kg);
-    const client = new pg.Client({ connectionString: db.url });
+    const project = await createProject(t.kg);
+    const client = new pg.Client({ connectionString: t.db.url });
     await client.connect();
     try {
       await client.query(
@@ -182,13 +171,13 @@ describe('listing keys', () => {
     } finally {
       await client.end();
     }
-    const keys = await kg.gql(ProjectKeys, { slug: project.slug, first: 10 });
-    const d1 = await createDeployment(kg, project.id, 'dep-one', { apiKeyIds: keys.data!.project!.apiKeys.edges.map((e) => e.node.id) });
-    await kg.gql(LinkApiKey, { input: { deploymentId: (await createDeployment(kg, project.id, 'dep-two')).id, apiKeyId: keys.data!.project!.apiKeys.edges[0]!.node.id } });
+    const keys = await t.kg.gql(ProjectKeys, { slug: project.slug, first: 10 });
+    const d1 = await createDeployment(t.kg, project.id, 'dep-one', { apiKeyIds: keys.data!.project!.apiKeys.edges.map((e) => e.node.id) });
+    await t.kg.gql(LinkApiKey, { input: { deploymentId: (await createDeployment(t.kg, project.id, 'dep-two')).id, apiKeyId: keys.data!.project!.apiKeys.edges[0]!.node.id } });
 
-    kg.queries.length = 0;
-    const r = await kg.gql(ProjectKeys, { slug: project.slug, first: 1000 });
-    const statements = kg.queries.filter((q) => !/^(BEGIN|COMMIT)/i.test(q) && !/access_tokens/.test(q));
+    t.kg.queries.length = 0;
+    const r = await t.kg.gql(ProjectKeys, { slug: project.slug, first: 1000 });
+    const statements = t.kg.queries.filter((q) => !/^(BEGIN|COMMIT)/i.test(q) && !/access_tokens/.test(q));
     expect(r.data?.project?.apiKeys.totalCount).toBe(1000);
     expect(r.data?.project?.apiKeys.edges).toHaveLength(1000);
     expect(r.data?.project?.apiKeys.edges[0]?.node.deployments.map((d) => d.name)).toEqual(['dep-one', 'dep-two']);

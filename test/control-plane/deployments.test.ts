@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
-import { errorCode, errorField, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
+import { errorCode, errorField, useKeygate } from '../helpers/keygate.ts';
 import {
   CreateDeployment,
   DeleteDeployment,
@@ -10,26 +10,15 @@ import {
   UnlinkApiKey,
   UpdateDeployment,
 } from '../helpers/operations.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
-let db: TestDatabase;
-let kg: TestKeygate;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  kg = await startTestKeygate({ env: { DATABASE_URL: db.url, KEYGATE_BASE_DOMAIN: 'inference.test', KEYGATE_PUBLIC_PORT: '8443', KEYGATE_PUBLIC_SCHEME: 'https' } });
-});
-afterAll(async () => {
-  await kg?.stop();
-  await db?.drop();
-});
+const t = useKeygate({ KEYGATE_BASE_DOMAIN: 'inference.test', KEYGATE_PUBLIC_PORT: '8443', KEYGATE_PUBLIC_SCHEME: 'https' });
 
 describe('createDeployment', () => {
   it('creates a deployment with its linked keys and its endpoint URL', async () => {
-    const project = await createProject(kg);
-    const a = await createKey(kg, project.id, 'key-a');
-    const b = await createKey(kg, project.id, 'key-b');
-    const r = await kg.gql(CreateDeployment, {
+    const project = await createProject(t.kg);
+    const a = await createKey(t.kg, project.id, 'key-a');
+    const b = await createKey(t.kg, project.id, 'key-b');
+    const r = await t.kg.gql(CreateDeployment, {
       input: { projectId: project.id, name: 'llama', model: 'llama-3-8b', upstreamUrl: 'https://models.internal/v1', authEnabled: true, apiKeyIds: [a.apiKey.id, b.apiKey.id, a.apiKey.id] },
     });
     expect(r.errors).toBeUndefined();
@@ -48,111 +37,111 @@ describe('createDeployment', () => {
     [{ upstreamUrl: 'http://user:pw@example.com' }, 'upstreamUrl'],
     [{ model: '' }, 'model'],
   ])('rejects %o', async (override, field) => {
-    const project = await createProject(kg);
-    const r = await kg.gql(CreateDeployment, {
+    const project = await createProject(t.kg);
+    const r = await t.kg.gql(CreateDeployment, {
       input: { projectId: project.id, name: 'valid-name', model: 'm', upstreamUrl: 'http://127.0.0.1:9/v1', ...override },
     });
     expect([errorCode(r), errorField(r)]).toEqual(['BAD_USER_INPUT', field]);
   });
 
   it('accepts a 48-character name and rejects a duplicate with CONFLICT', async () => {
-    const project = await createProject(kg);
-    await createDeployment(kg, project.id, 'd'.repeat(48));
-    const dup = await kg.gql(CreateDeployment, { input: { projectId: project.id, name: 'd'.repeat(48), model: 'm', upstreamUrl: 'http://127.0.0.1:9' } });
+    const project = await createProject(t.kg);
+    await createDeployment(t.kg, project.id, 'd'.repeat(48));
+    const dup = await t.kg.gql(CreateDeployment, { input: { projectId: project.id, name: 'd'.repeat(48), model: 'm', upstreamUrl: 'http://127.0.0.1:9' } });
     expect([errorCode(dup), errorField(dup)]).toEqual(['CONFLICT', 'name']);
   });
 
   it('refuses to link a key of another project (CONFLICT) and unknown keys (NOT_FOUND)', async () => {
-    const a = await createProject(kg);
-    const b = await createProject(kg);
-    const foreign = await createKey(kg, b.id, 'foreign-key');
-    const cross = await kg.gql(CreateDeployment, { input: { projectId: a.id, name: 'dep', model: 'm', upstreamUrl: 'http://127.0.0.1:9', apiKeyIds: [foreign.apiKey.id] } });
+    const a = await createProject(t.kg);
+    const b = await createProject(t.kg);
+    const foreign = await createKey(t.kg, b.id, 'foreign-key');
+    const cross = await t.kg.gql(CreateDeployment, { input: { projectId: a.id, name: 'dep', model: 'm', upstreamUrl: 'http://127.0.0.1:9', apiKeyIds: [foreign.apiKey.id] } });
     expect([errorCode(cross), errorField(cross)]).toEqual(['CONFLICT', 'apiKeyIds']);
     const unknown = Buffer.from('ApiKey:00000000-0000-7000-8000-000000000000').toString('base64');
-    const missing = await kg.gql(CreateDeployment, { input: { projectId: a.id, name: 'dep', model: 'm', upstreamUrl: 'http://127.0.0.1:9', apiKeyIds: [unknown] } });
+    const missing = await t.kg.gql(CreateDeployment, { input: { projectId: a.id, name: 'dep', model: 'm', upstreamUrl: 'http://127.0.0.1:9', apiKeyIds: [unknown] } });
     expect(errorCode(missing)).toBe('NOT_FOUND');
-    const wrongType = await kg.gql(CreateDeployment, { input: { projectId: a.id, name: 'dep', model: 'm', upstreamUrl: 'http://127.0.0.1:9', apiKeyIds: [a.id] } });
+    const wrongType = await t.kg.gql(CreateDeployment, { input: { projectId: a.id, name: 'dep', model: 'm', upstreamUrl: 'http://127.0.0.1:9', apiKeyIds: [a.id] } });
     expect([errorCode(wrongType), errorField(wrongType)]).toEqual(['BAD_USER_INPUT', 'apiKeyIds']);
   });
 });
 
 describe('updateDeployment and deleteDeployment', () => {
   it('updates model and upstream; no change takes no revision; null is rejected', async () => {
-    const project = await createProject(kg);
-    const d = await createDeployment(kg, project.id, 'upd');
-    const r = await kg.gql(UpdateDeployment, { input: { id: d.id, model: 'mistral-7b', upstreamUrl: 'http://127.0.0.1:10/v2' } });
+    const project = await createProject(t.kg);
+    const d = await createDeployment(t.kg, project.id, 'upd');
+    const r = await t.kg.gql(UpdateDeployment, { input: { id: d.id, model: 'mistral-7b', upstreamUrl: 'http://127.0.0.1:10/v2' } });
     expect(r.data?.updateDeployment.deployment).toMatchObject({ model: 'mistral-7b', upstreamUrl: 'http://127.0.0.1:10/v2' });
-    const same = await kg.gql(UpdateDeployment, { input: { id: d.id, model: 'mistral-7b' } });
+    const same = await t.kg.gql(UpdateDeployment, { input: { id: d.id, model: 'mistral-7b' } });
     expect(same.data?.updateDeployment.propagation.revision).toBe(r.data?.updateDeployment.propagation.revision);
-    expect(errorField(await kg.gql(UpdateDeployment, { input: { id: d.id, model: null } }))).toBe('model');
-    expect(errorField(await kg.gql(UpdateDeployment, { input: { id: d.id, upstreamUrl: 'gopher://x' } }))).toBe('upstreamUrl');
+    expect(errorField(await t.kg.gql(UpdateDeployment, { input: { id: d.id, model: null } }))).toBe('model');
+    expect(errorField(await t.kg.gql(UpdateDeployment, { input: { id: d.id, upstreamUrl: 'gopher://x' } }))).toBe('upstreamUrl');
   });
 
   it('deletes a deployment and keeps its keys', async () => {
-    const project = await createProject(kg);
-    const k = await createKey(kg, project.id, 'survivor');
-    const d = await createDeployment(kg, project.id, 'doomed', { apiKeyIds: [k.apiKey.id] });
-    const r = await kg.gql(DeleteDeployment, { input: { id: d.id } });
+    const project = await createProject(t.kg);
+    const k = await createKey(t.kg, project.id, 'survivor');
+    const d = await createDeployment(t.kg, project.id, 'doomed', { apiKeyIds: [k.apiKey.id] });
+    const r = await t.kg.gql(DeleteDeployment, { input: { id: d.id } });
     expect(r.data?.deleteDeployment.deletedDeploymentId).toBe(d.id);
-    expect((await kg.gql(Node, { id: d.id })).data?.node).toBeNull();
-    expect((await kg.gql(Node, { id: k.apiKey.id })).data?.node).toMatchObject({ name: 'survivor' });
-    expect(errorCode(await kg.gql(DeleteDeployment, { input: { id: d.id } }))).toBe('NOT_FOUND');
+    expect((await t.kg.gql(Node, { id: d.id })).data?.node).toBeNull();
+    expect((await t.kg.gql(Node, { id: k.apiKey.id })).data?.node).toMatchObject({ name: 'survivor' });
+    expect(errorCode(await t.kg.gql(DeleteDeployment, { input: { id: d.id } }))).toBe('NOT_FOUND');
   });
 });
 
 describe('setDeploymentAuth, linkApiKey, unlinkApiKey', () => {
   it('saves the toggle and the linked set at once; omitted apiKeyIds keep the links', async () => {
-    const project = await createProject(kg);
-    const a = await createKey(kg, project.id, 'key-a');
-    const b = await createKey(kg, project.id, 'key-b');
-    const d = await createDeployment(kg, project.id, 'tab', { apiKeyIds: [a.apiKey.id] });
-    const on = await kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: true, apiKeyIds: [b.apiKey.id] } });
+    const project = await createProject(t.kg);
+    const a = await createKey(t.kg, project.id, 'key-a');
+    const b = await createKey(t.kg, project.id, 'key-b');
+    const d = await createDeployment(t.kg, project.id, 'tab', { apiKeyIds: [a.apiKey.id] });
+    const on = await t.kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: true, apiKeyIds: [b.apiKey.id] } });
     expect(on.data?.setDeploymentAuth.deployment.authEnabled).toBe(true);
     expect(on.data?.setDeploymentAuth.deployment.apiKeys.map((k) => k.name)).toEqual(['key-b']);
     // Disabling keeps the links, so re-enabling restores them.
-    const off = await kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: false } });
+    const off = await t.kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: false } });
     expect(off.data?.setDeploymentAuth.deployment).toMatchObject({ authEnabled: false, apiKeys: [{ name: 'key-b' }] });
-    const again = await kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: false } });
+    const again = await t.kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: false } });
     expect(again.data?.setDeploymentAuth.propagation.revision).toBe(off.data?.setDeploymentAuth.propagation.revision);
-    const cleared = await kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: true, apiKeyIds: [] } });
+    const cleared = await t.kg.gql(SetDeploymentAuth, { input: { deploymentId: d.id, enabled: true, apiKeyIds: [] } });
     expect(cleared.data?.setDeploymentAuth.deployment).toMatchObject({ authEnabled: true, apiKeys: [] });
   });
 
   it('links and unlinks idempotently, one revision per real change', async () => {
-    const project = await createProject(kg);
-    const k = await createKey(kg, project.id, 'linkable');
-    const d = await createDeployment(kg, project.id, 'target');
-    const linked = await kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
+    const project = await createProject(t.kg);
+    const k = await createKey(t.kg, project.id, 'linkable');
+    const d = await createDeployment(t.kg, project.id, 'target');
+    const linked = await t.kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
     expect(linked.data?.linkApiKey.deployment.apiKeys).toEqual([{ id: k.apiKey.id }]);
     expect(linked.data?.linkApiKey.apiKey.deployments).toEqual([{ id: d.id }]);
-    const twice = await kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
+    const twice = await t.kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
     expect(twice.errors).toBeUndefined();
     expect(twice.data?.linkApiKey.propagation.revision).toBe(linked.data?.linkApiKey.propagation.revision);
-    const unlinked = await kg.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
+    const unlinked = await t.kg.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
     expect(unlinked.data?.unlinkApiKey.deployment.apiKeys).toEqual([]);
     expect(unlinked.data?.unlinkApiKey.propagation.revision).toBe(linked.data!.linkApiKey.propagation.revision + 1);
-    const again = await kg.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
+    const again = await t.kg.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
     expect(again.errors).toBeUndefined();
     expect(again.data?.unlinkApiKey.propagation.revision).toBe(unlinked.data?.unlinkApiKey.propagation.revision);
   });
 
   it('refuses links across projects and unknown ids', async () => {
-    const a = await createProject(kg);
-    const b = await createProject(kg);
-    const k = await createKey(kg, b.id, 'other-key');
-    const d = await createDeployment(kg, a.id, 'mine');
-    const cross = await kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
+    const a = await createProject(t.kg);
+    const b = await createProject(t.kg);
+    const k = await createKey(t.kg, b.id, 'other-key');
+    const d = await createDeployment(t.kg, a.id, 'mine');
+    const cross = await t.kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } });
     expect([errorCode(cross), errorField(cross)]).toEqual(['CONFLICT', 'apiKeyId']);
     const unknown = Buffer.from('Deployment:00000000-0000-7000-8000-000000000000').toString('base64');
-    const missing = await kg.gql(LinkApiKey, { input: { deploymentId: unknown, apiKeyId: k.apiKey.id } });
+    const missing = await t.kg.gql(LinkApiKey, { input: { deploymentId: unknown, apiKeyId: k.apiKey.id } });
     expect([errorCode(missing), errorField(missing)]).toEqual(['NOT_FOUND', 'deploymentId']);
   });
 
   it('serialises concurrent link changes so every event carries the full linked set', async () => {
-    const project = await createProject(kg);
-    const keys = await Promise.all(Array.from({ length: 8 }, (_, i) => createKey(kg, project.id, `race-${i}`)));
-    const d = await createDeployment(kg, project.id, 'race');
-    const results = await Promise.all(keys.map((k) => kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } })));
+    const project = await createProject(t.kg);
+    const keys = await Promise.all(Array.from({ length: 8 }, (_, i) => createKey(t.kg, project.id, `race-${i}`)));
+    const d = await createDeployment(t.kg, project.id, 'race');
+    const results = await Promise.all(keys.map((k) => t.kg.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: k.apiKey.id } })));
     expect(results.every((r) => !r.errors)).toBe(true);
     const revisions = results.map((r) => r.data!.linkApiKey.propagation.revision).sort((x, y) => x - y);
     expect(new Set(revisions).size).toBe(8);

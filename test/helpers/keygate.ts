@@ -3,6 +3,8 @@
 import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './services.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startKeygate, type RunMode, type RunningKeygate } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
@@ -86,4 +88,21 @@ export async function waitForReadiness(port: number, timeoutMs = 20_000): Promis
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`proxy on port ${port} did not become ready`);
+}
+
+/**
+ * For a test file: a fresh database and a keygate (`start` mode) on it for the file's tests,
+ * stopped and dropped afterwards. Read `.kg` / `.db` inside tests, not at module level.
+ */
+export function useKeygate(env: Record<string, string> = {}) {
+  const handle = {} as { kg: TestKeygate; db: TestDatabase };
+  beforeAll(async () => {
+    handle.db = await createTestDatabase();
+    handle.kg = await startTestKeygate({ env: { DATABASE_URL: handle.db.url, ...env } });
+  });
+  afterAll(async () => {
+    await handle.kg?.stop();
+    await handle.db?.drop();
+  });
+  return handle;
 }

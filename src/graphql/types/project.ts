@@ -5,6 +5,16 @@ import { CONNECTION_ORDER, checkConnectionArgs } from '../connections.ts';
 
 export const NO_ID = '00000000-0000-0000-0000-000000000000';
 
+/** A project's keys and deployments: the API's connection rules, ordered by (createdAt, id). */
+const relatedConnectionOptions = {
+  cursor: 'id',
+  totalCount: true,
+  query: (args: { first?: number | null; after?: string | null }) => {
+    checkConnectionArgs(args);
+    return { orderBy: CONNECTION_ORDER };
+  },
+} as const;
+
 export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id: canReachProject(ctx.viewer, id) ? id : NO_ID }),
@@ -12,22 +22,8 @@ export const ProjectRef = builder.prismaNode('Project', {
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    apiKeys: t.relatedConnection('apiKeys', {
-      cursor: 'id',
-      totalCount: true,
-      query: (args) => {
-        checkConnectionArgs(args);
-        return { orderBy: CONNECTION_ORDER };
-      },
-    }),
-    deployments: t.relatedConnection('deployments', {
-      cursor: 'id',
-      totalCount: true,
-      query: (args) => {
-        checkConnectionArgs(args);
-        return { orderBy: CONNECTION_ORDER };
-      },
-    }),
+    apiKeys: t.relatedConnection('apiKeys', relatedConnectionOptions),
+    deployments: t.relatedConnection('deployments', relatedConnectionOptions),
   }),
 });
 
