@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
 import type { PrismaClient } from '../db/database.ts';
 import { readSnapshot } from '../domain/change-log.ts';
-import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
+import { changeLogSource, type ChangeSource, FeedConsumer } from '../feed/consumer.ts';
 import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
@@ -40,10 +40,21 @@ export async function startDataPlane(deps: { config: Config; prisma: PrismaClien
   });
   const { port } = await proxy.start();
 
+  // The head the consumer polls also feeds the lag gauge (head − applied).
+  const changeLog = changeLogSource(prisma);
+  const source: ChangeSource = {
+    ...changeLog,
+    head: async () => {
+      const head = await changeLog.head();
+      proxy.metrics.setFeedLag(Math.max(0, head - table.revision));
+      return head;
+    },
+  };
+
   const newConsumer = () =>
     new FeedConsumer({
       feed,
-      source: changeLogSource(prisma),
+      source,
       initialize: async () => {
         const snapshot = await readSnapshot(prisma);
         table.load(snapshot);
