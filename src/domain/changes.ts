@@ -16,10 +16,20 @@ export interface Changes {
   run<T>(actor: string | null, work: (tx: Tx) => Promise<ChangeOutcome<T>>): Promise<{ result: T; propagation: Propagation }>;
 }
 
-export function createChanges(deps: { prisma: PrismaClient; feed: Feed; propagationTimeoutMs: number; log: Logger }): Changes {
-  const { prisma, feed, propagationTimeoutMs, log } = deps;
+export interface ChangesDeps {
+  prisma: PrismaClient;
+  feed: Feed;
+  propagationTimeoutMs: number;
+  log: Logger;
+  /** told how each committed change propagated and how long the whole mutation took */
+  onPropagation?: (propagation: Propagation, seconds: number) => void;
+}
+
+export function createChanges(deps: ChangesDeps): Changes {
+  const { prisma, feed, propagationTimeoutMs, log, onPropagation } = deps;
   return {
     async run(actor, work) {
+      const started = performance.now();
       const { result, event } = await withRetry(() =>
         prisma.$transaction(async (tx) => {
           const outcome = await work(tx);
@@ -39,6 +49,7 @@ export function createChanges(deps: { prisma: PrismaClient; feed: Feed; propagat
       }
       const propagation = await waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published });
       log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
+      onPropagation?.(propagation, (performance.now() - started) / 1000);
       return { result, propagation };
     },
   };

@@ -7,12 +7,13 @@ import { createChanges } from '../domain/changes.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { Feed } from '../feed/feed.ts';
 import { createLocalFeed } from '../feed/local-feed.ts';
-import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
+import { createProjectEvents, type EventSource, type ProjectEvents } from '../graphql/project-events.ts';
 import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
 import { createRedisFeed } from '../feed/redis-feed.ts';
 import { headRevision } from '../domain/change-log.ts';
 import { Registry } from 'prom-client';
 import { startBackgroundJobs } from './background.ts';
+import { createControlPlaneMetrics } from './control-plane-metrics.ts';
 import { startDataPlane } from './data-plane.ts';
 import { createControlPlane } from './control-plane.ts';
 import type { Logger } from './logger.ts';
@@ -60,7 +61,21 @@ export async function startKeygate(
       : createLocalFeed();
     stops.push(() => feed.close());
     const { prisma } = database;
-    const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log });
+    // Late-bound: the control plane's consumer and subscriptions exist only in its run modes.
+    let cpConsumer: FeedConsumer | null = null;
+    let events: ProjectEvents | null = null;
+    const metrics = createControlPlaneMetrics({
+      appliedRevision: () => cpConsumer?.applied ?? 0,
+      ready: () => cpConsumer?.ready ?? false,
+      subscribers: () => events?.subscriberCount ?? 0,
+    });
+    const changes = createChanges({
+      prisma,
+      feed,
+      propagationTimeoutMs: config.propagationTimeoutMs,
+      log,
+      onPropagation: metrics.recordPropagation,
+    });
     const domain: DomainDeps = { prisma, changes };
     const running: RunningKeygate = { database, feed, stop: stopAll };
 
@@ -82,11 +97,12 @@ export async function startKeygate(
         log: log.child({ component: 'control-plane-feed' }),
       });
       await consumer.start();
+      cpConsumer = consumer;
       stops.push(() => consumer.stop());
       const source: EventSource = {
         onEvent: (listener) => consumer.onApplied((_revision, event) => event && listener(event)),
       };
-      const events = createProjectEvents({ prisma, source });
+      events = createProjectEvents({ prisma, source });
       const controlPlane = createControlPlane({
         host: config.host,
         port: config.port,
@@ -97,6 +113,7 @@ export async function startKeygate(
         events,
         authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
         log,
+        extraRoutes: metrics.routes,
       });
       running.controlPlane = await controlPlane.start();
       stops.push(() => controlPlane.stop());

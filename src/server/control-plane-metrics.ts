@@ -1,0 +1,75 @@
+// Prometheus metrics of a control plane, served on /metrics beside /healthz and /readyz.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Propagation } from '../feed/propagation.ts';
+
+export interface ControlPlaneMetrics {
+  registry: Registry;
+  recordPropagation(p: Propagation, seconds: number): void;
+  /** health, readiness and metrics routes; true when the request was answered */
+  routes(req: IncomingMessage, res: ServerResponse): boolean;
+}
+
+export function createControlPlaneMetrics(sources: { appliedRevision: () => number; ready: () => boolean; subscribers: () => number }): ControlPlaneMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry, prefix: 'keygate_control_plane_' });
+  const outcomes = new Counter({
+    name: 'keygate_propagation_total',
+    help: 'State-changing mutations by propagation outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const confirmed = outcomes.labels('confirmed');
+  const unconfirmed = outcomes.labels('unconfirmed');
+  const latency = new Histogram({
+    name: 'keygate_mutation_propagation_seconds',
+    help: 'Time from the start of a mutation to its confirmation (or timeout)',
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+    registers,
+  });
+  new Gauge({
+    name: 'keygate_control_plane_applied_revision',
+    help: 'Revision of the last change this control plane has fanned out',
+    registers,
+    collect() {
+      this.set(sources.appliedRevision());
+    },
+  });
+  new Gauge({
+    name: 'keygate_subscriptions',
+    help: 'Live projectEvents subscriptions on this control plane',
+    registers,
+    collect() {
+      this.set(sources.subscribers());
+    },
+  });
+
+  return {
+    registry,
+    recordPropagation(p, seconds) {
+      (p.confirmed ? confirmed : unconfirmed).inc();
+      latency.observe(seconds);
+    },
+    routes(req, res) {
+      const path = req.url?.split('?')[0];
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+        return true;
+      }
+      if (path === '/readyz') {
+        const ready = sources.ready();
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+        return true;
+      }
+      if (path === '/metrics') {
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+        return true;
+      }
+      return false;
+    },
+  };
+}
