@@ -70,7 +70,23 @@ describe('keygate start: one process, in-process feed', () => {
     expect((await chat(proxyPort, project.slug, 'demo', { 'x-api-key': key.secret })).status).toBe(200);
     await kg.gql(DeleteApiKey, { input: { id: key.apiKey.id, force: true } });
     expect((await chat(proxyPort, project.slug, 'demo', { 'x-api-key': key.secret })).status).toBe(401);
-  });
+
+    // lastUsedAt arrives in a batch from the proxy, not with the request.
+    const used = await createKey(kg, project.id, 'used-key');
+    const unused = await createKey(kg, project.id, 'unused-key');
+    await kg.gql(LinkApiKey, { input: { deploymentId: deployment.id, apiKeyId: used.apiKey.id } });
+    await kg.gql(LinkApiKey, { input: { deploymentId: deployment.id, apiKeyId: unused.apiKey.id } });
+    for (let i = 0; i < 20; i++) expect((await chat(proxyPort, project.slug, 'demo', { 'x-api-key': used.secret })).status).toBe(200);
+    const lastUsed = async (id: string) =>
+      ((await kg.gql(`query($id: ID!) { node(id: $id) { ... on ApiKey { lastUsedAt } } }`, { id })).data?.node as { lastUsedAt: string | null }).lastUsedAt;
+    let seen: string | null = null;
+    for (let i = 0; i < 80 && !seen; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      seen = await lastUsed(used.apiKey.id);
+    }
+    expect(seen).not.toBeNull();
+    expect(await lastUsed(unused.apiKey.id)).toBeNull();
+  }, 60_000);
 });
 
 describe('replicas on Redis: two control planes, two proxies', () => {
