@@ -2,9 +2,11 @@
 // pools per upstream origin. The response is piped by hand (selfHandleResponse): one writeHead from
 // the upstream's raw headers, headers flushed at once for streams, cut when the upstream cuts. Every
 // failure answers for itself (502/504 before headers, a cut connection after) and none throws.
-// See bench/proxy-lib-compare.ts for why http-proxy-3 and not http-proxy 1.18.
+// http-proxy-3 rather than http-proxy 1.18.1: maintained, aborts the upstream request itself when the
+// client leaves and routes WebSocket socket errors; it costs ~10–25 µs of CPU per request more here
+// (bench/proxy-lib-compare.ts). Abort propagation is done here too, so either library behaves alike.
 import { randomUUID } from 'node:crypto';
-import http, { type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -43,7 +45,7 @@ export interface ForwardHooks {
 export interface Forwarder {
   web(req: IncomingMessage, res: ServerResponse, deployment: DeploymentEntry, path: string): void;
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, deployment: DeploymentEntry, path: string): void;
-  /** drops the keep-alive pool of an origin no deployment uses any more */
+  /** retires the keep-alive pool of an origin no deployment uses any more */
   release(origin: string): void;
   /** destroys every pooled upstream connection */
   close(): void;
@@ -62,17 +64,53 @@ const FLIGHT = Symbol('keygate.flight');
 type WithFlight = ServerResponse & { [FLIGHT]?: Flight };
 
 const MAX_REQUEST_ID = 128;
-// Hop-by-hop or spoofable: never passed on as the client sent them.
-const DROPPED_REQUEST_HEADERS = ['x-api-key', 'forwarded', 'x-forwarded-port', 'x-real-ip', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'expect'];
+// Never passed on as the client sent them: keygate's credential, the headers the proxy writes
+// itself, and hop-by-hop headers (an upgrade keeps Connection and Upgrade).
+const DROPPED_REQUEST_HEADERS = new Set([
+  'host',
+  'x-api-key',
+  'x-request-id',
+  'forwarded',
+  'x-real-ip',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'expect',
+]);
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection']);
+
+/** The library's target shape (http-proxy-3 does not export the type from its entry point). */
+interface ProxyTargetDetailed {
+  protocol: string;
+  host: string;
+  hostname: string;
+  port: number;
+}
+
+/** A deployment's upstream as the proxy library takes it, computed once per table entry. */
+interface Upstream {
+  /** passed to every proxy call as is: no options object built and no URL getter run per request */
+  readonly options: { target: ProxyTargetDetailed; agent: http.Agent };
+  /** the Host header the upstream gets: its own */
+  readonly host: string;
+  /** upstreamUrl's path without its trailing slash: '' or '/base' */
+  readonly basePath: string;
+  /** upstreamUrl's query without '?', usually '' */
+  readonly baseQuery: string;
+}
 
 export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: UpstreamPolicy; hooks: ForwardHooks }): Forwarder {
   const { timeouts, policy, hooks } = deps;
   const agents = new Map<string, http.Agent>();
-  const proxy = createHttpProxy({ selfHandleResponse: true, changeOrigin: true, xfwd: false });
+  const upstreams = new WeakMap<DeploymentEntry, Upstream>();
+  // Path and Host are prepared here (upstreamPath, upstreamHeaders), so the library neither parses
+  // URLs again nor rewrites headers.
+  const proxy = createHttpProxy({ selfHandleResponse: true, changeOrigin: false, xfwd: false, prependPath: false, toProxy: true });
 
-  // Errors reach the per-call callbacks; this only keeps a stray one (WebSocket sockets) from
-  // being thrown by the EventEmitter.
+  // Errors reach the per-call callbacks; this only keeps a stray one (a WebSocket's) from being
+  // thrown by the EventEmitter.
   proxy.on('error', () => {});
 
   proxy.on('proxyReq', (proxyReq, _req, res, _options, socket) => {
@@ -104,8 +142,17 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       return;
     }
     flight.settled = true;
+    let streaming: boolean;
+    try {
+      streaming = writeHeadFrom(res, proxyRes, flight.requestId);
+    } catch (error) {
+      // A header Node refuses to write: answer for it rather than throw inside an event emit.
+      proxyRes.destroy();
+      flight.settled = false;
+      fail(flight, error as Error);
+      return;
+    }
     hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000);
-    const streaming = writeHeadFrom(res, proxyRes, flight.requestId);
     if (streaming) res.flushHeaders();
     flight.proxyReq?.setTimeout(timeouts.idleTimeoutMs, () => flight.proxyReq?.destroy());
     // An upstream that stops mid-body must not leave the client waiting for bytes that never come.
@@ -117,7 +164,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
 
   proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
     // Until the upstream's 101, a handshake is bounded like a request's headers; a client that
-    // leaves before it takes the upstream request along.
+    // leaves takes the upstream request along.
     const timer = setTimeout(() => proxyReq.destroy(new Error('upstream timed out')), timeouts.headersTimeoutMs);
     const settle = () => clearTimeout(timer);
     proxyReq.once('upgrade', settle);
@@ -145,10 +192,22 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
     sendAnswer(flight.res, code, flight.requestId);
   }
 
-  function agentFor(target: URL): http.Agent {
-    let agent = agents.get(target.origin);
-    if (!agent) agents.set(target.origin, (agent = createPolicyAgent(target.protocol, policy)));
-    return agent;
+  function upstreamOf(deployment: DeploymentEntry): Upstream | null {
+    let upstream = upstreams.get(deployment);
+    if (upstream === undefined && deployment.upstream !== null) {
+      const url = deployment.upstream;
+      let agent = agents.get(url.origin);
+      if (!agent) agents.set(url.origin, (agent = createPolicyAgent(url.protocol, policy)));
+      const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      upstream = {
+        options: { target: { protocol: url.protocol, host: hostname, hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) }, agent },
+        host: url.host,
+        basePath: url.pathname.replace(/\/+$/, ''),
+        baseQuery: url.search.slice(1),
+      };
+      upstreams.set(deployment, upstream);
+    }
+    return upstream ?? null;
   }
 
   return {
@@ -164,14 +223,14 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
         timedOut: false,
         settled: false,
       };
-      const target = deployment.upstream;
-      if (target === null) {
+      const upstream = upstreamOf(deployment);
+      if (upstream === null) {
         fail(flight, new Error(`deployment ${deployment.label} has no usable upstream URL`));
         return;
       }
       (res as WithFlight)[FLIGHT] = flight;
-      rewriteRequestHeaders(req, requestId, false);
-      req.url = path;
+      req.headers = upstreamHeaders(req, requestId, upstream.host, false);
+      req.url = upstreamPath(upstream, path);
       flight.timer = setTimeout(onTimeout, timeouts.headersTimeoutMs, flight);
       res.once('close', () => {
         clearTimeout(flight.timer!);
@@ -183,33 +242,45 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
           hooks.clientClosed(flight);
         }
       });
-      proxy.web(req, res, { target, agent: agentFor(target) }, (err) => {
-        if (res.destroyed && !res.writableFinished && !flight.settled) {
-          flight.settled = true;
-          hooks.clientClosed(flight);
-          return;
-        }
-        fail(flight, err);
-      });
+      try {
+        proxy.web(req, res, upstream.options, (err) => {
+          if (res.destroyed && !res.writableFinished && !flight.settled) {
+            flight.settled = true;
+            hooks.clientClosed(flight);
+            return;
+          }
+          fail(flight, err);
+        });
+      } catch (error) {
+        // http.request throws synchronously on what it will not send; never let that escape.
+        fail(flight, error as Error);
+      }
     },
 
     ws(req, socket, head, deployment, path) {
-      const target = deployment.upstream;
-      if (target === null) {
+      const upstream = upstreamOf(deployment);
+      if (upstream === null) {
         sendAnswerOnSocket(socket, 'upstream_unavailable');
         return;
       }
-      rewriteRequestHeaders(req, requestIdOf(req), true);
-      req.url = path;
-      proxy.ws(req, socket, head, { target, agent: agentFor(target) }, (err) => {
-        const code: UpstreamFailure = (err as NodeJS.ErrnoException).code === UPSTREAM_REFUSED ? 'upstream_refused' : 'upstream_unavailable';
-        sendAnswerOnSocket(socket, code);
-      });
+      req.headers = upstreamHeaders(req, requestIdOf(req), upstream.host, true);
+      req.url = upstreamPath(upstream, path);
+      const answer = (err: NodeJS.ErrnoException) =>
+        sendAnswerOnSocket(socket, err.code === UPSTREAM_REFUSED ? 'upstream_refused' : 'upstream_unavailable');
+      try {
+        proxy.ws(req, socket, head, upstream.options, answer);
+      } catch (error) {
+        answer(error as Error);
+      }
     },
 
     release(origin) {
-      agents.get(origin)?.destroy();
+      const agent = agents.get(origin);
+      if (!agent) return;
       agents.delete(origin);
+      // Requests still running on it finish; their connections close instead of returning to the pool.
+      agent.maxFreeSockets = 0;
+      for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
     },
 
     close() {
@@ -225,30 +296,35 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_REQUEST_ID ? id : randomUUID();
 }
 
-/** What the upstream is told: its own Host (changeOrigin), the proxy's X-Forwarded-*, no keygate
- *  credentials, no hop-by-hop headers (except an upgrade's). Mutates req.headers, which the proxy
- *  library copies into the upstream request. */
-function rewriteRequestHeaders(req: IncomingMessage, requestId: string, upgrade: boolean): void {
-  const h = req.headers;
-  for (const name of DROPPED_REQUEST_HEADERS) if (h[name] !== undefined) delete h[name];
-  // Another Bearer is the upstream's business; a keygate key never leaves the proxy.
-  if (h.authorization !== undefined && keygateBearer(h.authorization) !== null) delete h.authorization;
-  if (!upgrade) {
-    const connection = h.connection;
-    if (connection !== undefined) {
-      for (const token of connection.split(',')) {
-        const name = token.trim().toLowerCase();
-        if (name !== '' && name !== 'close' && name !== 'keep-alive') delete h[name];
-      }
-      delete h.connection;
-    }
-    if (h.upgrade !== undefined) delete h.upgrade;
+/** The upstream path: the upstreamUrl path joined with the request path, whose dot segments
+ *  (plain or percent-encoded) are resolved first, so a request cannot climb above the base path. */
+function upstreamPath(upstream: Upstream, path: string): string {
+  if (path.charCodeAt(0) !== 47 /* / */) return path === '*' ? path : `${upstream.basePath}/`;
+  const url = new URL(`http://upstream.invalid${path}`);
+  let search = url.search;
+  if (upstream.baseQuery !== '') search = search === '' ? `?${upstream.baseQuery}` : `?${upstream.baseQuery}&${search.slice(1)}`;
+  return upstream.basePath + url.pathname + search;
+}
+
+/** What the upstream is told: its own Host, the proxy's X-Forwarded-*, no keygate credential,
+ *  no hop-by-hop headers (except an upgrade's). A new object rather than deletes on req.headers,
+ *  which would turn it into a slow dictionary that the proxy library then copies. */
+function upstreamHeaders(req: IncomingMessage, requestId: string, upstreamHost: string, upgrade: boolean): IncomingHttpHeaders {
+  const src = req.headers;
+  const out: IncomingHttpHeaders = { host: upstreamHost };
+  const listed = !upgrade && src.connection !== undefined ? src.connection.toLowerCase().split(/\s*,\s*/) : null;
+  for (const name in src) {
+    if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-')) continue;
+    if (!upgrade && (name === 'connection' || name === 'upgrade' || listed?.includes(name))) continue;
+    // Another Bearer is the upstream's business; a keygate key never leaves the proxy.
+    if (name === 'authorization' && keygateBearer(src.authorization!) !== null) continue;
+    out[name] = src[name];
   }
-  h['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-  h['x-forwarded-proto'] = req.socket instanceof TLSSocket ? 'https' : 'http';
-  if (h.host !== undefined) h['x-forwarded-host'] = h.host;
-  else if (h['x-forwarded-host'] !== undefined) delete h['x-forwarded-host'];
-  h['x-request-id'] = requestId;
+  out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+  out['x-forwarded-proto'] = req.socket instanceof TLSSocket ? 'https' : 'http';
+  if (src.host !== undefined) out['x-forwarded-host'] = src.host;
+  out['x-request-id'] = requestId;
+  return out;
 }
 
 /** Writes the upstream's status and headers, less hop-by-hop ones; says whether the body is a

@@ -184,6 +184,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   server.on('upgrade', onUpgrade);
 
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
+  let stopping: Promise<void> | undefined;
 
   return {
     server,
@@ -199,29 +200,33 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
         });
       });
     },
-    async stop(drainMs = DEFAULT_DRAIN_MS) {
-      if (draining) return closed;
-      draining = true;
-      stopWatchingTable();
-      if (!server.listening) {
-        forwarder.close();
-        return;
-      }
-      log.info({ drainMs }, 'proxy draining');
-      server.close();
-      // Connections whose last request finished are closed as they become idle.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
-      clearTimeout(timer);
-      clearInterval(sweep);
-      server.closeAllConnections();
-      for (const socket of upgraded) socket.destroy();
-      forwarder.close();
-      await closed;
-      log.info('proxy stopped');
+    stop(drainMs = DEFAULT_DRAIN_MS) {
+      stopping ??= drain(drainMs);
+      return stopping;
     },
   };
+
+  async function drain(drainMs: number) {
+    draining = true;
+    stopWatchingTable();
+    if (!server.listening) {
+      forwarder.close();
+      return;
+    }
+    log.info({ drainMs }, 'proxy draining');
+    server.close();
+    // Connections whose last request finished are closed as they become idle.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
+    clearTimeout(timer);
+    clearInterval(sweep);
+    server.closeAllConnections();
+    for (const socket of upgraded) socket.destroy();
+    forwarder.close();
+    await closed;
+    log.info('proxy stopped');
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown) {

@@ -3,7 +3,7 @@
 // even when the test forgets (the leftovers list).
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach } from 'vitest';
 import { type IssuedSecret, issueSecret } from '../../src/domain/secrets.ts';
@@ -163,6 +163,7 @@ export interface TestProxy {
 export async function startProxy(
   snapshot: Snapshot,
   overrides: Partial<ProxyServerConfig['upstream']> & { baseDomain?: string } = {},
+  log: Logger = pino({ level: 'silent' }),
 ): Promise<TestProxy> {
   const table = new AuthTable();
   table.load(snapshot);
@@ -177,7 +178,7 @@ export async function startProxy(
       baseDomain,
       upstream: { connectTimeoutMs: 2000, headersTimeoutMs: 5000, idleTimeoutMs: 5000, allow: [], deny: [], ...upstream },
     },
-    log: pino({ level: 'silent' }),
+    log,
     registry,
     status: () => status,
   });

@@ -1,5 +1,6 @@
 // Through createProxyServer with real upstreams: who gets in, what the refusals look like, and what
 // the upstream is told (and never told).
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { ANSWERS } from '../../src/proxy/answers.ts';
@@ -98,6 +99,16 @@ describe('forwarding an admitted request', () => {
     expect(upstream.received[1]!.body).toBe('{"a":1}');
   });
 
+  it('a request path cannot climb above the upstream base path', async () => {
+    const upstream = await startUpstream();
+    const world = makeWorld({ chat: `${upstream.url}/tenant-a?v=1` });
+    const proxy = await startProxy(world.snapshot);
+    for (const path of ['/acme/open/../../tenant-b/x', '/acme/open/%2e%2e/tenant-b/x', '/acme/open/v1/./models?q=2']) {
+      expect((await request(proxy.port, path)).status).toBe(200);
+    }
+    expect(upstream.received.map((r) => r.url)).toEqual(['/tenant-a/tenant-b/x?v=1', '/tenant-a/tenant-b/x?v=1', '/tenant-a/v1/models?v=1&q=2']);
+  });
+
   it('auth off: everything passes, another Authorization untouched', async () => {
     const { upstream, proxy } = await setup();
     const res = await request(proxy.port, '/acme/open/v1/models', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
@@ -169,6 +180,27 @@ describe('forwarding an admitted request', () => {
     expect(res.body).toBe('short and stout');
     expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
     expect(res.headers['x-upstream']).toBe('yes');
+  });
+
+  it('logs every request at debug without a secret or a hash', async () => {
+    const upstream = await startUpstream();
+    const world = makeWorld({ chat: upstream.url });
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const proxy = await startProxy(world.snapshot, {}, log);
+    const secrets = [world.linked.secret, world.unlinked.secret];
+    await request(proxy.port, '/acme/chat/v1/models', { headers: { 'x-api-key': world.linked.secret } });
+    await request(proxy.port, '/acme/chat/v1/models', { headers: { authorization: `Bearer ${world.unlinked.secret}` } });
+    await request(proxy.port, '/acme/chat/v1/models');
+    await upstream.stop();
+    await request(proxy.port, '/acme/chat/v1/models', { headers: { 'x-api-key': world.linked.secret } });
+    const text = lines.join('');
+    expect(text).toContain('"msg":"forwarded"');
+    expect(text).toContain('"code":"invalid_api_key"');
+    expect(text).toContain('"msg":"upstream failed"');
+    for (const s of secrets) expect(text).not.toContain(s);
+    expect(text).not.toContain(world.linked.hash);
+    expect(text).not.toContain(world.unlinked.hash);
   });
 
   it('Expect: 100-continue is answered after the key check', async () => {

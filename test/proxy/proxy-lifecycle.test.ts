@@ -81,6 +81,34 @@ describe('readiness and feed state', () => {
   });
 });
 
+describe('table changes', () => {
+  it('a new upstream URL takes effect on the next request and the old pool is closed', async () => {
+    const a = await startUpstream();
+    const b = await startUpstream();
+    const closedAtA: string[] = [];
+    a.server.on('connection', (socket) => socket.on('close', () => closedAtA.push('closed')));
+    const world = makeWorld({ chat: a.url, open: a.url, other: b.url });
+    const proxy = await startProxy(world.snapshot);
+    const headers = { 'x-api-key': world.linked.secret };
+    await request(proxy.port, '/acme/chat/v1/models', { headers });
+    await request(proxy.port, '/acme/open/v1/models');
+    expect(a.received).toHaveLength(2);
+
+    const chat = world.snapshot.deployments[0]!;
+    const open = world.snapshot.deployments[1]!;
+    proxy.table.applyChange({ revision: 11, projectId: chat.projectId, type: 'DEPLOYMENT_UPDATED', actor: null, at: '', payload: { deploymentId: chat.id, deployment: { ...chat, upstreamUrl: b.url } } });
+    await sleep(50);
+    expect(closedAtA).toHaveLength(0); // acme/open still forwards to a
+    proxy.table.applyChange({ revision: 12, projectId: open.projectId, type: 'DEPLOYMENT_UPDATED', actor: null, at: '', payload: { deploymentId: open.id, deployment: { ...open, upstreamUrl: b.url } } });
+    await until(() => closedAtA.length === 1);
+
+    await request(proxy.port, '/acme/chat/v1/models', { headers });
+    await request(proxy.port, '/acme/open/v1/models');
+    expect(a.received).toHaveLength(2);
+    expect(b.received).toHaveLength(2);
+  });
+});
+
 describe('stop', () => {
   it('drains: in-flight requests finish, new connections are refused', async () => {
     const upstream = await startUpstream((_req, res) => setTimeout(() => res.end('late'), 300));
