@@ -103,3 +103,87 @@ export async function ensureAdminTokenFile(prisma: PrismaClient, dataDir: string
   await chmod(path, 0o600);
   return path;
 }
+
+/** Ends sessions whose access token was deleted or has expired (DESIGN.md, access to the control plane). */
+export interface TokenWatch {
+  /** Calls `onEnded` once when the token is found deleted or expired; returns a function that stops watching. */
+  watch(tokenId: string, onEnded: () => void): () => void;
+  /** watchers registered, for tests and metrics */
+  readonly size: number;
+  stop(): void;
+}
+
+const WATCH_BATCH = 1000;
+
+/**
+ * One query per interval for every token watched on this replica (not one per session), so a
+ * deleted token ends its subscriptions on every replica within about `intervalMs`. The env admin
+ * token (tokenId null) is never watched: it cannot be deleted. A failed check changes nothing.
+ */
+export function createTokenWatch(prisma: PrismaClient, options: { intervalMs?: number; onError?: (error: unknown) => void } = {}): TokenWatch {
+  const watchers = new Map<string, Set<() => void>>();
+  let size = 0;
+  let checking = false;
+
+  async function check(): Promise<void> {
+    if (checking || watchers.size === 0) return;
+    checking = true;
+    try {
+      const ids = [...watchers.keys()];
+      const now = new Date();
+      const alive = new Set<string>();
+      for (let i = 0; i < ids.length; i += WATCH_BATCH) {
+        const rows = await prisma.accessToken.findMany({
+          where: { id: { in: ids.slice(i, i + WATCH_BATCH) }, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+          select: { id: true },
+        });
+        for (const row of rows) alive.add(row.id);
+      }
+      for (const id of ids) {
+        if (alive.has(id)) continue;
+        const ended = watchers.get(id);
+        watchers.delete(id);
+        if (!ended) continue;
+        size -= ended.size;
+        for (const onEnded of ended) {
+          try {
+            onEnded();
+          } catch (error) {
+            options.onError?.(error);
+          }
+        }
+      }
+    } catch (error) {
+      options.onError?.(error);
+    } finally {
+      checking = false;
+    }
+  }
+
+  const timer = setInterval(() => void check(), Math.max(10, options.intervalMs ?? 1000));
+  timer.unref();
+
+  return {
+    watch(tokenId, onEnded) {
+      let set = watchers.get(tokenId);
+      if (!set) watchers.set(tokenId, (set = new Set()));
+      const entry = () => onEnded();
+      set.add(entry);
+      size++;
+      return () => {
+        const current = watchers.get(tokenId);
+        if (!current?.delete(entry)) return;
+        size--;
+        if (current.size === 0) watchers.delete(tokenId);
+      };
+    },
+    get size() {
+      return size;
+    },
+    stop() {
+      clearInterval(timer);
+      watchers.clear();
+      size = 0;
+    },
+  };
+}

@@ -4,7 +4,8 @@ import { type Viewer, canReachProject } from './access.ts';
 import { readDeploymentState, type Tx } from './change-log.ts';
 import { lockRow } from './changes.ts';
 import type { DomainDeps } from './deps.ts';
-import { DomainError, conflict } from './errors.ts';
+import type { UpstreamPolicy } from './upstream-policy.ts';
+import { DomainError, badInput, conflict } from './errors.ts';
 import { findReachableProject } from './projects.ts';
 import { check, notNull, rules } from './validation.ts';
 import type { ChangeType } from '../feed/events.ts';
@@ -36,11 +37,19 @@ export interface CreateDeploymentInput {
   apiKeyIds?: string[] | null;
 }
 
-export async function createDeployment({ prisma, changes }: DomainDeps, viewer: Viewer, input: CreateDeploymentInput) {
+/** An http(s) URL whose host is not a refused address (link-local, metadata, KEYGATE_UPSTREAM_DENY). */
+async function checkUpstream(policy: UpstreamPolicy, value: string): Promise<string> {
+  const url = check(rules.upstreamUrl, value, 'upstreamUrl');
+  const refused = await policy.refusedTarget(url);
+  if (refused) throw badInput('upstreamUrl', `upstreamUrl points at ${refused}, an address keygate refuses as an upstream (KEYGATE_UPSTREAM_ALLOW can permit it)`);
+  return url;
+}
+
+export async function createDeployment({ prisma, changes, upstreamPolicy }: DomainDeps, viewer: Viewer, input: CreateDeploymentInput) {
   await findReachableProject(prisma, viewer, input.projectId);
   const name = check(rules.deploymentName, input.name, 'name');
   const model = check(rules.model, input.model, 'model');
-  const upstreamUrl = check(rules.upstreamUrl, input.upstreamUrl, 'upstreamUrl');
+  const upstreamUrl = await checkUpstream(upstreamPolicy, input.upstreamUrl);
   const authEnabled = notNull(input.authEnabled, 'authEnabled') ?? false;
   const apiKeyIds = notNull(input.apiKeyIds, 'apiKeyIds') ?? [];
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
@@ -84,14 +93,14 @@ async function deploymentChange(tx: Tx, deploymentId: string, type: ChangeType, 
 }
 
 export async function updateDeployment(
-  { changes }: DomainDeps,
+  { changes, upstreamPolicy }: DomainDeps,
   viewer: Viewer,
   input: { id: string; model?: string | null; upstreamUrl?: string | null },
 ) {
   const model = notNull(input.model, 'model');
   const upstreamUrl = notNull(input.upstreamUrl, 'upstreamUrl');
   if (model !== undefined) check(rules.model, model, 'model');
-  if (upstreamUrl !== undefined) check(rules.upstreamUrl, upstreamUrl, 'upstreamUrl');
+  if (upstreamUrl !== undefined) await checkUpstream(upstreamPolicy, upstreamUrl);
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
     const current = await loadDeploymentForChange(tx, viewer, input.id);
     const data: { model?: string; upstreamUrl?: string } = {};

@@ -15,7 +15,7 @@ import { createProxyServer as createHttpProxy } from 'http-proxy-3';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
 import type { DeploymentEntry } from './auth-table.ts';
 import { keygateBearer } from './credentials.ts';
-import { UPSTREAM_REFUSED, type UpstreamPolicy } from './upstream-policy.ts';
+import { UPSTREAM_REFUSED, type UpstreamPolicy } from '../domain/upstream-policy.ts';
 
 export interface ForwardTimeouts {
   /** TCP connect to the upstream → 504 */

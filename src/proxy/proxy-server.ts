@@ -12,7 +12,7 @@ import { authorizeRequest } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
-import { createUpstreamPolicy } from './upstream-policy.ts';
+import { createUpstreamPolicy } from '../domain/upstream-policy.ts';
 
 export type ProxyStatus = 'ready' | 'not_ready' | 'feed_unavailable';
 

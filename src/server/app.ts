@@ -2,9 +2,10 @@
 // and (once it joins) the proxy. Everything is created here and passed down; nothing is global.
 import type { Config } from '../config/config.ts';
 import { type Database, type DatabaseOptions, openEmbedded, openPostgres } from '../db/database.ts';
-import { createAuthenticator, ensureAdminTokenFile } from '../domain/access-tokens.ts';
+import { createAuthenticator, createTokenWatch, ensureAdminTokenFile } from '../domain/access-tokens.ts';
 import { createChanges } from '../domain/changes.ts';
 import type { DomainDeps } from '../domain/deps.ts';
+import { createUpstreamPolicy } from '../domain/upstream-policy.ts';
 import type { Feed } from '../feed/feed.ts';
 import { createLocalFeed } from '../feed/local-feed.ts';
 import { createProjectEvents, type EventSource, type ProjectEvents } from '../graphql/project-events.ts';
@@ -15,7 +16,7 @@ import { Registry } from 'prom-client';
 import { startBackgroundJobs } from './background.ts';
 import { createControlPlaneMetrics } from './control-plane-metrics.ts';
 import { startDataPlane } from './data-plane.ts';
-import { createControlPlane } from './control-plane.ts';
+import { type ControlPlaneStats, createControlPlane, type SubscriptionTuning } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 
 export type RunMode = 'start' | 'control-plane' | 'proxy';
@@ -23,13 +24,23 @@ export type RunMode = 'start' | 'control-plane' | 'proxy';
 export interface RunningKeygate {
   database: Database;
   feed: Feed;
-  controlPlane?: { url: string; port: number };
+  controlPlane?: { url: string; port: number; stats(): ControlPlaneStats & { feedListeners: number } };
   proxy?: { port: number; proxyId: string };
   adminTokenFile?: string;
   stop(): Promise<void>;
 }
 
 export class StartupError extends Error {}
+
+/** Knobs of the control plane's subscriptions that tests turn; no configuration variable sets them. */
+export interface KeygateTuning {
+  subscriptions?: SubscriptionTuning & {
+    /** events held per subscriber before it counts as too slow (1013); default 1000 */
+    maxQueue?: number;
+    /** how often deleted or expired access tokens end their sessions; default 1000 ms */
+    tokenCheckMs?: number;
+  };
+}
 
 /** The run mode's requirements on DATABASE_URL and REDIS_URL (DESIGN.md "Run modes"). */
 export function checkRunMode(mode: RunMode, config: Config): void {
@@ -43,6 +54,7 @@ export async function startKeygate(
   config: Config,
   log: Logger,
   databaseOptions: DatabaseOptions = {},
+  tuning: KeygateTuning = {},
 ): Promise<RunningKeygate> {
   checkRunMode(mode, config);
   const database = config.databaseUrl
@@ -76,7 +88,7 @@ export async function startKeygate(
       log,
       onPropagation: metrics.recordPropagation,
     });
-    const domain: DomainDeps = { prisma, changes };
+    const domain: DomainDeps = { prisma, changes, upstreamPolicy: createUpstreamPolicy(config.upstream) };
     const running: RunningKeygate = { database, feed, stop: stopAll };
 
     if (mode === 'start' || mode === 'proxy') {
@@ -99,10 +111,25 @@ export async function startKeygate(
       await consumer.start();
       cpConsumer = consumer;
       stops.push(() => consumer.stop());
+      // Counted so tests can check subscriptions never add listeners to the consumer.
+      let feedListeners = 0;
       const source: EventSource = {
-        onEvent: (listener) => consumer.onApplied((_revision, event) => event && listener(event)),
+        onEvent: (listener) => {
+          feedListeners++;
+          const off = consumer.onApplied((_revision, event) => event && listener(event));
+          return () => {
+            feedListeners--;
+            off();
+          };
+        },
       };
-      events = createProjectEvents({ prisma, source });
+      const tuned = tuning.subscriptions ?? {};
+      const tokens = createTokenWatch(prisma, {
+        intervalMs: tuned.tokenCheckMs ?? 1000,
+        onError: (error) => log.debug({ err: (error as Error)?.message }, 'access-token check failed; retrying'),
+      });
+      stops.push(async () => tokens.stop());
+      events = createProjectEvents({ prisma, source, tokens, maxQueue: tuned.maxQueue });
       const controlPlane = createControlPlane({
         host: config.host,
         port: config.port,
@@ -114,8 +141,10 @@ export async function startKeygate(
         authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
         log,
         extraRoutes: metrics.routes,
+        tokens,
+        subscriptions: tuned,
       });
-      running.controlPlane = await controlPlane.start();
+      running.controlPlane = { ...(await controlPlane.start()), stats: () => ({ ...controlPlane.stats(), feedListeners }) };
       stops.push(() => controlPlane.stop());
       stops.push(startBackgroundJobs({ prisma, feed, log, retentionHours: config.changelogRetentionHours }));
       if (mode === 'start' && !config.adminToken) running.adminTokenFile = await ensureAdminTokenFile(prisma, config.dataDir);

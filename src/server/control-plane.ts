@@ -1,5 +1,12 @@
 // The control plane: graphql-yoga serving the Pothos schema over HTTP (and SSE) on /graphql, and
 // graphql-ws on the same path through yoga's envelop pipeline, so both share plugins and context.
+//
+// graphql-ws sessions (API.md, "graphql-ws close codes"): 4403 bad or missing token, 4408 no
+// connection_init within `connectionInitWaitMs`, 4429 a second connection_init, 4400 a malformed
+// message, 4401 subscribe before the ack (graphql-ws itself enforces the last four), 1013 when a
+// subscription's bounded queue overflows. Keep-alive: a WebSocket ping every `keepAliveMs`; a
+// socket that does not answer within the next interval is terminated. A session whose access
+// token is deleted or expires is closed with 4403 within the token watch's interval.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,14 +15,14 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { PrismaClient } from '../db/database.ts';
 import type { Viewer } from '../domain/access.ts';
-import type { Authenticate } from '../domain/access-tokens.ts';
+import type { Authenticate, TokenWatch } from '../domain/access-tokens.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { toClientError } from '../graphql/errors.ts';
-import type { ProjectEvents } from '../graphql/project-events.ts';
+import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
 import { schema } from '../graphql/schema.ts';
 
 export interface ControlPlaneOptions {
@@ -31,13 +38,45 @@ export interface ControlPlaneOptions {
   log: Logger;
   /** extra routes served beside /graphql (health, metrics) */
   extraRoutes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
+  /** ends graphql-ws sessions whose token is deleted or expires */
+  tokens?: TokenWatch;
+  subscriptions?: SubscriptionTuning;
+}
+
+/** Timings of graphql-ws sessions; tests shorten them. */
+export interface SubscriptionTuning {
+  /** how long a socket may wait before connection_init (else 4408); default 5000 */
+  connectionInitWaitMs?: number;
+  /** WebSocket ping interval; a socket silent for a whole interval after a ping is terminated; default 12000 */
+  keepAliveMs?: number;
+}
+
+/** What is open on the control plane: tests check it returns to where it started after churn. */
+export interface ControlPlaneStats {
+  /** WebSocket connections */
+  wsClients: number;
+  /** projectEvents subscriptions (graphql-ws and SSE) */
+  subscribers: number;
+  /** access-token watchers (graphql-ws sessions and subscriptions opened with a stored token) */
+  tokenWatchers: number;
 }
 
 export interface ControlPlane {
   server: Server;
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
+  stats(): ControlPlaneStats;
 }
+
+export const WS_CLOSE = {
+  tokenEnded: { code: 4403, reason: 'Forbidden: the access token was deleted or has expired' },
+  unavailable: { code: 1013, reason: 'Try again later: the database cannot be reached right now' },
+  slowConsumer: { code: 1013, reason: 'Try again later: the subscriber reads too slowly, resume with afterRevision' },
+  goingAway: { code: 1001, reason: 'Going away: the control plane is shutting down' },
+} as const;
+
+/** After closing a socket, how long its peer has to answer the close before it is cut. */
+const CLOSE_GRACE_MS = 2_000;
 
 const unauthenticated = () =>
   new GraphQLError('a valid access token is required: send Authorization: Bearer <token>', {
@@ -100,14 +139,42 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   server.keepAliveTimeout = 5_000;
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
-  const wsServer = useServer<Record<string, unknown>, { viewer?: Viewer }>(
+  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null }>();
+
+  /** Closes a socket, and cuts it if its peer does not complete the close in time (a stuck reader). */
+  const closeSocket = (socket: WebSocket, close: { code: number; reason: string }) => {
+    if (socket.readyState === socket.CLOSED) return;
+    if (socket.readyState !== socket.CLOSING) socket.close(close.code, close.reason);
+    const cut = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
+    cut.unref();
+    socket.once('close', () => clearTimeout(cut));
+  };
+
+  type Extra = { socket: WebSocket; request: import('node:http').IncomingMessage };
+  const wsServer = useServer<Record<string, unknown>, Extra>(
     {
-      connectionInitWaitTimeout: 5_000,
+      connectionInitWaitTimeout: options.subscriptions?.connectionInitWaitMs ?? 5_000,
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization;
-        const viewer = await authenticate(typeof header === 'string' ? header : null).catch(() => null);
+        const { socket } = ctx.extra;
+        let viewer;
+        try {
+          viewer = await authenticate(typeof header === 'string' ? header : null);
+        } catch (error) {
+          // Not the client's fault: a retry may work, unlike after 4403.
+          log.warn({ err: (error as Error)?.message }, 'graphql-ws connection_init: authentication failed');
+          closeSocket(socket, WS_CLOSE.unavailable);
+          return false;
+        }
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
+        if (socket.readyState !== socket.OPEN) return false; // gone while authenticating
+        const unwatch = viewer.tokenId && options.tokens ? options.tokens.watch(viewer.tokenId, () => closeSocket(socket, WS_CLOSE.tokenEnded)) : null;
+        sessions.set(socket, { unwatch });
         return true;
+      },
+      onClose: (ctx) => {
+        sessions.get(ctx.extra.socket)?.unwatch?.();
+        sessions.delete(ctx.extra.socket);
       },
       onSubscribe: async (ctx, _id, payload) => {
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
@@ -124,7 +191,18 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         }
         const errors = validate(s, document);
         if (errors.length > 0) return errors;
-        const contextValue = await contextFactory();
+        const socket = ctx.extra.socket;
+        const hook: SlowConsumerHook = { onSlowConsumer: () => closeSocket(socket, WS_CLOSE.slowConsumer) };
+        let yogaContext;
+        try {
+          yogaContext = await contextFactory();
+        } catch (error) {
+          // The token was deleted since connection_init: end the session as the token watch would.
+          const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
+          if (code === 'UNAUTHENTICATED') closeSocket(socket, WS_CLOSE.tokenEnded);
+          return [error instanceof GraphQLError ? error : toClientError(error, log, randomUUID())];
+        }
+        const contextValue = Object.assign(yogaContext, hook);
         return {
           schema: s,
           document,
@@ -138,6 +216,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       subscribe: (args) => (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
     },
     wss,
+    options.subscriptions?.keepAliveMs ?? 12_000,
   );
 
   return {
@@ -154,11 +233,22 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       return { port, url: `http://${options.host}:${port}/graphql` };
     },
     async stop() {
-      await wsServer.dispose();
-      wss.close();
+      // graphql-ws clients get 1001 (and resubscribe elsewhere with afterRevision); then every
+      // subscription ends (SSE streams with UNAVAILABLE); then every connection is closed.
+      const sockets = [...wss.clients];
+      for (const socket of sockets) closeSocket(socket, WS_CLOSE.goingAway);
+      events.close();
+      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(
+        sockets.map((socket) => (socket.readyState === socket.CLOSED ? null : new Promise((resolve) => socket.once('close', resolve)))),
+      );
+      await wsServer.dispose();
       server.closeAllConnections();
+      await httpClosed;
+    },
+    stats() {
+      return { wsClients: wss.clients.size, subscribers: events.subscriberCount, tokenWatchers: options.tokens?.size ?? 0 };
     },
   };
 }

@@ -149,3 +149,17 @@ describe('setDeploymentAuth, linkApiKey, unlinkApiKey', () => {
     expect(last!.data!.linkApiKey.deployment.apiKeys).toHaveLength(8);
   });
 });
+
+describe('upstream targets', () => {
+  it.each(['http://169.254.169.254/latest/meta-data', 'http://[fe80::1]:8080/v1', 'http://[::ffff:169.254.169.254]/'])(
+    'refuses the link-local or metadata upstream %s at create and update time',
+    async (upstreamUrl) => {
+      const project = await createProject(t.kg);
+      const created = await t.kg.gql(CreateDeployment, { input: { projectId: project.id, name: 'meta', model: 'm', upstreamUrl } });
+      expect([errorCode(created), errorField(created)]).toEqual(['BAD_USER_INPUT', 'upstreamUrl']);
+      const d = await createDeployment(t.kg, project.id, 'ok-first');
+      const updated = await t.kg.gql(UpdateDeployment, { input: { id: d.id, upstreamUrl } });
+      expect([errorCode(updated), errorField(updated)]).toEqual(['BAD_USER_INPUT', 'upstreamUrl']);
+    },
+  );
+});

@@ -6,7 +6,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './services.ts';
 import { loadConfig } from '../../src/config/config.ts';
-import { startKeygate, type RunMode, type RunningKeygate } from '../../src/server/app.ts';
+import { startKeygate, type KeygateTuning, type RunMode, type RunningKeygate } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -35,6 +35,7 @@ export interface TestKeygate {
 export async function startTestKeygate(options: {
   env?: Record<string, string>;
   mode?: RunMode;
+  tuning?: KeygateTuning;
 } = {}): Promise<TestKeygate> {
   const logs: string[] = [];
   const queries: string[] = [];
@@ -52,9 +53,13 @@ export async function startTestKeygate(options: {
     LOG_LEVEL: 'debug',
     ...options.env,
   });
-  const running = await startKeygate(options.mode ?? 'start', config, createLogger(config.logLevel, sink), {
-    onQuery: (sql) => queries.push(sql),
-  });
+  const running = await startKeygate(
+    options.mode ?? 'start',
+    config,
+    createLogger(config.logLevel, sink),
+    { onQuery: (sql) => queries.push(sql) },
+    options.tuning,
+  );
   const url = running.controlPlane?.url ?? '';
   if (running.proxy) await waitForReadiness(running.proxy.port);
   return {

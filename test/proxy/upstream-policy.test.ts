@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UPSTREAM_REFUSED, createUpstreamPolicy } from '../../src/proxy/upstream-policy.ts';
+import { UPSTREAM_REFUSED, createUpstreamPolicy } from '../../src/domain/upstream-policy.ts';
 
 describe('upstream policy', () => {
   const policy = createUpstreamPolicy({ allow: [], deny: ['10.0.0.0/8', '192.0.2.7'] });

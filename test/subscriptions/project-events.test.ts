@@ -42,6 +42,7 @@ function connect(kg: TestKeygate, token: string | null = ADMIN_TOKEN, onClose?: 
     connectionParams: token ? { authorization: `Bearer ${token}` } : {},
     retryAttempts: 0,
     lazy: false,
+    onNonLazyError: () => {},
     on: { closed: (e) => onClose?.((e as { code: number }).code) },
   });
   clients.push(client);

@@ -1,12 +1,23 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
 import { assertProjectReach } from '../../domain/access.ts';
 import { CHANGE_TYPES } from '../../feed/events.ts';
 import { builder } from '../builder.ts';
 import { globalId, idOf } from '../ids.ts';
-import type { DeliveredEvent } from '../project-events.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { DeliveredEvent, ModelQuery, SlowConsumerHook } from '../project-events.ts';
 import { ApiKeyRef } from './api-key.ts';
 import { DeploymentRef } from './deployment.ts';
 
 const ProjectEventType = builder.enumType('ProjectEventType', { values: CHANGE_TYPES });
+
+/**
+ * The Prisma query this subscriber's selection needs below apiKey/deployment. Building it records
+ * the loader mappings on this subscriber's context, so nested fields (project, deployments,
+ * endpointUrl…) resolve from the shared row instead of querying once per subscriber.
+ */
+const selectionOf = async (ctx: GraphQLContext, info: GraphQLResolveInfo) =>
+  (await queryFromInfo({ context: ctx, info })) as ModelQuery;
 
 const ProjectEvent = builder.objectRef<DeliveredEvent>('ProjectEvent').implement({
   fields: (t) => ({
@@ -28,9 +39,13 @@ const ProjectEvent = builder.objectRef<DeliveredEvent>('ProjectEvent').implement
       type: ApiKeyRef,
       nullable: true,
       description: 'its state when the event is fanned out (read once per event and shared by all subscribers); null once deleted',
-      resolve: (d) => d.apiKey() as never,
+      resolve: async (d, _args, ctx, info) => (await d.apiKey(await selectionOf(ctx, info))) as never,
     }),
-    deployment: t.field({ type: DeploymentRef, nullable: true, resolve: (d) => d.deployment() as never }),
+    deployment: t.field({
+      type: DeploymentRef,
+      nullable: true,
+      resolve: async (d, _args, ctx, info) => (await d.deployment(await selectionOf(ctx, info))) as never,
+    }),
   }),
 });
 
@@ -42,14 +57,16 @@ builder.subscriptionType({
         'every change in the project, in revision order (revisions are global: strictly increasing within a stream, not contiguous); ' +
         'with afterRevision the change log after that revision is replayed first, then the stream goes on live, with no gap and no duplicate',
       args: { projectId: t.arg.id({ required: true }), afterRevision: t.arg.int() },
-      subscribe: async (_root, args, ctx, info) => {
+      subscribe: async (_root, args, ctx) => {
         const projectId = idOf('Project', String(args.projectId), 'projectId');
         assertProjectReach(ctx.viewer, projectId);
         if (!(await ctx.prisma.project.findUnique({ where: { id: projectId }, select: { id: true } }))) {
           assertProjectReach({ ...ctx.viewer, role: 'PROJECT', projectId: null }, projectId);
         }
-        void info;
-        return ctx.events.stream(projectId, args.afterRevision ?? null);
+        return ctx.events.stream(projectId, args.afterRevision ?? null, {
+          tokenId: ctx.viewer.tokenId,
+          onSlowConsumer: (ctx as GraphQLContext & SlowConsumerHook).onSlowConsumer,
+        });
       },
       resolve: (d) => d,
     }),

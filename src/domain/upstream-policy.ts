@@ -12,6 +12,8 @@ export const UPSTREAM_REFUSED = 'KEYGATE_UPSTREAM_REFUSED';
 
 export interface UpstreamPolicy {
   isRefused(address: string): boolean;
+  /** the refused address an upstream URL's host is or resolves to now; null when none */
+  refusedTarget(url: string): Promise<string | null>;
   /** dns.lookup that drops refused addresses and fails when none is left */
   lookup: LookupFunction;
   /** the error a refused connection fails with (code UPSTREAM_REFUSED) */
@@ -49,7 +51,20 @@ export function createUpstreamPolicy(rules: { allow: readonly string[]; deny: re
     });
   };
 
-  return { isRefused, lookup, refusal };
+  // Checked when a deployment is saved, and again on every connection (lookup above), since
+  // what a name resolves to can change later.
+  async function refusedTarget(url: string): Promise<string | null> {
+    const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(host)) return isRefused(host) ? host : null;
+    try {
+      const addresses = await dns.promises.lookup(host, { all: true });
+      return addresses.find((a) => isRefused(a.address))?.address ?? null;
+    } catch {
+      return null; // a name that does not resolve yet is judged when connecting
+    }
+  }
+
+  return { isRefused, lookup, refusal, refusedTarget };
 }
 
 function toBlockList(entries: readonly string[]): BlockList {
