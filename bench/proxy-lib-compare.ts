@@ -113,7 +113,7 @@ async function runProxy(variant: Variant, upstreamPort: number) {
   } else if (variant === 'keygate-forwarder') {
     // keygate's forward.ts alone: no routing, authorization or metrics in front of it
     const { createForwarder } = await import('../src/proxy/forward.ts');
-    const { createUpstreamPolicy } = await import('../src/proxy/upstream-policy.ts');
+    const { createUpstreamPolicy } = await import('../src/domain/upstream-policy.ts');
     const { AuthTable } = await import('../src/proxy/auth-table.ts');
     const table = new AuthTable();
     table.load({ revision: 1, apiKeys: [], deployments: [{ id: 'd1', projectId: 'p1', projectSlug: 'bench', name: 'm', upstreamUrl: target.href, authEnabled: false, apiKeyIds: [] }] });
