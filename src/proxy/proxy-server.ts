@@ -178,6 +178,8 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     headersTimeout: client.headersTimeoutMs ?? CLIENT_HEADERS_TIMEOUT_MS,
     requestTimeout: client.requestTimeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS,
     keepAliveTimeout: client.keepAliveTimeoutMs ?? CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+    // How often Node enforces the two timeouts above (its default, 30 s, lets slow clients linger).
+    connectionsCheckingInterval: Math.min(1000, client.headersTimeoutMs ?? CLIENT_HEADERS_TIMEOUT_MS),
   });
   server.on('request', onRequest);
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));

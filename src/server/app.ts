@@ -14,9 +14,10 @@ import { createRedisFeed } from '../feed/redis-feed.ts';
 import { headRevision } from '../domain/change-log.ts';
 import { Registry } from 'prom-client';
 import { startBackgroundJobs } from './background.ts';
+import type { ProxyServerConfig } from '../proxy/proxy-server.ts';
 import { createControlPlaneMetrics } from './control-plane-metrics.ts';
 import { startDataPlane } from './data-plane.ts';
-import { type ControlPlaneStats, createControlPlane, type SubscriptionTuning } from './control-plane.ts';
+import { type ControlPlaneStats, createControlPlane, type HttpLimits, type SubscriptionTuning } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 
 export type RunMode = 'start' | 'control-plane' | 'proxy';
@@ -32,8 +33,12 @@ export interface RunningKeygate {
 
 export class StartupError extends Error {}
 
-/** Knobs of the control plane's subscriptions that tests turn; no configuration variable sets them. */
+/** Knobs that tests turn (short timeouts, small queues); no configuration variable sets them. */
 export interface KeygateTuning {
+  /** the control plane's HTTP limits */
+  http?: Partial<HttpLimits>;
+  /** the proxy's client-side timeouts */
+  proxyClient?: ProxyServerConfig['client'];
   subscriptions?: SubscriptionTuning & {
     /** events held per subscriber before it counts as too slow (1013); default 1000 */
     maxQueue?: number;
@@ -92,7 +97,7 @@ export async function startKeygate(
     const running: RunningKeygate = { database, feed, stop: stopAll };
 
     if (mode === 'start' || mode === 'proxy') {
-      const dataPlane = await startDataPlane({ config, prisma, feed, log, registry: new Registry() });
+      const dataPlane = await startDataPlane({ config, prisma, feed, log, registry: new Registry(), client: tuning.proxyClient });
       running.proxy = { port: dataPlane.port, proxyId: dataPlane.proxyId };
       stops.push(() => dataPlane.stop());
     }
@@ -141,6 +146,7 @@ export async function startKeygate(
         authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
         log,
         extraRoutes: metrics.routes,
+        http: tuning.http,
         tokens,
         subscriptions: tuned,
       });

@@ -37,6 +37,7 @@ export interface ControlPlaneOptions {
   authenticate: Authenticate;
   log: Logger;
   /** extra routes served beside /graphql (health, metrics) */
+  http?: Partial<HttpLimits>;
   extraRoutes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   /** ends graphql-ws sessions whose token is deleted or expires */
   tokens?: TokenWatch;
@@ -59,6 +60,34 @@ export interface ControlPlaneStats {
   subscribers: number;
   /** access-token watchers (graphql-ws sessions and subscriptions opened with a stored token) */
   tokenWatchers: number;
+}
+
+/** HTTP limits of the control plane (tests shorten them). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxHeaderBytes: number;
+  /** GraphQL request bodies; larger ones are 413, bodies of unknown length 411 */
+  maxBodyBytes: number;
+}
+
+export const HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+  maxBodyBytes: 1024 * 1024,
+};
+
+/** Refuses a body that is too large before anything reads it. */
+function refuseBody(req: import('node:http').IncomingMessage, maxBytes: number): { status: number; message: string } | null {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return null;
+  const declared = req.headers['content-length'];
+  if (declared === undefined) {
+    return req.headers['transfer-encoding'] ? { status: 411, message: 'send the request body with a Content-Length' } : null;
+  }
+  return Number(declared) > maxBytes ? { status: 413, message: `the request body is larger than ${maxBytes} bytes` } : null;
 }
 
 export interface ControlPlane {
@@ -128,15 +157,33 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     ],
   });
 
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
+  const limits = { ...HTTP_LIMITS, ...options.http };
+  const server = createServer(
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      maxHeaderSize: limits.maxHeaderBytes,
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    handleRequest,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+
+  function handleRequest(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) {
+    const refusal = refuseBody(req, limits.maxBodyBytes);
+    if (refusal) {
+      res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: 'BAD_REQUEST' } }] }));
+      req.resume();
+      return;
+    }
     if (options.extraRoutes?.(req, res)) return;
     if (req.url === '/' || req.url?.startsWith('/?')) {
       res.writeHead(302, { location: '/graphql' }).end();
       return;
     }
     void yoga(req, res);
-  });
-  server.keepAliveTimeout = 5_000;
+  }
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
   const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null }>();

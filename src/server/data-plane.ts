@@ -9,7 +9,7 @@ import { changeLogSource, type ChangeSource, FeedConsumer } from '../feed/consum
 import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
-import { createProxyServer } from '../proxy/proxy-server.ts';
+import { createProxyServer, type ProxyServerConfig } from '../proxy/proxy-server.ts';
 import { every } from './background.ts';
 import type { Logger } from './logger.ts';
 
@@ -23,7 +23,17 @@ export interface DataPlane {
   stop(): Promise<void>;
 }
 
-export async function startDataPlane(deps: { config: Config; prisma: PrismaClient; feed: Feed; log: Logger; registry: Registry }): Promise<DataPlane> {
+export interface DataPlaneDeps {
+  config: Config;
+  prisma: PrismaClient;
+  feed: Feed;
+  log: Logger;
+  registry: Registry;
+  /** client-side timeouts of the proxy server (tests shorten them) */
+  client?: ProxyServerConfig['client'];
+}
+
+export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
   const { config, prisma, feed, registry } = deps;
   const log = deps.log.child({ component: 'proxy' });
   const proxyId = randomUUID();
@@ -33,7 +43,7 @@ export async function startDataPlane(deps: { config: Config; prisma: PrismaClien
 
   const proxy = createProxyServer({
     table,
-    config: { host: config.host, port: config.proxyPort, baseDomain: config.baseDomain, upstream: config.upstream },
+    config: { host: config.host, port: config.proxyPort, baseDomain: config.baseDomain, upstream: config.upstream, client: deps.client },
     log,
     registry,
     status: () => (consumer ? consumer.status() : 'not_ready'),
