@@ -110,6 +110,28 @@ export class AuthTable {
     return used;
   }
 
+  /** The table as a Snapshot in a canonical order: to compare it with the database's. */
+  toSnapshot(): Snapshot {
+    const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    return {
+      revision: this.revision,
+      apiKeys: [...this.keysById.values()]
+        .map((k) => ({ id: k.id, projectId: k.projectId, hash: k.hash, expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null }))
+        .sort(byId),
+      deployments: [...this.deploymentsById.values()]
+        .map((d) => ({
+          id: d.id,
+          projectId: d.projectId,
+          projectSlug: d.projectSlug,
+          name: d.name,
+          upstreamUrl: d.upstreamUrl,
+          authEnabled: d.authEnabled,
+          apiKeyIds: [...d.keyIds].sort(),
+        }))
+        .sort(byId),
+    };
+  }
+
   onRetired(listener: RetiredListener): () => void {
     this.retiredListeners.add(listener);
     return () => this.retiredListeners.delete(listener);

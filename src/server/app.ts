@@ -14,6 +14,7 @@ import { createRedisFeed } from '../feed/redis-feed.ts';
 import { headRevision } from '../domain/change-log.ts';
 import { Registry } from 'prom-client';
 import { startBackgroundJobs } from './background.ts';
+import type { AuthTable } from '../proxy/auth-table.ts';
 import type { ProxyServerConfig } from '../proxy/proxy-server.ts';
 import { createControlPlaneMetrics } from './control-plane-metrics.ts';
 import { startDataPlane } from './data-plane.ts';
@@ -26,7 +27,7 @@ export interface RunningKeygate {
   database: Database;
   feed: Feed;
   controlPlane?: { url: string; port: number; stats(): ControlPlaneStats & { feedListeners: number } };
-  proxy?: { port: number; proxyId: string };
+  proxy?: { port: number; proxyId: string; table: AuthTable };
   adminTokenFile?: string;
   stop(): Promise<void>;
 }
@@ -98,7 +99,7 @@ export async function startKeygate(
 
     if (mode === 'start' || mode === 'proxy') {
       const dataPlane = await startDataPlane({ config, prisma, feed, log, registry: new Registry(), client: tuning.proxyClient });
-      running.proxy = { port: dataPlane.port, proxyId: dataPlane.proxyId };
+      running.proxy = { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table };
       stops.push(() => dataPlane.stop());
     }
 

@@ -1,60 +1,31 @@
 // Faults with real processes' parts: a redis-server this test starts (and kills) on its own port,
 // and a TCP relay the test owns in front of the shared Postgres.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
 import { createRelay } from '../feed/helpers.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { errorCode, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
+import { ownRedis, type OwnRedis } from '../helpers/redis-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
 let upstream: MockUpstream;
 let db: TestDatabase;
-let redis: ChildProcess | null = null;
-let redisPort = 0;
+let redis: OwnRedis;
 const started: TestKeygate[] = [];
 const closers: (() => Promise<unknown>)[] = [];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as import('node:net').AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function startRedis() {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(redisPort, '127.0.0.1');
-      c.on('connect', () => (c.destroy(), resolve(true)));
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('redis-server did not start');
-}
-
-function killRedis() {
-  redis?.kill('SIGKILL');
-  redis = null;
-}
 
 beforeAll(async () => {
   upstream = createMockUpstream({ host: '127.0.0.1', port: 0 });
   await upstream.start();
   db = await createTestDatabase();
-  redisPort = await freePort();
-  await startRedis();
+  redis = await ownRedis();
+  await redis.start();
 });
 afterAll(async () => {
   for (const kg of started.reverse()) await kg.stop().catch(() => {});
   for (const c of closers) await c();
-  killRedis();
+  await redis?.kill();
   await upstream?.stop();
   await db?.drop();
 });
@@ -79,7 +50,7 @@ it('survives Redis dying and Postgres becoming unreachable, then recovers', asyn
   const relayedDb = new URL(db.url);
   relayedDb.port = new URL(pgRelay.url).port;
   const base = {
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    REDIS_URL: redis.url,
     KEYGATE_REDIS_PREFIX: 'faults:',
     KEYGATE_POLL_INTERVAL_MS: '200',
     KEYGATE_MAX_STALENESS_MS: '3000',
@@ -99,7 +70,7 @@ it('survives Redis dying and Postgres becoming unreachable, then recovers', asyn
   for (const p of ports) expect((await status(p, project.slug, key.secret)).status).toBe(200);
 
   // 1. Redis dies; a revocation is committed meanwhile, answered promptly but unconfirmed.
-  killRedis();
+  await redis.kill();
   const t0 = Date.now();
   const revoked = await cp.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: key.apiKey.id } });
   expect(Date.now() - t0).toBeLessThan(3000);
@@ -108,7 +79,7 @@ it('survives Redis dying and Postgres becoming unreachable, then recovers', asyn
   for (const p of ports) expect(await eventually(async () => (await status(p, project.slug, key.secret)).status === 401, 5000)).toBe(true);
 
   // 2. Redis comes back: changes are confirmed again once the proxies renew their leases.
-  await startRedis();
+  await redis.start();
   expect(
     await eventually(async () => {
       const r = await cp.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: key.apiKey.id } });
@@ -128,14 +99,14 @@ it('survives Redis dying and Postgres becoming unreachable, then recovers', asyn
   expect(errorCode(down)).toBe('UNAVAILABLE');
 
   // 4. Cut off from both beyond KEYGATE_MAX_STALENESS_MS: 503 feed_unavailable.
-  killRedis();
+  await redis.kill();
   for (const p of ports) {
     expect(await eventually(async () => (await status(p, project.slug, key.secret)).code === 'feed_unavailable', 8000)).toBe(true);
   }
 
   // 5. Both back: the proxies catch up and serve again; the control plane works again.
   pgRelay.set('forward');
-  await startRedis();
+  await redis.start();
   for (const p of ports) expect(await eventually(async () => (await status(p, project.slug, key.secret)).status === 200, 10_000)).toBe(true);
   expect(await eventually(async () => !(await cp.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: key.apiKey.id } })).errors, 10_000)).toBe(true);
   for (const p of ports) expect(await eventually(async () => (await status(p, project.slug, key.secret)).status === 401, 5000)).toBe(true);
