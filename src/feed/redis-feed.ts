@@ -124,15 +124,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const changeTypes: ReadonlySet<string> = new Set(CHANGE_TYPES);
 
-/** A change event from the wire, or null when it is not one. */
-export function parseChangeEvent(text: string): ChangeEvent | null {
-  let value: unknown;
+/** A JSON object from the wire, or null when the text is not one. */
+function parseObject(text: string): Record<string, unknown> | null {
   try {
-    value = JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : null;
   } catch {
     return null;
   }
-  if (!isObject(value)) return null;
+}
+
+/** A change event from the wire, or null when it is not one. */
+export function parseChangeEvent(text: string): ChangeEvent | null {
+  const value = parseObject(text);
+  if (!value) return null;
   const { revision, projectId, type, actor, at, payload } = value;
   if (!isRevision(revision) || revision < 1) return null;
   if (typeof projectId !== 'string' || typeof type !== 'string' || !changeTypes.has(type)) return null;
@@ -142,13 +147,8 @@ export function parseChangeEvent(text: string): ChangeEvent | null {
 }
 
 function parseAck(text: string): { proxyId: string; revision: number } | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!isObject(value)) return null;
+  const value = parseObject(text);
+  if (!value) return null;
   const { proxyId, revision } = value;
   if (typeof proxyId !== 'string' || proxyId === '' || !isRevision(revision)) return null;
   return { proxyId, revision };
