@@ -1,6 +1,6 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
-import { assertProjectReach } from '../../domain/access.ts';
+import { findReachableProject } from '../../domain/projects.ts';
 import { CHANGE_TYPES } from '../../feed/events.ts';
 import { builder } from '../builder.ts';
 import { globalId, idOf } from '../ids.ts';
@@ -59,10 +59,7 @@ builder.subscriptionType({
       args: { projectId: t.arg.id({ required: true }), afterRevision: t.arg.int() },
       subscribe: async (_root, args, ctx) => {
         const projectId = idOf('Project', String(args.projectId), 'projectId');
-        assertProjectReach(ctx.viewer, projectId);
-        if (!(await ctx.prisma.project.findUnique({ where: { id: projectId }, select: { id: true } }))) {
-          assertProjectReach({ ...ctx.viewer, role: 'PROJECT', projectId: null }, projectId);
-        }
+        await findReachableProject(ctx.prisma, ctx.viewer, projectId);
         return ctx.events.stream(projectId, args.afterRevision ?? null, {
           tokenId: ctx.viewer.tokenId,
           onSlowConsumer: (ctx as GraphQLContext & SlowConsumerHook).onSlowConsumer,
