@@ -17,8 +17,7 @@ import { startBackgroundJobs } from './background.ts';
 import type { AuthTable } from '../proxy/auth-table.ts';
 import type { ProxyServerConfig } from '../proxy/proxy-server.ts';
 import { createControlPlaneMetrics } from './control-plane-metrics.ts';
-import { startDataPlane } from './data-plane.ts';
-import { type ControlPlaneStats, createControlPlane, type HttpLimits, type SubscriptionTuning } from './control-plane.ts';
+import type { ControlPlaneStats, HttpLimits, SubscriptionTuning } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 
 export type RunMode = 'start' | 'control-plane' | 'proxy';
@@ -98,12 +97,15 @@ export async function startKeygate(
     const running: RunningKeygate = { database, feed, stop: stopAll };
 
     if (mode === 'start' || mode === 'proxy') {
+      // Each part is loaded only in the modes that run it: a proxy does not carry the GraphQL stack.
+      const { startDataPlane } = await import('./data-plane.ts');
       const dataPlane = await startDataPlane({ config, prisma, feed, log, registry: new Registry(), client: tuning.proxyClient });
       running.proxy = { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table };
       stops.push(() => dataPlane.stop());
     }
 
     if (mode === 'start' || mode === 'control-plane') {
+      const { createControlPlane } = await import('./control-plane.ts');
       // Subscriptions consume the same gap-checked feed as the proxies, from the head onwards.
       const consumer = new FeedConsumer({
         feed,
