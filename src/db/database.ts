@@ -8,6 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { applyMigrations, pendingMigrations, readMigrations } from './migrations.ts';
+import { createSqlPool, type SqlPool } from './queries.ts';
 import { connectPostgres, pgliteConnection } from './sql.ts';
 
 export type { PrismaClient };
@@ -40,8 +41,8 @@ function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions
   return prisma as unknown as PrismaClient;
 }
 
-/** Connects to Postgres; refuses a database that lacks the committed migrations. */
-export async function openPostgres(databaseUrl: string, options: DatabaseOptions = {}): Promise<Database> {
+/** Refuses a database that lacks the committed migrations. */
+async function assertMigrated(databaseUrl: string): Promise<void> {
   const sql = await connectPostgres(databaseUrl);
   try {
     const pending = await pendingMigrations(sql, await readMigrations());
@@ -49,6 +50,17 @@ export async function openPostgres(databaseUrl: string, options: DatabaseOptions
   } finally {
     await sql.close();
   }
+}
+
+/** A small raw-SQL pool on a migrated database: all a proxy process needs. */
+export async function openPostgresPool(databaseUrl: string): Promise<SqlPool> {
+  await assertMigrated(databaseUrl);
+  return createSqlPool(databaseUrl);
+}
+
+/** Connects Prisma to Postgres; refuses a database that lacks the committed migrations. */
+export async function openPostgres(databaseUrl: string, options: DatabaseOptions = {}): Promise<Database> {
+  await assertMigrated(databaseUrl);
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10, connectionTimeoutMillis: 5000 });
   const prisma = createClient(adapter, options);
   return { prisma, kind: 'postgres', close: () => prisma.$disconnect() };

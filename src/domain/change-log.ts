@@ -1,6 +1,7 @@
 // The change log in Postgres: taking a revision, recording an event, and the reads that let any
 // consumer catch up (events after a revision, the head, a consistent snapshot).
 import type { PrismaClient } from '../db/database.ts';
+import { type Query, type Sql, sqlOfPrisma } from '../db/queries.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { ChangeEvent, ChangePayload, ChangeType, DeploymentState, KeyState, Snapshot } from '../feed/events.ts';
 
@@ -53,66 +54,60 @@ export async function recordChange(tx: Tx, actor: string | null, change: ChangeR
   return toChangeEvent(event);
 }
 
-export async function headRevision(prisma: PrismaClient | Tx): Promise<number> {
-  const state = await prisma.feedState.findUnique({ where: { id: 1 } });
-  return state?.revision ?? 0;
+export async function headRevision(db: Query): Promise<number> {
+  const [row] = await db.query<{ revision: number }>('SELECT revision FROM feed_state WHERE id = 1');
+  return row?.revision ?? 0;
 }
 
+const EVENT_COLUMNS = 'revision, project_id::text AS "projectId", type, actor, at, payload';
+
 /** Events after `revision`, oldest first; `projectId` narrows to one project. */
-export async function eventsAfter(
-  prisma: PrismaClient,
-  revision: number,
-  options: { limit?: number; projectId?: string } = {},
-): Promise<ChangeEvent[]> {
-  const rows = await prisma.changeEvent.findMany({
-    where: { revision: { gt: revision }, ...(options.projectId ? { projectId: options.projectId } : {}) },
-    orderBy: { revision: 'asc' },
-    take: options.limit ?? 1000,
-  });
+export async function eventsAfter(db: Query, revision: number, options: { limit?: number; projectId?: string } = {}): Promise<ChangeEvent[]> {
+  const limit = options.limit ?? 1000;
+  const rows = options.projectId
+    ? await db.query<ChangeRow>(
+        `SELECT ${EVENT_COLUMNS} FROM change_events WHERE revision > $1 AND project_id = $2::uuid ORDER BY revision LIMIT $3`,
+        [revision, options.projectId, limit],
+      )
+    : await db.query<ChangeRow>(`SELECT ${EVENT_COLUMNS} FROM change_events WHERE revision > $1 ORDER BY revision LIMIT $2`, [revision, limit]);
   return rows.map(toChangeEvent);
 }
 
 /** The oldest revision still in the log; null when the log is empty. */
-export async function oldestRetainedRevision(prisma: PrismaClient): Promise<number | null> {
-  const row = await prisma.changeEvent.findFirst({ orderBy: { revision: 'asc' }, select: { revision: true } });
+export async function oldestRetainedRevision(db: Query): Promise<number | null> {
+  const [row] = await db.query<{ revision: number | null }>('SELECT min(revision) AS revision FROM change_events');
   return row?.revision ?? null;
 }
 
 /** Deletes events older than the retention window, always keeping the newest one. */
 export async function pruneChangeLog(prisma: PrismaClient, retentionHours: number): Promise<number> {
   const cutoff = new Date(Date.now() - retentionHours * 3_600_000);
-  const head = await headRevision(prisma);
-  const { count } = await prisma.changeEvent.deleteMany({ where: { at: { lt: cutoff }, revision: { lt: head } } });
+  const { count } = await prisma.changeEvent.deleteMany({
+    where: { at: { lt: cutoff }, revision: { lt: await headRevision(sqlOfPrisma(prisma)) } },
+  });
   return count;
 }
 
-const deploymentStateSelect = {
-  id: true,
-  projectId: true,
-  name: true,
-  upstreamUrl: true,
-  authEnabled: true,
-  project: { select: { slug: true } },
-  links: { select: { apiKeyId: true } },
-} as const;
-
-type DeploymentStateRow = Prisma.DeploymentGetPayload<{ select: typeof deploymentStateSelect }>;
-
-function toDeploymentState(d: DeploymentStateRow): DeploymentState {
-  return {
-    id: d.id,
-    projectId: d.projectId,
-    projectSlug: d.project.slug,
-    name: d.name,
-    upstreamUrl: d.upstreamUrl,
-    authEnabled: d.authEnabled,
-    apiKeyIds: d.links.map((l) => l.apiKeyId),
-  };
+/** Deployments as the proxy needs them, each with its full linked set; one statement. */
+function deploymentStates(db: Query, id?: string): Promise<DeploymentState[]> {
+  return db.query<DeploymentState>(
+    `SELECT d.id::text AS id, d.project_id::text AS "projectId", p.slug AS "projectSlug", d.name,
+            d.upstream_url AS "upstreamUrl", d.auth_enabled AS "authEnabled",
+            COALESCE(array_agg(l.api_key_id::text ORDER BY l.api_key_id) FILTER (WHERE l.api_key_id IS NOT NULL), '{}') AS "apiKeyIds"
+       FROM deployments d
+       JOIN projects p ON p.id = d.project_id
+       LEFT JOIN api_key_links l ON l.deployment_id = d.id
+      ${id ? 'WHERE d.id = $1::uuid' : ''}
+      GROUP BY d.id, p.slug`,
+    id ? [id] : [],
+  );
 }
 
 /** A deployment's state as the proxy needs it, read inside the mutation's transaction. */
 export async function readDeploymentState(tx: Tx, id: string): Promise<DeploymentState> {
-  return toDeploymentState(await tx.deployment.findUniqueOrThrow({ where: { id }, select: deploymentStateSelect }));
+  const [state] = await deploymentStates(sqlOfPrisma(tx), id);
+  if (!state) throw new Error(`deployment ${id} vanished inside its own transaction`);
+  return state;
 }
 
 export function toKeyState(k: { id: string; projectId: string; hash: string; expiresAt: Date | null }): KeyState {
@@ -120,16 +115,13 @@ export function toKeyState(k: { id: string; projectId: string; hash: string; exp
 }
 
 /** Everything the proxy enforces and the revision it reflects, in one consistent read. */
-export async function readSnapshot(prisma: PrismaClient): Promise<Snapshot> {
-  return prisma.$transaction(
-    async (tx) => {
-      const revision = await headRevision(tx);
-      const [apiKeys, deployments] = await Promise.all([
-        tx.apiKey.findMany({ select: { id: true, projectId: true, hash: true, expiresAt: true } }),
-        tx.deployment.findMany({ select: deploymentStateSelect }),
-      ]);
-      return { revision, apiKeys: apiKeys.map(toKeyState), deployments: deployments.map(toDeploymentState) };
-    },
-    { isolationLevel: 'RepeatableRead', timeout: 60_000 },
-  );
+export async function readSnapshot(db: Sql): Promise<Snapshot> {
+  return db.consistentRead(async (q) => {
+    const revision = await headRevision(q);
+    const keys = await q.query<{ id: string; projectId: string; hash: string; expiresAt: Date | null }>(
+      'SELECT id::text AS id, project_id::text AS "projectId", hash, expires_at AS "expiresAt" FROM api_keys',
+    );
+    const deployments = await deploymentStates(q);
+    return { revision, apiKeys: keys.map(toKeyState), deployments };
+  });
 }

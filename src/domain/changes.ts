@@ -2,6 +2,7 @@
 // most one revision and one ChangeEvent, then publish, then wait for the proxies to confirm.
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/database.ts';
+import { sqlOfPrisma } from '../db/queries.ts';
 import type { Feed } from '../feed/feed.ts';
 import { type Propagation, waitForPropagation } from '../feed/propagation.ts';
 import { type ChangeRecord, headRevision, recordChange, type Tx } from './change-log.ts';
@@ -27,6 +28,7 @@ export interface ChangesDeps {
 
 export function createChanges(deps: ChangesDeps): Changes {
   const { prisma, feed, propagationTimeoutMs, log, onPropagation } = deps;
+  const sql = sqlOfPrisma(prisma);
   return {
     async run(actor, work) {
       const started = performance.now();
@@ -37,7 +39,7 @@ export function createChanges(deps: ChangesDeps): Changes {
         }),
       );
       if (!event) {
-        const head = await headRevision(prisma);
+        const head = await headRevision(sql);
         return { result, propagation: await waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
       }
       let published = true;

@@ -11,7 +11,7 @@
 //
 // Logs carry revisions and event types only, never payloads (they hold key hashes).
 import type { Logger } from 'pino';
-import type { PrismaClient } from '../db/database.ts';
+import type { Query } from '../db/queries.ts';
 import { eventsAfter, headRevision, oldestRetainedRevision } from '../domain/change-log.ts';
 import type { ChangeEvent } from './events.ts';
 import type { Feed, FeedHandlers, Unsubscribe } from './feed.ts';
@@ -26,11 +26,11 @@ export interface ChangeSource {
 }
 
 /** The change log in the database as a ChangeSource. */
-export function changeLogSource(prisma: PrismaClient): ChangeSource {
+export function changeLogSource(db: Query): ChangeSource {
   return {
-    head: () => headRevision(prisma),
-    eventsAfter: (revision, limit) => eventsAfter(prisma, revision, { limit }),
-    oldestRetained: () => oldestRetainedRevision(prisma),
+    head: () => headRevision(db),
+    eventsAfter: (revision, limit) => eventsAfter(db, revision, { limit }),
+    oldestRetained: () => oldestRetainedRevision(db),
   };
 }
 

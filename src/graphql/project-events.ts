@@ -12,6 +12,7 @@
 //   or expires.
 import type { PrismaClient } from '../db/database.ts';
 import type { TokenWatch } from '../domain/access-tokens.ts';
+import { sqlOfPrisma } from '../db/queries.ts';
 import { eventsAfter, headRevision, oldestRetainedRevision } from '../domain/change-log.ts';
 import { DomainError, badInput } from '../domain/errors.ts';
 import type { ChangeEvent } from '../feed/events.ts';
@@ -84,6 +85,7 @@ export function createProjectEvents(deps: {
   maxQueue?: number;
 }): ProjectEvents {
   const { prisma, source, tokens } = deps;
+  const sql = sqlOfPrisma(prisma);
   const maxQueue = Math.max(1, deps.maxQueue ?? 1000);
   const projects = new Map<string, Set<Subscription>>();
   let count = 0;
@@ -208,7 +210,7 @@ export function createProjectEvents(deps: {
             this.replaying = false;
             break;
           }
-          const page = await eventsAfter(prisma, this.last, { projectId: this.projectId, limit: REPLAY_PAGE });
+          const page = await eventsAfter(sql, this.last, { projectId: this.projectId, limit: REPLAY_PAGE });
           const stop = this.check();
           if (stop) return stop;
           this.page = page;
@@ -254,9 +256,9 @@ export function createProjectEvents(deps: {
       if (closed) throw new DomainError('UNAVAILABLE', 'the control plane is shutting down: subscribe again with afterRevision');
       if (afterRevision !== null) {
         if (afterRevision < 0) throw badInput('afterRevision', 'afterRevision must not be negative');
-        const head = await headRevision(prisma);
+        const head = await headRevision(sql);
         if (afterRevision > head) throw badInput('afterRevision', `afterRevision is above the head revision (${head})`);
-        const oldest = await oldestRetainedRevision(prisma);
+        const oldest = await oldestRetainedRevision(sql);
         if (afterRevision < head && (oldest === null || oldest > afterRevision + 1)) {
           throw new DomainError('RESYNC_REQUIRED', 'the change log no longer holds every revision after afterRevision: refetch, then subscribe from the head');
         }

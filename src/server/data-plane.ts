@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
-import type { PrismaClient } from '../db/database.ts';
+import type { Sql } from '../db/queries.ts';
 import { readSnapshot } from '../domain/change-log.ts';
 import { changeLogSource, type ChangeSource, FeedConsumer } from '../feed/consumer.ts';
 import type { Feed } from '../feed/feed.ts';
@@ -25,7 +25,8 @@ export interface DataPlane {
 
 export interface DataPlaneDeps {
   config: Config;
-  prisma: PrismaClient;
+  /** the change log and lastUsedAt: a pg pool in a proxy process, Prisma in `keygate start` */
+  sql: Sql;
   feed: Feed;
   log: Logger;
   registry: Registry;
@@ -34,7 +35,7 @@ export interface DataPlaneDeps {
 }
 
 export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
-  const { config, prisma, feed, registry } = deps;
+  const { config, sql, feed, registry } = deps;
   const log = deps.log.child({ component: 'proxy' });
   const proxyId = randomUUID();
   const table = new AuthTable();
@@ -51,7 +52,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
   const { port } = await proxy.start();
 
   // The head the consumer polls also feeds the lag gauge (head − applied).
-  const changeLog = changeLogSource(prisma);
+  const changeLog = changeLogSource(sql);
   const source: ChangeSource = {
     ...changeLog,
     head: async () => {
@@ -66,7 +67,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
       feed,
       source,
       initialize: async () => {
-        const snapshot = await readSnapshot(prisma);
+        const snapshot = await readSnapshot(sql);
         table.load(snapshot);
         return snapshot.revision;
       },
@@ -99,7 +100,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
     const used = table.drainUsed();
     if (used.size === 0) return;
     try {
-      await prisma.apiKey.updateMany({ where: { id: { in: [...used] } }, data: { lastUsedAt: new Date() } });
+      await sql.execute('UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::uuid[])', [[...used]]);
     } catch (error) {
       for (const id of used) table.recordUse(id); // try again next time
       log.warn({ err: (error as Error).message, keys: used.size }, 'could not record lastUsedAt');

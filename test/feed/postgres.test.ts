@@ -1,6 +1,7 @@
 // The feed end to end against the real Postgres and Redis: mutations through createChanges,
 // proxies consuming through the change log (changeLogSource, readSnapshot), confirmation,
 // catch-up of an unpublished change, and a reload after the log was pruned.
+import { sqlOfPrisma } from '../../src/db/queries.ts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type Database } from '../../src/db/database.ts';
@@ -60,13 +61,13 @@ describe('the change feed on Postgres and Redis', () => {
       const seen: ChangeEvent[] = [];
       const loads: number[] = [];
       const load = async () => {
-        const snapshot = await readSnapshot(db.prisma);
+        const snapshot = await readSnapshot(sqlOfPrisma(db.prisma));
         loads.push(snapshot.revision);
         return snapshot.revision;
       };
       const consumer = new FeedConsumer({
         feed: proxyFeed,
-        source: changeLogSource(db.prisma),
+        source: changeLogSource(sqlOfPrisma(db.prisma)),
         initialize: load,
         apply: (e) => void seen.push(e),
         pollIntervalMs: 100,
@@ -109,10 +110,10 @@ describe('the change feed on Postgres and Redis', () => {
     const loads: number[] = [];
     const lagging = new FeedConsumer({
       feed: feed(),
-      source: changeLogSource(db.prisma),
+      source: changeLogSource(sqlOfPrisma(db.prisma)),
       initialize: async () => 5,
       reload: async () => {
-        const snapshot = await readSnapshot(db.prisma);
+        const snapshot = await readSnapshot(sqlOfPrisma(db.prisma));
         loads.push(snapshot.revision);
         return snapshot.revision;
       },

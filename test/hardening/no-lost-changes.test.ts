@@ -1,5 +1,6 @@
 // Redis killed and restarted in the middle of 500 mutations: no change is lost. Every proxy ends
 // at the head revision with a table equal to a fresh snapshot of the database.
+import { sqlOfPrisma } from '../../src/db/queries.ts';
 import { afterAll, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/database.ts';
 import { headRevision, readSnapshot } from '../../src/domain/change-log.ts';
@@ -70,14 +71,14 @@ it('loses no change when Redis dies and comes back during 500 mutations', async 
 
   const check = await openPostgres(db.url);
   try {
-    const head = await headRevision(check.prisma);
+    const head = await headRevision(sqlOfPrisma(check.prisma));
     expect(head).toBeGreaterThan(450);
     for (const p of proxies) {
       const table = p.running.proxy!.table;
       for (let i = 0; i < 100 && table.revision < head; i++) await new Promise((r) => setTimeout(r, 100));
       expect(table.revision).toBe(head);
     }
-    const truth = await readSnapshot(check.prisma);
+    const truth = await readSnapshot(sqlOfPrisma(check.prisma));
     const canonical = (s: typeof truth) => ({
       revision: s.revision,
       apiKeys: [...s.apiKeys].sort((a, b) => a.id.localeCompare(b.id)),
