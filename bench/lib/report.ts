@@ -1,0 +1,123 @@
+// bench/results.json (the issue's keys first, numbers only, then extras) and the Markdown
+// Performance table with each target of the issue marked met or missed.
+import { round } from './stats.ts';
+
+export type Section = Record<string, number>;
+export interface Results {
+  proxy: Section;
+  propagation: Section;
+  scale: Section;
+  subscriptions: Section;
+  [extra: string]: Section;
+}
+
+export const REQUIRED = {
+  proxy: ['direct_rps', 'bare_node_rps', 'keygate_rps', 'nginx_rps', 'bare_node_cpu_us_per_req', 'keygate_cpu_us_per_req', 'nginx_cpu_us_per_req', 'direct_p99_ms', 'keygate_p99_ms', 'reject_rps'],
+  propagation: ['rounds', 'mutation_p50_ms', 'mutation_p99_ms', 'apply_p50_ms', 'apply_p99_ms', 'stale_decisions'],
+  scale: ['keys', 'links', 'snapshot_load_ms', 'rss_mb', 'cpu_ratio_vs_small', 'list_1000_p95_ms', 'list_1000_sql_queries'],
+  subscriptions: ['subscribers', 'delivery_p50_ms', 'delivery_p99_ms'],
+} as const;
+
+/** Required keys first (0 when a section failed), extras after; every value a finite number. */
+export function normalize(raw: Partial<Record<string, Section>>): Results {
+  const out: Record<string, Section> = {};
+  for (const [section, keys] of Object.entries(REQUIRED)) {
+    const given = raw[section] ?? {};
+    const s: Section = {};
+    for (const k of keys) s[k] = round(given[k] ?? 0);
+    for (const [k, v] of Object.entries(given)) if (!(k in s) && typeof v === 'number') s[k] = round(v);
+    out[section] = s;
+  }
+  for (const [section, given] of Object.entries(raw)) {
+    if (section in out || !given) continue;
+    out[section] = Object.fromEntries(Object.entries(given).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, round(v)]));
+  }
+  return out as Results;
+}
+
+const n = (v: number | undefined, digits = 0) => (v === undefined || !Number.isFinite(v) ? '—' : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const x = (v: number | undefined) => (v ? `${v.toFixed(2)}×` : '—');
+
+export interface Verdict {
+  target: string;
+  figure: string;
+  met: boolean | null;
+}
+
+/** Each target of the issue with its figure; null when the section did not run. */
+export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
+  const p = r.proxy;
+  const g = r.propagation;
+  const s = r.scale;
+  const sub = r.subscriptions;
+  const on = (section: string, ok: boolean) => (ran[section] ? ok : null);
+  const added = p.keygate_p99_ms! - p.direct_p99_ms!;
+  return [
+    { target: 'keygate ≥ 0.9× bare Node throughput', figure: x(p.keygate_rps! / p.bare_node_rps!), met: on('proxy', p.keygate_rps! >= 0.9 * p.bare_node_rps!) },
+    { target: 'keygate ≤ 1.15× bare Node CPU/request', figure: x(p.keygate_cpu_us_per_req! / p.bare_node_cpu_us_per_req!), met: on('proxy', p.keygate_cpu_us_per_req! <= 1.15 * p.bare_node_cpu_us_per_req!) },
+    { target: 'p99 added over direct ≤ 3 ms at the fixed rate', figure: `${n(added, 2)} ms`, met: on('proxy', added <= 3) },
+    { target: '401 throughput ≥ accepted throughput', figure: x(p.reject_rps! / p.keygate_rps!), met: on('proxy', p.reject_rps! >= p.keygate_rps!) },
+    { target: 'mutation with confirmation p99 ≤ 25 ms', figure: `${n(g.mutation_p99_ms, 1)} ms`, met: on('propagation', g.mutation_p99_ms! <= 25 && g.mutation_p99_ms! > 0) },
+    { target: 'event-to-applied p99 ≤ 5 ms', figure: `${n(g.apply_p99_ms, 2)} ms`, met: on('propagation', g.apply_p99_ms! <= 5 && g.apply_p99_ms! > 0) },
+    { target: '0 stale decisions', figure: `${n(g.stale_decisions)} of ${n(g.decisions)}`, met: on('propagation', g.stale_decisions === 0 && (g.decisions ?? 0) > 0) },
+    { target: '100k-key snapshot ≤ 3 s', figure: `${n(s.snapshot_load_ms)} ms`, met: on('scale', s.snapshot_load_ms! <= 3000 && s.snapshot_load_ms! > 0) },
+    { target: '100k-key proxy ≤ 300 MB RSS', figure: `${n(s.rss_mb)} MB`, met: on('scale', s.rss_mb! <= 300 && s.rss_mb! > 0) },
+    { target: 'CPU/request at 100k keys ≤ 1.05× the 10-key table', figure: x(s.cpu_ratio_vs_small), met: on('scale', s.cpu_ratio_vs_small! <= 1.05 && s.cpu_ratio_vs_small! > 0) },
+    { target: '1,000-key list p95 ≤ 50 ms', figure: `${n(s.list_1000_p95_ms, 1)} ms`, met: on('scale', s.list_1000_p95_ms! <= 50 && s.list_1000_p95_ms! > 0) },
+    { target: '1,000-key list in ≤ 4 SQL queries', figure: n(s.list_1000_sql_queries), met: on('scale', s.list_1000_sql_queries! <= 4 && s.list_1000_sql_queries! > 0) },
+    { target: '1,000-subscriber delivery p99 ≤ 100 ms', figure: `${n(sub.delivery_p99_ms, 1)} ms`, met: on('subscriptions', sub.delivery_p99_ms! <= 100 && sub.delivery_p99_ms! > 0) },
+  ];
+}
+
+export function markdown(r: Results, ran: Record<string, boolean>, context: { command: string; quick: boolean; machine: string; date: string; notes: string[] }): string {
+  const p = r.proxy;
+  const g = r.propagation;
+  const s = r.scale;
+  const sub = r.subscriptions;
+  const lines: string[] = [];
+  lines.push(`### Performance${context.quick ? ' (quick run: fewer rounds, shorter runs; not for the record)' : ''}`, '');
+  lines.push(`Measured ${context.date} on ${context.machine}, all on 127.0.0.1, with \`${context.command}\`.`, '');
+  if (ran.proxy) {
+    lines.push(
+      `**Proxy overhead** — one upstream (node:http, ~400 B chat-completion JSON), POST with a JSON body and X-API-Key, ${n(p.connections)} connections; closed loop: wrk, ${n(p.closed_loop_seconds)} s per run; fixed rate: open loop at ${n(p.fixed_rate_rps)} req/s (half the bare proxy's maximum), ${n(p.open_loop_seconds)} s per run; medians of ${n(p.rounds)} interleaved round(s).`,
+      '',
+      '| | max req/s | CPU µs/req (proxy process) | p50 @ fixed rate | p99 @ fixed rate |',
+      '|---|---:|---:|---:|---:|',
+      `| direct to the upstream | ${n(p.direct_rps)} | (upstream ${n(p.upstream_cpu_us_per_req, 1)}) | ${n(p.direct_p50_ms, 2)} ms | ${n(p.direct_p99_ms, 2)} ms |`,
+      `| bare Node proxy (bench/reference-proxy.ts) | ${n(p.bare_node_rps)} | ${n(p.bare_node_cpu_us_per_req, 1)} | ${n(p.bare_node_p50_ms, 2)} ms | ${n(p.bare_node_p99_ms, 2)} ms |`,
+      `| **keygate proxy** (full path) | **${n(p.keygate_rps)}** | **${n(p.keygate_cpu_us_per_req, 1)}** | **${n(p.keygate_p50_ms, 2)} ms** | **${n(p.keygate_p99_ms, 2)} ms** |`,
+      `| nginx, 1 worker, keep-alive upstream | ${n(p.nginx_rps)} | ${n(p.nginx_cpu_us_per_req, 1)} | ${n(p.nginx_p50_ms, 2)} ms | ${n(p.nginx_p99_ms, 2)} ms |`,
+      `| keygate, 401 (well-formed unknown key) | ${n(p.reject_rps)} | ${n(p.reject_cpu_us_per_req, 1)} | | |`,
+      `| bare Node proxy, 401 | ${n(p.bare_node_reject_rps)} | ${n(p.bare_node_reject_cpu_us_per_req, 1)} | | |`,
+      '',
+      `At ${n(p.keygate_half_own_max_rps)} req/s (half keygate's own maximum, a load it can carry): keygate p50 ${n(p.keygate_p50_at_half_own_max_ms, 2)} ms, p99 ${n(p.keygate_p99_at_half_own_max_ms, 2)} ms; direct p99 ${n(p.direct_p99_at_half_keygate_max_ms, 2)} ms.`,
+      '',
+      `Ratios (of the medians; within-round medians in parentheses): keygate / bare Node — throughput ${x(p.keygate_vs_bare_rps)} (${x(p.keygate_vs_bare_rps_median_of_rounds)}), CPU per request ${x(p.keygate_vs_bare_cpu)} (${x(p.keygate_vs_bare_cpu_median_of_rounds)}); keygate / nginx — throughput ${x(p.keygate_vs_nginx_rps)}, CPU per request ${x(p.keygate_vs_nginx_cpu)} (${x(p.keygate_vs_nginx_cpu_median_of_rounds)}); keygate p99 added over direct at the fixed rate: ${n(p.keygate_p99_added_ms, 2)} ms; 401 / accepted throughput ${x(p.reject_vs_accepted_rps)}. Other processes used ${n(p.proxy_core_used_by_others_pct)}% of the proxy core during the closed-loop runs (median).`,
+      '',
+    );
+  }
+  if (ran.propagation) {
+    lines.push(
+      `**Propagation** — ${n(g.rounds)} link/unlink mutations, one control plane and two proxies on Redis: mutation with confirmation p50 ${n(g.mutation_p50_ms, 1)} ms, p99 ${n(g.mutation_p99_ms, 1)} ms (${n(g.unconfirmed_mutations)} unconfirmed); event-to-applied (event on Redis → the proxy's ack, seen by one observer) p50/p99 proxy 1 ${n(g.proxy1_apply_p50_ms, 2)}/${n(g.proxy1_apply_p99_ms, 2)} ms, proxy 2 ${n(g.proxy2_apply_p50_ms, 2)}/${n(g.proxy2_apply_p99_ms, 2)} ms; stale decisions right after each mutation returned: ${n(g.stale_decisions)} of ${n(g.decisions)}.`,
+      '',
+    );
+  }
+  if (ran.scale) {
+    lines.push(
+      `**Scale** — ${n(s.keys)} keys, ${n(s.deployments)} deployments, ${n(s.links)} links: proxy snapshot load ${n(s.snapshot_load_ms)} ms, RSS ${n(s.rss_mb)} MB once ready (10-key proxy: ${n(s.small_rss_mb)} MB); CPU per request ${n(s.cpu_us_per_req_100k, 1)} µs vs ${n(s.cpu_us_per_req_10, 1)} µs on a 10-key table (${x(s.cpu_ratio_vs_small)}; within-round median ${x(s.cpu_ratio_vs_small_median_of_rounds)}; the 100k table with the 10-key traffic: ${n(s.cpu_us_per_req_100k_10_pairs, 1)} µs; others used ${n(s.proxy_core_used_by_others_pct)}% of the proxy core); the 1,000-key GraphQL list (each key with its deployments) p95 ${n(s.list_1000_p95_ms, 1)} ms over ${n(s.list_1000_runs)} runs, ${n(s.list_1000_sql_queries)} SQL statements.`,
+      '',
+    );
+  }
+  lines.push(
+    ran.subscriptions
+      ? `**Subscriptions** — ${n(sub.subscribers)} graphql-ws subscribers on one control plane, one mutation: delivery p50 ${n(sub.delivery_p50_ms, 1)} ms, p99 ${n(sub.delivery_p99_ms, 1)} ms.`
+      : '**Subscriptions** — not measured in this run (see notes).',
+    '',
+  );
+  lines.push('| target (issue 5) | figure | met |', '|---|---:|:---:|');
+  for (const v of verdicts(r, ran)) lines.push(`| ${v.target} | ${v.figure} | ${v.met === null ? 'not run' : v.met ? 'met' : '**missed**'} |`);
+  lines.push('');
+  for (const note of context.notes) lines.push(`- ${note}`);
+  if (context.notes.length) lines.push('');
+  return lines.join('\n');
+}

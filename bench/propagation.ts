@@ -1,0 +1,180 @@
+// Propagation (issue 5, item 3): one `keygate control-plane` and two `keygate proxy` processes on
+// one Postgres and one Redis; N alternating link/unlink mutations of one key on one guarded
+// deployment, one after the other.
+//
+//  - mutation latency: the GraphQL round trip as the client sees it, which includes waiting for
+//    both proxies' acks (the mutation returns its propagation { confirmed, appliedBy, expected });
+//  - event-to-applied, per proxy: this process subscribes to the feed's own Redis channels
+//    (`<prefix>changes` and `<prefix>acks`) and timestamps, on one clock, the moment the change
+//    event for revision r arrives and the moment proxy p's ack covering r arrives. A proxy acks
+//    right after applying (acks are cumulative), so the difference is delivery to the proxy +
+//    apply + the ack's trip back through Redis: an upper bound of event-to-applied, never less;
+//  - stale decisions: right after each mutation returns, one request through each proxy with the
+//    key; a 200 after an unlink or a 401 after a link is stale.
+import http from 'node:http';
+import { Redis } from 'ioredis';
+import { CreateApiKey, CreateDeployment, CreateProject, LinkApiKey, UnlinkApiKey } from '../test/helpers/operations.ts';
+import { CHAT_BODY } from './proxy-overhead.ts';
+import { freshDatabase, freshRedisPrefix, gql, REDIS_URL, startControlPlaneProcess, startProxyProcess } from './lib/keygate.ts';
+import { sleep } from './lib/procs.ts';
+import { percentile } from './lib/stats.ts';
+
+export interface PropagationOptions {
+  quick: boolean;
+  upstreamPort: number;
+  logDir: string;
+  log: (line: string) => void;
+}
+
+const WARMUP_ROUNDS = 20;
+
+export async function runPropagation(options: PropagationOptions): Promise<Record<string, number>> {
+  const { quick, upstreamPort, logDir, log } = options;
+  const rounds = quick ? 200 : 1000;
+  const db = await freshDatabase();
+  const prefix = freshRedisPrefix();
+
+  // The feed as an outside observer sees it, subscribed before anything happens.
+  const eventAt = new Map<number, number>();
+  const ackAt = new Map<string, Map<number, number>>();
+  const ackedUpTo = new Map<string, number>();
+  const observer = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    observer.on('message', (channel: string, message: string) => {
+      const now = performance.now();
+      const value = JSON.parse(message) as { revision: number; proxyId?: string };
+      if (channel === `${prefix}changes`) {
+        if (!eventAt.has(value.revision)) eventAt.set(value.revision, now);
+        return;
+      }
+      const id = value.proxyId!;
+      let acks = ackAt.get(id);
+      if (!acks) ackAt.set(id, (acks = new Map()));
+      // Cumulative: an ack of r covers every revision up to r not covered yet.
+      for (let r = (ackedUpTo.get(id) ?? value.revision - 1) + 1; r <= value.revision; r++) acks.set(r, now);
+      ackedUpTo.set(id, Math.max(ackedUpTo.get(id) ?? 0, value.revision));
+    });
+    await observer.subscribe(`${prefix}changes`, `${prefix}acks`);
+
+    const cp = await startControlPlaneProcess({ name: 'propagation-control-plane', databaseUrl: db.url, redisPrefix: prefix, cpu: null, logDir });
+    const proxies = [
+      await startProxyProcess({ name: 'propagation-proxy-1', databaseUrl: db.url, redisPrefix: prefix, cpu: null, logDir }),
+      await startProxyProcess({ name: 'propagation-proxy-2', databaseUrl: db.url, redisPrefix: prefix, cpu: null, logDir }),
+    ];
+
+    const project = (await gql(cp.url, CreateProject, { slug: 'churn', name: 'churn' })).createProject.project;
+    const key = (await gql(cp.url, CreateApiKey, { input: { projectId: project.id, name: 'churn-key' } })).createApiKey;
+    const deployment = (
+      await gql(cp.url, CreateDeployment, {
+        input: { projectId: project.id, name: 'churn', model: 'llama-3-8b', upstreamUrl: `http://127.0.0.1:${upstreamPort}`, authEnabled: true },
+      })
+    ).createDeployment.deployment;
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const status = (port: number) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: `/churn/churn/v1/chat/completions`,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'x-api-key': key.secret, 'content-length': Buffer.byteLength(CHAT_BODY) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+        req.end(CHAT_BODY);
+      });
+
+    const input = { deploymentId: deployment.id, apiKeyId: key.apiKey.id };
+    const mutationMs: number[] = [];
+    // Where a mutation's time goes, seen from outside: request → its event on Redis (GraphQL,
+    // transaction, commit, publish), event → the last proxy's ack, last ack → the answer.
+    const toEvent: number[] = [];
+    const eventToLastAck: number[] = [];
+    const lastAckToAnswer: number[] = [];
+    const measured: number[] = []; // revisions whose apply latency counts
+    let stale = 0;
+    let unconfirmed = 0;
+    let decisions = 0;
+    const started = performance.now();
+    for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+      const link = round % 2 === 0;
+      const t0 = performance.now();
+      const propagation = link
+        ? (await gql(cp.url, LinkApiKey, { input })).linkApiKey.propagation
+        : (await gql(cp.url, UnlinkApiKey, { input })).unlinkApiKey.propagation;
+      const ms = performance.now() - t0;
+      const statuses = await Promise.all(proxies.map((p) => status(p.port)));
+      if (round < WARMUP_ROUNDS) continue;
+      mutationMs.push(ms);
+      measured.push(propagation.revision);
+      const ev = eventAt.get(propagation.revision);
+      const acks = proxies.map((p) => ackAt.get(p.proxyId)?.get(propagation.revision));
+      if (ev !== undefined && acks.every((a) => a !== undefined)) {
+        const last = Math.max(...(acks as number[]));
+        toEvent.push(ev - t0);
+        eventToLastAck.push(last - ev);
+        lastAckToAnswer.push(t0 + ms - last);
+      }
+      if (!propagation.confirmed || propagation.expected !== proxies.length) unconfirmed++;
+      for (const s of statuses) {
+        decisions++;
+        if (s !== (link ? 200 : 401)) stale++;
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    await sleep(200); // a last ack still on its way
+
+    const perProxy = proxies.map((p) => {
+      const acks = ackAt.get(p.proxyId) ?? new Map<number, number>();
+      const latencies: number[] = [];
+      let missing = 0;
+      for (const revision of measured) {
+        const at = acks.get(revision);
+        const ev = eventAt.get(revision);
+        if (at === undefined || ev === undefined) missing++;
+        else latencies.push(Math.max(0, at - ev));
+      }
+      return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100), missing };
+    });
+    log(`  ${rounds} mutations in ${seconds.toFixed(1)} s: p50 ${percentile(mutationMs, 50).toFixed(1)} ms = request→event ${percentile(toEvent, 50).toFixed(1)} + event→last ack ${percentile(eventToLastAck, 50).toFixed(1)} + last ack→answer ${percentile(lastAckToAnswer, 50).toFixed(1)} (p50 each); apply p99 per proxy ${perProxy.map((p) => p.p99.toFixed(2)).join(' / ')} ms`);
+
+    agent.destroy();
+    for (const p of proxies) await p.stop();
+    await cp.stop();
+    return {
+      rounds,
+      mutation_p50_ms: percentile(mutationMs, 50),
+      mutation_p99_ms: percentile(mutationMs, 99),
+      // the slower proxy's figures (each proxy's are below)
+      apply_p50_ms: Math.max(...perProxy.map((p) => p.p50)),
+      apply_p99_ms: Math.max(...perProxy.map((p) => p.p99)),
+      stale_decisions: stale,
+      // extras
+      decisions,
+      unconfirmed_mutations: unconfirmed,
+      mutation_max_ms: percentile(mutationMs, 100),
+      request_to_event_p50_ms: percentile(toEvent, 50),
+      request_to_event_p99_ms: percentile(toEvent, 99),
+      event_to_last_ack_p50_ms: percentile(eventToLastAck, 50),
+      event_to_last_ack_p99_ms: percentile(eventToLastAck, 99),
+      last_ack_to_answer_p50_ms: percentile(lastAckToAnswer, 50),
+      last_ack_to_answer_p99_ms: percentile(lastAckToAnswer, 99),
+      proxy1_apply_p50_ms: perProxy[0]!.p50,
+      proxy1_apply_p99_ms: perProxy[0]!.p99,
+      proxy2_apply_p50_ms: perProxy[1]!.p50,
+      proxy2_apply_p99_ms: perProxy[1]!.p99,
+      apply_max_ms: Math.max(...perProxy.map((p) => p.max)),
+      apply_missing_acks: perProxy.reduce((s, p) => s + p.missing, 0),
+    };
+  } finally {
+    observer.disconnect();
+  }
+}

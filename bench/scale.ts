@@ -1,0 +1,242 @@
+// Scale (issue 5, item 4): 100,000 keys, 10,000 deployments and 200,000 links written with SQL
+// straight into a fresh database: 100 projects, each with 1,000 keys and 100 deployments, each key
+// linked to two of its project's deployments. Every key's hash is the SHA-256 of a real issued
+// secret (src/domain/secrets.ts), so any of them can be used on a request.
+//
+//  - snapshot load and memory: `keygate proxy` on that database, from its "proxy listening" log
+//    line to "proxy ready" (consumer start: subscribe, snapshot read, table build, first lease),
+//    and its RSS once ready;
+//  - CPU per request against that table vs a 10-key table (another database: 1 project, 10 keys,
+//    10 deployments), both proxies pinned to the same core, wrk rotating over 1,000 (key,
+//    deployment) pairs of the big table and the 10 pairs of the small one, interleaved rounds;
+//  - the 1,000-key GraphQL list (test/helpers/operations.ts ProjectKeys, first: 1000, each key
+//    with its deployments): p95 of N runs against a control plane in this process, and the SQL
+//    statements Prisma sent for one run (its onQuery hook, as test/helpers/keygate.ts counts).
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { issueSecret } from '../src/domain/secrets.ts';
+import { ProjectKeys } from '../test/helpers/operations.ts';
+import { CHAT_BODY, CONNECTIONS } from './proxy-overhead.ts';
+import { freshDatabase, freshRedisPrefix, gql, parseLog, startInProcess, startProxyProcess, type KeygateProcess } from './lib/keygate.ts';
+import { closedLoop, type ClosedRun, type Target } from './lib/load.ts';
+import { CORES, cpuSeconds, memoryMb } from './lib/procs.ts';
+import { median, percentile } from './lib/stats.ts';
+import type { LoadRequest } from './lib/wrk.ts';
+
+export interface ScaleOptions {
+  quick: boolean;
+  upstreamPort: number;
+  dir: string;
+  logDir: string;
+  log: (line: string) => void;
+}
+
+interface Shape {
+  projects: number;
+  keysPerProject: number;
+  deploymentsPerProject: number;
+}
+
+interface Seeded {
+  keys: number;
+  deployments: number;
+  links: number;
+  /** usable (Host, key) pairs: the key is linked to the deployment */
+  pairs: { host: string; secret: string }[];
+  firstProjectSlug: string;
+}
+
+const BATCH = 10_000;
+
+/** Writes projects, keys, deployments and links with plain SQL (unnest batches). */
+async function seed(databaseUrl: string, shape: Shape, upstreamUrl: string, samplePairs: number): Promise<Seeded> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const base = Date.now() - 86_400_000;
+    const projects = Array.from({ length: shape.projects }, (_, p) => ({ id: randomUUID(), slug: `scale-p${String(p).padStart(4, '0')}` }));
+    await client.query(`INSERT INTO projects (id, slug, name, created_at) SELECT id, slug, slug, to_timestamp($3::float8 / 1000) FROM unnest($1::uuid[], $2::text[]) AS t(id, slug)`, [
+      projects.map((p) => p.id),
+      projects.map((p) => p.slug),
+      base,
+    ]);
+
+    const keyRows: { id: string; projectId: string; name: string; prefix: string; hash: string; at: number; secret: string }[] = [];
+    const depRows: { id: string; projectId: string; name: string; at: number }[] = [];
+    const links: [string, string][] = [];
+    let n = 0;
+    for (const project of projects) {
+      const deps = Array.from({ length: shape.deploymentsPerProject }, (_, d) => ({ id: randomUUID(), projectId: project.id, name: `dep-${String(d).padStart(4, '0')}`, at: base + n++ }));
+      depRows.push(...deps);
+      for (let k = 0; k < shape.keysPerProject; k++) {
+        const issued = issueSecret('kg_');
+        const key = { id: randomUUID(), projectId: project.id, name: `key-${String(k).padStart(5, '0')}`, prefix: issued.prefix, hash: issued.hash, at: base + n++, secret: issued.secret };
+        keyRows.push(key);
+        const first = k % deps.length;
+        const second = (k + Math.ceil(deps.length / 2)) % deps.length;
+        links.push([key.id, deps[first]!.id]);
+        if (second !== first) links.push([key.id, deps[second]!.id]);
+      }
+    }
+
+    for (let i = 0; i < keyRows.length; i += BATCH) {
+      const b = keyRows.slice(i, i + BATCH);
+      await client.query(
+        `INSERT INTO api_keys (id, project_id, name, prefix, hash, created_at)
+         SELECT id, project_id, name, prefix, hash, to_timestamp(at / 1000) FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS t(id, project_id, name, prefix, hash, at)`,
+        [b.map((k) => k.id), b.map((k) => k.projectId), b.map((k) => k.name), b.map((k) => k.prefix), b.map((k) => k.hash), b.map((k) => k.at)],
+      );
+    }
+    for (let i = 0; i < depRows.length; i += BATCH) {
+      const b = depRows.slice(i, i + BATCH);
+      await client.query(
+        `INSERT INTO deployments (id, project_id, name, model, upstream_url, auth_enabled, created_at, updated_at)
+         SELECT id, project_id, name, 'llama-3-8b', $4, true, to_timestamp(at / 1000), to_timestamp(at / 1000) FROM unnest($1::uuid[], $2::uuid[], $3::text[], $5::float8[]) AS t(id, project_id, name, at)`,
+        [b.map((d) => d.id), b.map((d) => d.projectId), b.map((d) => d.name), upstreamUrl, b.map((d) => d.at)],
+      );
+    }
+    for (let i = 0; i < links.length; i += BATCH) {
+      const b = links.slice(i, i + BATCH);
+      await client.query(`INSERT INTO api_key_links (api_key_id, deployment_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`, [b.map((l) => l[0]), b.map((l) => l[1])]);
+    }
+    await client.query('ANALYZE');
+
+    // Usable pairs spread over the whole table: key k of its project is linked to deployment k mod D.
+    const slugOf = new Map<string, string>(projects.map((p) => [p.id, p.slug]));
+    const pairs: Seeded['pairs'] = [];
+    const step = Math.max(1, Math.floor(keyRows.length / samplePairs));
+    for (let i = 0; i < keyRows.length && pairs.length < samplePairs; i += step) {
+      const key = keyRows[i]!;
+      const k = Number(key.name.slice(4));
+      const dep = `dep-${String(k % shape.deploymentsPerProject).padStart(4, '0')}`;
+      pairs.push({ host: `model-${dep}.${slugOf.get(key.projectId)}.localhost`, secret: key.secret });
+    }
+    return { keys: keyRows.length, deployments: depRows.length, links: links.length, pairs, firstProjectSlug: projects[0]!.slug };
+  } finally {
+    await client.end();
+  }
+}
+
+const requestsFor = (pairs: Seeded['pairs']): LoadRequest[] =>
+  pairs.map((p) => ({ host: p.host, path: '/v1/chat/completions', headers: { 'Content-Type': 'application/json', 'X-API-Key': p.secret }, body: CHAT_BODY }));
+
+/** "proxy listening" → "proxy ready" from the proxy's own log timestamps. */
+function snapshotLoadMs(proxy: KeygateProcess): number {
+  const at = (msg: string) => proxy.lines.map(parseLog).find((l) => l?.msg === msg)?.time;
+  const listening = at('proxy listening');
+  const ready = at('proxy ready');
+  return listening !== undefined && ready !== undefined ? ready - listening : 0;
+}
+
+export async function runScale(options: ScaleOptions): Promise<Record<string, number>> {
+  const { quick, upstreamPort, dir, logDir, log } = options;
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  const shape: Shape = { projects: 100, keysPerProject: 1000, deploymentsPerProject: 100 };
+
+  let t = performance.now();
+  const bigDb = await freshDatabase();
+  const big = await seed(bigDb.url, shape, upstreamUrl, 1000);
+  const seedSeconds = (performance.now() - t) / 1000;
+  log(`  seeded ${big.keys} keys, ${big.deployments} deployments, ${big.links} links in ${seedSeconds.toFixed(1)} s`);
+  const smallDb = await freshDatabase();
+  const small = await seed(smallDb.url, { projects: 1, keysPerProject: 10, deploymentsPerProject: 10 }, upstreamUrl, 10);
+
+  const prefix = freshRedisPrefix();
+  t = performance.now();
+  const bigProxy = await startProxyProcess({ name: 'scale-proxy-100k', databaseUrl: bigDb.url, redisPrefix: prefix, cpu: CORES.proxy, logDir, readyTimeoutMs: 120_000 });
+  const bigStartMs = performance.now() - t;
+  const loadMs = snapshotLoadMs(bigProxy);
+  const memReady = memoryMb(bigProxy.pid);
+  log(`  100k-key proxy: snapshot ${loadMs} ms (process start to ready ${Math.round(bigStartMs)} ms), RSS ${memReady.rss.toFixed(0)} MB`);
+  t = performance.now();
+  const smallProxy = await startProxyProcess({ name: 'scale-proxy-10', databaseUrl: smallDb.url, redisPrefix: freshRedisPrefix(), cpu: CORES.proxy, logDir });
+  const smallStartMs = performance.now() - t;
+  const memSmall = memoryMb(smallProxy.pid);
+
+  const targets: Record<string, Target> = {
+    small: { name: 'scale-small', port: smallProxy.port, requests: requestsFor(small.pairs), cpuSeconds: () => cpuSeconds(smallProxy.pid) },
+    big: { name: 'scale-big', port: bigProxy.port, requests: requestsFor(big.pairs), cpuSeconds: () => cpuSeconds(bigProxy.pid) },
+    // The big table with the small one's traffic shape (10 pairs): tells the table's size from
+    // the spread of the traffic over 1,000 keys and deployments.
+    big10: { name: 'scale-big-10', port: bigProxy.port, requests: requestsFor(big.pairs.slice(0, 10)), cpuSeconds: () => cpuSeconds(bigProxy.pid) },
+  };
+  const load = { connections: CONNECTIONS, cpu: CORES.load, dir };
+  const rounds = quick ? 1 : 5;
+  const seconds = quick ? 2 : 4;
+  for (const [name, target] of Object.entries(targets)) {
+    const w = await closedLoop(target, { ...load, seconds: quick ? 1 : 2 });
+    if (w.statusErrors > 0) throw new Error(`scale ${name}: ${w.statusErrors} of ${w.requests} requests answered ≥ 400`);
+  }
+  const runs: Record<string, ClosedRun[]> = { small: [], big: [], big10: [] };
+  const ratios: number[] = [];
+  const order = ['small', 'big', 'big10'];
+  for (let round = 0; round < rounds; round++) {
+    for (const name of order.map((_, i) => order[(i + round) % order.length]!)) {
+      const r = await closedLoop(targets[name]!, { ...load, seconds });
+      runs[name]!.push(r);
+      log(`  round ${round + 1} ${name.padEnd(5)} ${Math.round(r.rps)} req/s  ${r.cpuUsPerReq.toFixed(1)} µs CPU/req  others on the proxy core ${(r.foreignShare * 100).toFixed(0)}%`);
+    }
+    ratios.push(runs.big![round]!.cpuUsPerReq / runs.small![round]!.cpuUsPerReq);
+  }
+  const cpuSmall = median(runs.small!.map((r) => r.cpuUsPerReq));
+  const cpuBig = median(runs.big!.map((r) => r.cpuUsPerReq));
+  const memAfter = memoryMb(bigProxy.pid);
+  await bigProxy.stop();
+  await smallProxy.stop();
+
+  // The 1,000-key list, against a control plane in this process so its SQL can be counted.
+  const cp = await startInProcess('control-plane', bigDb.url, freshRedisPrefix());
+  const list = async () => {
+    const t0 = performance.now();
+    const data = await gql(cp.url, ProjectKeys, { slug: big.firstProjectSlug, first: 1000 });
+    const ms = performance.now() - t0;
+    const edges = data.project?.apiKeys.edges ?? [];
+    if (edges.length !== 1000 || edges.some((e) => e.node.deployments.length !== 2)) throw new Error(`the list returned ${edges.length} keys, not 1000 with 2 deployments each`);
+    return ms;
+  };
+  for (let i = 0; i < 3; i++) await list();
+  const listRuns = quick ? 10 : 20;
+  const listMs: number[] = [];
+  for (let i = 0; i < listRuns; i++) listMs.push(await list());
+  // Counting the statements one list sends: the control plane's background work (head poll,
+  // expiry sweeper, token watch) runs on timers and can land inside a run, so the fewest over
+  // five runs is the list's own count.
+  let statements: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    cp.queries.length = 0;
+    await list();
+    if (i === 0 || cp.queries.length < statements.length) statements = [...cp.queries];
+  }
+  await cp.stop();
+  log(`  1,000-key list: p95 ${percentile(listMs, 95).toFixed(1)} ms over ${listRuns} runs, ${statements.length} SQL statements`);
+  for (const q of statements) log(`    SQL: ${q.replace(/\s+/g, ' ').slice(0, 160)}`);
+
+  return {
+    keys: big.keys,
+    links: big.links,
+    snapshot_load_ms: loadMs,
+    rss_mb: memReady.rss,
+    cpu_ratio_vs_small: cpuSmall > 0 ? cpuBig / cpuSmall : 0,
+    list_1000_p95_ms: percentile(listMs, 95),
+    list_1000_sql_queries: statements.length,
+    // extras
+    deployments: big.deployments,
+    seed_seconds: seedSeconds,
+    proxy_start_to_ready_ms: bigStartMs,
+    small_proxy_start_to_ready_ms: smallStartMs,
+    small_snapshot_load_ms: snapshotLoadMs(smallProxy),
+    rss_peak_mb: memAfter.peak,
+    rss_after_load_mb: memAfter.rss,
+    small_rss_mb: memSmall.rss,
+    cpu_us_per_req_100k: cpuBig,
+    cpu_us_per_req_10: cpuSmall,
+    cpu_us_per_req_100k_10_pairs: median(runs.big10!.map((r) => r.cpuUsPerReq)),
+    cpu_ratio_vs_small_median_of_rounds: median(ratios),
+    cpu_rounds: rounds,
+    proxy_core_used_by_others_pct: 100 * median(Object.values(runs).flat().map((r) => r.foreignShare)),
+    rps_100k: median(runs.big!.map((r) => r.rps)),
+    rps_10: median(runs.small!.map((r) => r.rps)),
+    list_1000_p50_ms: percentile(listMs, 50),
+    list_1000_runs: listRuns,
+  };
+}
