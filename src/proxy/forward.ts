@@ -14,7 +14,7 @@ import { TLSSocket } from 'node:tls';
 import { createProxyServer as createHttpProxy } from 'http-proxy-3';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
 import type { DeploymentEntry } from './auth-table.ts';
-import { keygateBearer } from './credentials.ts';
+import { carriesKeygateKey } from './credentials.ts';
 import { UPSTREAM_REFUSED, type UpstreamPolicy } from '../domain/upstream-policy.ts';
 
 export interface ForwardTimeouts {
@@ -297,9 +297,11 @@ export function requestIdOf(req: IncomingMessage): string {
 }
 
 /** The upstream path: the upstreamUrl path joined with the request path, whose dot segments
- *  (plain or percent-encoded) are resolved first, so a request cannot climb above the base path. */
+ *  (plain or percent-encoded) are resolved first, so a request cannot climb above the base path.
+ *  A target that is not a path ('*', absolute-form) asks for the base path itself: the proxy
+ *  library would turn '*' into '/*', the upstream's root. */
 function upstreamPath(upstream: Upstream, path: string): string {
-  if (path.charCodeAt(0) !== 47 /* / */) return path === '*' ? path : `${upstream.basePath}/`;
+  if (path.charCodeAt(0) !== 47 /* / */) return `${upstream.basePath}/`;
   const url = new URL(`http://upstream.invalid${path}`);
   let search = url.search;
   if (upstream.baseQuery !== '') search = search === '' ? `?${upstream.baseQuery}` : `?${upstream.baseQuery}&${search.slice(1)}`;
@@ -316,8 +318,9 @@ function upstreamHeaders(req: IncomingMessage, requestId: string, upstreamHost: 
   for (const name in src) {
     if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-')) continue;
     if (!upgrade && (name === 'connection' || name === 'upgrade' || listed?.includes(name))) continue;
-    // Another Bearer is the upstream's business; a keygate key never leaves the proxy.
-    if (name === 'authorization' && keygateBearer(src.authorization!) !== null) continue;
+    // Another Bearer is the upstream's business; a keygate key never leaves the proxy, whatever
+    // scheme (or none) it came under.
+    if (name === 'authorization' && carriesKeygateKey(src.authorization!)) continue;
     out[name] = src[name];
   }
   out['x-forwarded-for'] = req.socket.remoteAddress ?? '';
