@@ -10,7 +10,7 @@
 import { hashSecret, issueSecret } from '../src/domain/secrets.ts';
 import { CreateApiKey, CreateDeployment, CreateProject } from '../test/helpers/operations.ts';
 import { freshDatabase, freshRedisPrefix, gql, startInProcess, startProxyProcess } from './lib/keygate.ts';
-import { closedLoop, type ClosedRun, openLoop, type OpenRun, type Target } from './lib/load.ts';
+import { cleanRuns, closedLoop, type ClosedRun, MAX_FOREIGN_SHARE, openLoop, type OpenRun, type Target } from './lib/load.ts';
 import { startNginx } from './lib/nginx.ts';
 import { baseEnv, cpuSeconds, CORES, ROOT, startNode } from './lib/procs.ts';
 import { median } from './lib/stats.ts';
@@ -107,7 +107,8 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   }
 
   let rate = 0;
-  // Also at half keygate's own maximum, a load it can carry, next to direct at that rate.
+  // Also at half keygate's own maximum, a load it can carry, next to direct at that rate (not in
+  // --quick, which has to fit in two minutes).
   let ownRate = 0;
   const own: Record<string, OpenRun[]> = { direct: [], keygate: [] };
   for (let round = 0; round < rounds; round++) {
@@ -122,21 +123,28 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
     for (const name of rotate(accepted)) {
       const r = await openLoop(targets[name]!, { ...load, rate, seconds: openSeconds, warmupSeconds: openWarmup, logDir });
       open[name]!.push(r);
-      log(`  round ${round + 1} fixed   ${name.padEnd(15)} ${rate} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms  errors ${r.errors}`);
+      log(`  round ${round + 1} fixed   ${name.padEnd(15)} ${rate} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms  errors ${r.errors}  others on the proxy core ${(r.foreignShare * 100).toFixed(0)}%`);
     }
     if (round === 0) ownRate = Math.max(100, Math.round(closed.keygate![0]!.rps / 2 / 100) * 100);
-    for (const name of ['keygate', 'direct']) {
+    for (const name of quick ? [] : ['keygate', 'direct']) {
       const r = await openLoop(targets[name]!, { ...load, rate: ownRate, seconds: openSeconds, warmupSeconds: openWarmup, logDir });
       own[name]!.push(r);
-      log(`  round ${round + 1} fixed   ${name.padEnd(15)} ${ownRate} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms  errors ${r.errors}`);
+      log(`  round ${round + 1} fixed   ${name.padEnd(15)} ${ownRate} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms  errors ${r.errors}  others on the proxy core ${(r.foreignShare * 100).toFixed(0)}%`);
     }
   }
 
-  const m = (runs: { [k: string]: number }[] | undefined, field: string) => (runs && runs.length ? median(runs.map((r) => r[field]!)) : 0);
+  // Medians over the runs the machine left alone (see cleanRuns), all runs when none was.
+  const m = (runs: { [k: string]: number }[] | undefined, field: string) =>
+    runs && runs.length ? median(cleanRuns(runs as unknown as { foreignShare: number }[]).map((r) => (r as unknown as { [k: string]: number })[field]!)) : 0;
   const c = (name: string, field: keyof ClosedRun) => m(closed[name] as unknown as { [k: string]: number }[], field);
   const o = (name: string, field: keyof OpenRun) => m(open[name] as unknown as { [k: string]: number }[], field);
-  const perRound = (a: string, b: string, field: keyof ClosedRun) =>
-    closed[a]?.length && closed[b]?.length ? median(closed[a]!.map((r, i) => ratio(r[field] as number, closed[b]![i]![field] as number))) : 0;
+  // a/b within each round; rounds where both runs were left alone when there are any.
+  const perRound = (a: string, b: string, field: keyof ClosedRun) => {
+    const pairs = (closed[a] ?? []).map((r, i) => [r, closed[b]?.[i]] as const).filter((p): p is readonly [ClosedRun, ClosedRun] => p[1] !== undefined);
+    const clean = pairs.filter(([x, y]) => x.foreignShare <= MAX_FOREIGN_SHARE && y.foreignShare <= MAX_FOREIGN_SHARE);
+    const use = clean.length > 0 ? clean : pairs;
+    return use.length ? median(use.map(([x, y]) => ratio(x[field] as number, y[field] as number))) : 0;
+  };
   const res: ProxyOverheadResult = {
     direct_rps: c('direct', 'rps'),
     bare_node_rps: c('bare', 'rps'),
@@ -184,6 +192,10 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
     keygate_vs_bare_cpu_median_of_rounds: perRound('keygate', 'bare', 'cpuUsPerReq'),
     keygate_vs_nginx_cpu_median_of_rounds: perRound('keygate', 'nginx', 'cpuUsPerReq'),
     proxy_core_used_by_others_pct: 100 * median(Object.values(closed).flat().map((r) => r.foreignShare)),
+    runs_left_out_for_interference: [...Object.values(closed), ...Object.values(open), ...Object.values(own)].reduce(
+      (sum, runs) => sum + (runs.length - cleanRuns(runs as { foreignShare: number }[]).length),
+      0,
+    ),
     accepted_status_errors: accepted.reduce((sum, n) => sum + closed[n]!.reduce((s, r) => s + r.statusErrors, 0), 0),
   };
 

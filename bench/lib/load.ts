@@ -31,6 +31,18 @@ export interface ClosedRun {
 
 export interface OpenRun extends OpenLoopResult {
   cpuUsPerReq: number;
+  /** share of the proxy core that other processes used during the run (0–1) */
+  foreignShare: number;
+}
+
+/** Runs with more of the proxy core taken by other processes than this are left out of the
+ *  medians when cleaner runs of the same target exist (the machine is shared). */
+export const MAX_FOREIGN_SHARE = 0.25;
+
+/** The runs to take medians of: the clean ones when there are any, else all. */
+export function cleanRuns<T extends { foreignShare: number }>(runs: readonly T[]): T[] {
+  const clean = runs.filter((r) => r.foreignShare <= MAX_FOREIGN_SHARE);
+  return clean.length > 0 ? clean : [...runs];
 }
 
 export async function closedLoop(target: Target, options: { seconds: number; connections: number; cpu: string; dir: string }): Promise<ClosedRun> {
@@ -72,9 +84,13 @@ export async function openLoop(
   const child = startNode({ name: `open-loop-${target.name}-${++openLoopRuns}`, script: join(ROOT, 'bench/lib/open-loop.ts'), args: [file], cpu: options.cpu, env: baseEnv(), logDir: options.logDir });
   // CPU from when the schedule starts would be more exact; the warm-up's requests are counted too.
   const before = target.cpuSeconds();
+  const busyBefore = coreBusySeconds(CORES.proxy);
+  const startedAt = performance.now();
   const line = await child.waitForLine((l) => l.startsWith('OPEN_LOOP_JSON '), (options.seconds + options.warmupSeconds + 30) * 1000);
   const cpu = target.cpuSeconds() - before;
+  const busy = coreBusySeconds(CORES.proxy) - busyBefore;
+  const wall = (performance.now() - startedAt) / 1000;
   await child.stop();
   const result = JSON.parse(line.slice('OPEN_LOOP_JSON '.length)) as OpenLoopResult;
-  return { ...result, cpuUsPerReq: result.sent > 0 ? (cpu / result.sent) * 1e6 : 0 };
+  return { ...result, cpuUsPerReq: result.sent > 0 ? (cpu / result.sent) * 1e6 : 0, foreignShare: wall > 0 ? Math.max(0, busy - cpu) / wall : 0 };
 }
