@@ -1,5 +1,5 @@
 // Who is calling the control plane, and what their access token lets them reach.
-import { DomainError, forbidden, notFound } from './errors.ts';
+import { forbidden, notFound } from './errors.ts';
 
 export type Role = 'ADMIN' | 'PROJECT';
 
@@ -11,9 +11,6 @@ export interface Viewer {
   /** the project a PROJECT token is confined to */
   projectId: string | null;
 }
-
-export const unauthenticated = () =>
-  new DomainError('UNAUTHENTICATED', 'a valid access token is required: send Authorization: Bearer <token>');
 
 /** Projects outside a token's reach look exactly like projects that do not exist. */
 export function canReachProject(viewer: Viewer, projectId: string): boolean {
