@@ -45,7 +45,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
   const proxy = createProxyServer({
     table,
     config: { host: config.host, port: config.proxyPort, baseDomain: config.baseDomain, upstream: config.upstream, client: deps.client },
-    log,
+    log: deps.log, // the server names its own component
     registry,
     status: () => (consumer ? consumer.status() : 'not_ready'),
   });
