@@ -8,7 +8,6 @@ import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '..
 import {
   collect,
   commitWithoutPublishing,
-  connect,
   EVENTS,
   rawId,
   rawSocket,
@@ -19,7 +18,7 @@ import {
   until,
   type Received,
   type Replica,
-  type WsClient,
+  clientPool,
 } from './helpers.ts';
 
 let db: TestDatabase;
@@ -29,7 +28,7 @@ let a: Replica;
 let b: Replica;
 /** polls every 100 ms; subscriber queues hold only 5 events */
 let small: Replica;
-const clients: WsClient[] = [];
+const clients = clientPool();
 const MAX_QUEUE = 5;
 
 beforeAll(async () => {
@@ -40,7 +39,7 @@ beforeAll(async () => {
   small = await startReplica({ env: { ...env, KEYGATE_POLL_INTERVAL_MS: '100' }, tuning: { subscriptions: { maxQueue: MAX_QUEUE } } });
 });
 afterEach(async () => {
-  for (const c of clients.splice(0)) await c.dispose();
+  await clients.disposeAll();
   await until(() => [a, b, small].every((kg) => kg.stats().subscribers === 0), 5000, 'every subscription to end');
 });
 afterAll(async () => {
@@ -50,11 +49,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const ws = (kg: Replica) => {
-  const c = connect(kg.url);
-  clients.push(c);
-  return c;
-};
+const ws = (kg: Replica) => clients.open(kg);
 const revisions = (events: { revision: number }[]) => events.map((e) => e.revision);
 const increasing = (list: number[]) => list.every((r, i) => i === 0 || r > list[i - 1]!);
 

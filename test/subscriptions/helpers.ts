@@ -203,3 +203,18 @@ export async function sql(databaseUrl: string, text: string, values: unknown[] =
 
 /** The database id inside a global id (`Type:uuid`, base64). */
 export const rawId = (id: string) => Buffer.from(id, 'base64').toString('utf8').split(':')[1]!;
+
+/** The graphql-ws clients a test file opens, so they can all be disposed after each test or file. */
+export function clientPool() {
+  const clients: WsClient[] = [];
+  return {
+    open(kg: { url: string }, token?: string | null): WsClient {
+      const c = connect(kg.url, token);
+      clients.push(c);
+      return c;
+    },
+    async disposeAll(): Promise<void> {
+      for (const c of clients.splice(0)) await c.dispose();
+    },
+  };
+}

@@ -19,7 +19,7 @@ import {
   startReplica,
   until,
   type Replica,
-  type WsClient,
+  clientPool,
 } from './helpers.ts';
 
 let db: TestDatabase;
@@ -29,7 +29,7 @@ let redis: Redis;
 const prefix = `${uniqueName('kgtest')}:`;
 const env = () => ({ DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: prefix });
 const tuning = { subscriptions: { tokenCheckMs: 200 } };
-const clients: WsClient[] = [];
+const clients = clientPool();
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -38,7 +38,7 @@ beforeAll(async () => {
   redis = new Redis(REDIS_URL);
 });
 afterEach(async () => {
-  for (const c of clients.splice(0)) await c.dispose();
+  await clients.disposeAll();
 });
 afterAll(async () => {
   redis?.disconnect();
@@ -47,11 +47,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const ws = (kg: Replica, token?: string | null) => {
-  const c = connect(kg.url, token);
-  clients.push(c);
-  return c;
-};
+const ws = (kg: Replica, token?: string | null) => clients.open(kg, token);
 
 async function projectToken(projectId: string, expiresAt?: string) {
   const r = await a.gql(CreateAccessToken, { input: { name: uniqueName('tok'), projectId, ...(expiresAt ? { expiresAt } : {}) } });

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { CreateAccessToken, LinkApiKey, UpdateDeployment } from '../helpers/operations.ts';
 import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.ts';
-import { collect, connect, EVENTS, init, rawSocket, sleep, sse, startReplica, until, type Replica, type WsClient } from './helpers.ts';
+import { clientPool, collect, EVENTS, init, rawSocket, sleep, sse, startReplica, until, type Replica } from './helpers.ts';
 
 let db: TestDatabase;
 let a: Replica;
 let b: Replica;
-const clients: WsClient[] = [];
+const clients = clientPool();
 const KEEP_ALIVE_MS = 200;
 
 beforeAll(async () => {
@@ -20,17 +20,13 @@ beforeAll(async () => {
   b = await startReplica({ env, tuning });
 });
 afterAll(async () => {
-  for (const c of clients) await c.dispose();
+  await clients.disposeAll();
   await a?.stop();
   await b?.stop();
   await db?.drop();
 });
 
-const ws = (kg: Replica, token?: string | null) => {
-  const c = connect(kg.url, token);
-  clients.push(c);
-  return c;
-};
+const ws = (kg: Replica, token?: string | null) => clients.open(kg, token);
 
 const FULL = `subscription($p: ID!, $after: Int) {
   projectEvents(projectId: $p, afterRevision: $after) {
