@@ -5,8 +5,7 @@ import { FeedConsumer, type FeedConsumerOptions } from '../../src/feed/consumer.
 import type { ChangeEvent } from '../../src/feed/events.ts';
 import type { Feed, FeedHandlers } from '../../src/feed/feed.ts';
 import { createLocalFeed } from '../../src/feed/local-feed.ts';
-import { createRedisFeed } from '../../src/feed/redis-feed.ts';
-import { deletePrefix, FakeSource, killConnection, makeEvent, rawRedis, recordingLog, REDIS_URL, sleep, uniqueName, uniquePrefix, waitFor } from './helpers.ts';
+import { FakeSource, killConnection, makeEvent, recordingLog, redisFeeds, sleep, uniqueName, waitFor } from './helpers.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -37,23 +36,7 @@ function harness(feed: Feed, source: FakeSource, overrides: Partial<FeedConsumer
   return { consumer, state, ...recorded };
 }
 
-function redisSetup() {
-  const prefix = uniquePrefix();
-  const redis = rawRedis();
-  const feeds: Feed[] = [];
-  const { log } = recordingLog();
-  cleanups.push(async () => {
-    await Promise.all(feeds.map((f) => f.close()));
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  });
-  const feed = (connectionName = uniqueName()) => {
-    const f = createRedisFeed({ url: REDIS_URL, prefix, log, connectionName });
-    feeds.push(f);
-    return f;
-  };
-  return { redis, feed };
-}
+const redisSetup = () => redisFeeds(cleanups);
 
 /** Publishes the event after recording it in the source, as a mutation does. */
 async function commit(source: FakeSource, publisher: Feed | null): Promise<ChangeEvent> {
@@ -165,7 +148,7 @@ describe('FeedConsumer', () => {
     const source = new FakeSource();
     const publisher = feed();
     const name = uniqueName();
-    const { consumer, state, lines } = harness(feed(name), source);
+    const { consumer, state, lines } = harness(feed({ name }), source);
     await consumer.start();
     await commit(source, publisher);
     await waitFor(() => consumer.applied === 1);

@@ -4,8 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import type { ChangeSource } from '../../src/feed/consumer.ts';
+import { FeedConsumer, type ChangeSource } from '../../src/feed/consumer.ts';
+import { startProxySync } from '../../src/feed/lease.ts';
 import type { ChangeEvent } from '../../src/feed/events.ts';
+import type { Feed } from '../../src/feed/feed.ts';
+import { createRedisFeed } from '../../src/feed/redis-feed.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -185,4 +188,61 @@ export async function createRelay(target = new URL(REDIS_URL)) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Redis feeds for one test under a fresh prefix. `cleanups` gets the step that closes them and
+ * deletes every key they made.
+ */
+export function redisFeeds(cleanups: Array<() => Promise<unknown>>) {
+  const prefix = uniquePrefix();
+  const redis = rawRedis();
+  const feeds: Feed[] = [];
+  const { log } = recordingLog();
+  cleanups.push(async () => {
+    await Promise.all(feeds.map((f) => f.close()));
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  });
+  const feed = (options: { name?: string; wrap?: (f: Feed) => Feed } = {}): Feed => {
+    const f = createRedisFeed({ url: REDIS_URL, prefix, log, connectionName: options.name ?? uniqueName() });
+    const wrapped = options.wrap ? options.wrap(f) : f;
+    feeds.push(wrapped);
+    return wrapped;
+  };
+  return { redis, feed };
+}
+
+/**
+ * A proxy for feed tests: a consumer whose "table" is the list of applied revisions, with its
+ * lease and acks. Stopped by `cleanups` unless the test stops it first.
+ */
+export async function startSyncedProxy(
+  cleanups: Array<() => Promise<unknown>>,
+  feed: Feed,
+  source: FakeSource,
+  options: { proxyId?: string; leaseMs?: number; pollIntervalMs?: number; maxStalenessMs?: number } = {},
+) {
+  const { log } = recordingLog();
+  const applied: number[] = [];
+  const consumer = new FeedConsumer({
+    feed,
+    source,
+    initialize: () => source.head(),
+    apply: (e) => void applied.push(e.revision),
+    pollIntervalMs: options.pollIntervalMs ?? 60_000,
+    maxStalenessMs: options.maxStalenessMs ?? 60_000,
+    log,
+  });
+  await consumer.start();
+  const sync = await startProxySync({ feed, consumer, proxyId: options.proxyId ?? 'proxy', leaseMs: options.leaseMs ?? 3000, log });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await sync.stop();
+    await consumer.stop();
+  };
+  cleanups.push(stop);
+  return { consumer, sync, applied, stop };
 }

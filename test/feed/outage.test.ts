@@ -3,10 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FeedConsumer } from '../../src/feed/consumer.ts';
 import type { Feed } from '../../src/feed/feed.ts';
-import { startProxySync } from '../../src/feed/lease.ts';
 import { waitForPropagation } from '../../src/feed/propagation.ts';
 import { createRedisFeed } from '../../src/feed/redis-feed.ts';
-import { createRelay, deletePrefix, FakeSource, makeEvent, rawRedis, recordingLog, REDIS_URL, sleep, uniqueName, uniquePrefix, waitFor } from './helpers.ts';
+import { createRelay, deletePrefix, FakeSource, makeEvent, rawRedis, recordingLog, REDIS_URL, sleep, startSyncedProxy, uniqueName, uniquePrefix, waitFor } from './helpers.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -75,23 +74,7 @@ describe('a Redis outage', () => {
     const source = new FakeSource();
     const proxyFeed = feed(relay.url, { commandTimeoutMs: 300 });
     const controlPlane = feed(REDIS_URL);
-    const { log } = recordingLog();
-    const applied: number[] = [];
-    const consumer = new FeedConsumer({
-      feed: proxyFeed,
-      source,
-      initialize: () => source.head(),
-      apply: (e) => void applied.push(e.revision),
-      pollIntervalMs: 30,
-      maxStalenessMs: 400,
-      log,
-    });
-    await consumer.start();
-    const sync = await startProxySync({ feed: proxyFeed, consumer, proxyId: 'proxy', leaseMs: 300, log });
-    cleanups.push(async () => {
-      await sync.stop();
-      await consumer.stop();
-    });
+    const { consumer, sync, applied } = await startSyncedProxy(cleanups, proxyFeed, source, { leaseMs: 300, pollIntervalMs: 30, maxStalenessMs: 400 });
 
     const first = source.append();
     await controlPlane.publish(first);
@@ -149,22 +132,7 @@ describe('a Redis outage', () => {
     const { relay, feed } = await setup();
     const source = new FakeSource();
     const proxyFeed = feed(relay.url, { commandTimeoutMs: 300 });
-    const { log } = recordingLog();
-    const consumer = new FeedConsumer({
-      feed: proxyFeed,
-      source,
-      initialize: () => source.head(),
-      apply: () => {},
-      pollIntervalMs: 30,
-      maxStalenessMs: 300,
-      log,
-    });
-    await consumer.start();
-    const sync = await startProxySync({ feed: proxyFeed, consumer, proxyId: 'proxy', leaseMs: 300, log });
-    cleanups.push(async () => {
-      await sync.stop();
-      await consumer.stop();
-    });
+    const { consumer } = await startSyncedProxy(cleanups, proxyFeed, source, { leaseMs: 300, pollIntervalMs: 30, maxStalenessMs: 300 });
     relay.set('refuse');
     source.failing = true;
     await waitFor(() => consumer.status() === 'feed_unavailable', 5000, 'feed_unavailable');

@@ -1,65 +1,24 @@
 // Leases and acks from the proxy's side (startProxySync), and the confirmation a mutation waits
 // for (waitForPropagation), over Redis and over the in-process feed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FeedConsumer } from '../../src/feed/consumer.ts';
 import type { Feed } from '../../src/feed/feed.ts';
-import { startProxySync, type ProxySync } from '../../src/feed/lease.ts';
 import { createLocalFeed } from '../../src/feed/local-feed.ts';
 import { waitForPropagation } from '../../src/feed/propagation.ts';
-import { createRedisFeed } from '../../src/feed/redis-feed.ts';
-import { deletePrefix, FakeSource, rawRedis, recordingLog, REDIS_URL, sleep, uniqueName, uniquePrefix, waitFor } from './helpers.ts';
+import { FakeSource, redisFeeds, sleep, startSyncedProxy, waitFor } from './helpers.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function redisFeeds() {
-  const prefix = uniquePrefix();
-  const redis = rawRedis();
-  const feeds: Feed[] = [];
-  const { log } = recordingLog();
-  cleanups.push(async () => {
-    await Promise.all(feeds.map((f) => f.close()));
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-  });
-  return (wrap: (f: Feed) => Feed = (f) => f) => {
-    const f = wrap(createRedisFeed({ url: REDIS_URL, prefix, log, connectionName: uniqueName() }));
-    feeds.push(f);
-    return f;
-  };
-}
+const newFeeds = () => redisFeeds(cleanups).feed;
 
-/** A proxy: a consumer whose table is a list of revisions, with its lease and acks. */
-async function startProxy(feed: Feed, source: FakeSource, proxyId: string, leaseMs = 3000) {
-  const { log } = recordingLog();
-  const applied: number[] = [];
-  const consumer = new FeedConsumer({
-    feed,
-    source,
-    initialize: () => source.head(),
-    apply: (e) => void applied.push(e.revision),
-    pollIntervalMs: 60_000,
-    maxStalenessMs: 60_000,
-    log,
-  });
-  await consumer.start();
-  const sync: ProxySync = await startProxySync({ feed, consumer, proxyId, leaseMs, log });
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await sync.stop();
-    await consumer.stop();
-  };
-  cleanups.push(stop);
-  return { consumer, sync, applied, stop };
-}
+const startProxy = (feed: Feed, source: FakeSource, proxyId: string, leaseMs = 3000) =>
+  startSyncedProxy(cleanups, feed, source, { proxyId, leaseMs });
 
 describe('startProxySync and waitForPropagation over Redis', () => {
   it('confirms once both live proxies have acked', async () => {
-    const feed = redisFeeds();
+    const feed = newFeeds();
     const source = new FakeSource();
     const a = await startProxy(feed(), source, 'proxy-a');
     const b = await startProxy(feed(), source, 'proxy-b');
@@ -78,7 +37,7 @@ describe('startProxySync and waitForPropagation over Redis', () => {
   });
 
   it('is not confirmed when a live proxy does not ack', async () => {
-    const feed = redisFeeds();
+    const feed = newFeeds();
     const source = new FakeSource();
     await startProxy(feed(), source, 'proxy-a');
     await startProxy(feed(), source, 'proxy-b');
@@ -92,7 +51,7 @@ describe('startProxySync and waitForPropagation over Redis', () => {
   });
 
   it('a proxy that catches up from the log acks too', async () => {
-    const feed = redisFeeds();
+    const feed = newFeeds();
     const source = new FakeSource();
     const proxy = await startProxy(feed(), source, 'proxy-a');
     const controlPlane = feed();
@@ -105,7 +64,7 @@ describe('startProxySync and waitForPropagation over Redis', () => {
   });
 
   it('coalesces acks: one in flight, the last one carries the latest revision', async () => {
-    const feed = redisFeeds();
+    const feed = newFeeds();
     const source = new FakeSource();
     let inFlight = 0;
     let maxInFlight = 0;
@@ -125,7 +84,7 @@ describe('startProxySync and waitForPropagation over Redis', () => {
         }
       },
     });
-    const proxy = await startProxy(feed(counting), source, 'proxy-a');
+    const proxy = await startProxy(feed({ wrap: counting }), source, 'proxy-a');
     const controlPlane = feed();
     const events = Array.from({ length: 100 }, () => source.append());
     await Promise.all(events.map((e) => controlPlane.publish(e)));
@@ -138,7 +97,7 @@ describe('startProxySync and waitForPropagation over Redis', () => {
   });
 
   it('renews the lease with the applied revision, and stop() deletes it', async () => {
-    const feed = redisFeeds();
+    const feed = newFeeds();
     const source = new FakeSource();
     source.append();
     source.append();
