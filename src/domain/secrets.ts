@@ -11,6 +11,8 @@ const CHECKSUM_CHARS = 6;
 const DISPLAY_PREFIX_CHARS = 8;
 
 export const API_KEY_PREFIX = 'kg_';
+/** Length of every API key: the prefix, the random characters and the checksum. */
+export const API_KEY_LENGTH = API_KEY_PREFIX.length + RANDOM_CHARS + CHECKSUM_CHARS;
 export const ACCESS_TOKEN_PREFIX = 'kgat_';
 type SecretPrefix = typeof API_KEY_PREFIX | typeof ACCESS_TOKEN_PREFIX;
 

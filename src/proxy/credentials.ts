@@ -1,7 +1,7 @@
 // Where a request carries its keygate key: X-API-Key, else "Authorization: Bearer kg_…".
 // Reads rawHeaders because Node joins duplicate X-API-Key values with ", " and silently keeps only
 // the first Authorization header, and a duplicated header must be refused, not guessed at.
-import { API_KEY_PREFIX, isWellFormedSecret } from '../domain/secrets.ts';
+import { API_KEY_LENGTH, API_KEY_PREFIX, isWellFormedSecret } from '../domain/secrets.ts';
 
 export type Credentials =
   | { kind: 'key'; secret: string }
@@ -52,8 +52,6 @@ export function keygateBearer(authorization: string): string | null {
   return token !== undefined && token.startsWith(API_KEY_PREFIX) ? token : null;
 }
 
-/** prefix, 24 random and 6 checksum characters */
-const KEY_LENGTH = API_KEY_PREFIX.length + 30;
 const BASIC = /^\s*basic\s+([A-Za-z0-9+/=_-]+)\s*$/i;
 
 /** Whether an Authorization value carries a keygate key, so the upstream must not get it: a
@@ -69,7 +67,7 @@ export function carriesKeygateKey(authorization: string): boolean {
 /** A whole key anywhere in `text`, at every position (so "kg_xx…kg_<key>" cannot hide one). */
 function hasWellFormedKey(text: string): boolean {
   for (let i = text.indexOf(API_KEY_PREFIX); i !== -1; i = text.indexOf(API_KEY_PREFIX, i + 1)) {
-    if (isWellFormedSecret(API_KEY_PREFIX, text.slice(i, i + KEY_LENGTH))) return true;
+    if (isWellFormedSecret(API_KEY_PREFIX, text.slice(i, i + API_KEY_LENGTH))) return true;
   }
   return false;
 }
