@@ -6,8 +6,10 @@ COPY package.json package-lock.json ./
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY prisma.config.ts ./
-RUN npm ci --no-audit --no-fund --include=dev && npm cache clean --force
+# Install scripts run after the sources are in: they generate the Prisma client and build the dashboard.
+RUN npm ci --no-audit --no-fund --include=dev --ignore-scripts && npm cache clean --force
 COPY . .
+RUN npm run -s prisma:generate && npm run -s dashboard:build
 RUN mkdir -p /data && chown node /data
 USER node
 EXPOSE 4000 8080

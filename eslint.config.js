@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'test/generated/', 'scratch/', '.keygate/'] },
+  { ignores: ['node_modules/', 'dist/', 'src/generated/', 'src/dashboard/generated/', 'test/generated/', 'scratch/', '.keygate/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -40,6 +40,7 @@ async function run(argv: string[]): Promise<void> {
       const running = await startKeygate(command as RunMode, config, log);
       if (running.controlPlane) {
         log.info({ url: running.controlPlane.url }, 'control plane listening');
+        process.stdout.write(`Dashboard:   ${running.controlPlane.url.replace(/graphql$/, '')}\n`);
         if (config.introspection) process.stdout.write(`GraphiQL:    ${running.controlPlane.url}\n`);
       }
       if (running.proxy) {

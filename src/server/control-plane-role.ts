@@ -12,10 +12,13 @@ import type { Feed } from '../feed/feed.ts';
 import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
 import { startBackgroundJobs } from './background.ts';
 import { createControlPlaneMetrics } from './control-plane-metrics.ts';
+import { createDashboardRoutes } from './dashboard.ts';
 import { createControlPlane, type ControlPlaneStats, type HttpLimits, type SubscriptionTuning } from './control-plane.ts';
 import type { Logger } from './logger.ts';
 
 export interface ControlPlaneTuning {
+  /** the built dashboard to serve at / (default dist/dashboard) */
+  dashboardDir?: string;
   /** the control plane's HTTP limits */
   http?: Partial<HttpLimits>;
   subscriptions?: SubscriptionTuning & {
@@ -89,6 +92,7 @@ export async function startControlPlaneRole(deps: {
       subscribers: () => events.subscriberCount,
     });
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
+    const dashboard = createDashboardRoutes(tuning.dashboardDir);
     const controlPlane = createControlPlane({
       host: config.host,
       port: config.port,
@@ -99,7 +103,7 @@ export async function startControlPlaneRole(deps: {
       events,
       authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
       log,
-      extraRoutes: metrics.routes,
+      extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),
       http: tuning.http,
       tokens,
       subscriptions: tuned,

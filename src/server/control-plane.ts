@@ -36,8 +36,8 @@ export interface ControlPlaneOptions {
   events: ProjectEvents;
   authenticate: Authenticate;
   log: Logger;
-  /** extra routes served beside /graphql (health, metrics) */
   http?: Partial<HttpLimits>;
+  /** routes served beside /graphql (health, metrics, the dashboard); true when answered */
   extraRoutes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   /** ends graphql-ws sessions whose token is deleted or expires */
   tokens?: TokenWatch;
@@ -178,10 +178,6 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       return;
     }
     if (options.extraRoutes?.(req, res)) return;
-    if (req.url === '/' || req.url?.startsWith('/?')) {
-      res.writeHead(302, { location: '/graphql' }).end();
-      return;
-    }
     void yoga(req, res);
   }
 

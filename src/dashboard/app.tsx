@@ -1,0 +1,132 @@
+// The dashboard's shell: sign-in, the header (project, navigation, live status, sign-out) and the
+// page for the current URL.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { DashboardViewerQuery } from './generated/graphql.ts';
+import { messageOf, request, whenUnauthenticated } from './lib/graphql.ts';
+import type { LiveStatus } from './lib/live.ts';
+import { ViewerQuery } from './lib/operations.ts';
+import { useProject } from './lib/project-data.ts';
+import { navigate, onLinkClick, paths, type Route, useRoute } from './lib/router.ts';
+import { session } from './lib/session.ts';
+import { ApiKeys } from './pages/api-keys.tsx';
+import { Deployment } from './pages/deployment.tsx';
+import { Deployments } from './pages/deployments.tsx';
+import { Projects } from './pages/projects.tsx';
+import { SignIn } from './pages/sign-in.tsx';
+
+type Viewer = DashboardViewerQuery['viewer'];
+
+export function App() {
+  const [token, setToken] = useState(session.token);
+  const [viewer, setViewer] = useState<Viewer | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const signOut = useCallback((why: string | null = null) => {
+    session.signOut();
+    setToken(null);
+    setViewer(null);
+    setNotice(why);
+  }, []);
+  const forbidden = useCallback(() => signOut('Your access token is no longer accepted (deleted or expired). Sign in again.'), [signOut]);
+  useEffect(() => whenUnauthenticated(forbidden), [forbidden]);
+
+  useEffect(() => {
+    if (!token) return;
+    request(ViewerQuery, {}).then(
+      (data) => setViewer(data.viewer),
+      (e: unknown) => setError(messageOf(e)),
+    );
+  }, [token]);
+
+  if (!token) {
+    return (
+      <SignIn
+        notice={notice}
+        onSignedIn={(value) => {
+          session.signIn(value);
+          setNotice(null);
+          setError(null);
+          setToken(value);
+        }}
+      />
+    );
+  }
+  if (!viewer) return <main class="page">{error ? <p class="form-error">{error}</p> : <p class="muted">Loading…</p>}</main>;
+  return <SignedIn viewer={viewer} onSignOut={() => signOut()} onForbidden={forbidden} />;
+}
+
+function SignedIn(props: { viewer: Viewer; onSignOut: () => void; onForbidden: () => void }) {
+  const route = useRoute();
+  const { viewer } = props;
+  // A project token sees one project: start there.
+  useEffect(() => {
+    if (route.page === 'projects' && viewer.project) navigate(paths.keys(viewer.project.slug));
+  }, [route.page, viewer.project]);
+
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href="/" onClick={(e) => onLinkClick(e, '/')}>
+          keygate
+        </a>
+        <span class="who">
+          {viewer.tokenName} <span class="muted">({viewer.role === 'ADMIN' ? 'admin' : 'project'})</span>
+        </span>
+        <button class="secondary small" onClick={props.onSignOut}>
+          Sign out
+        </button>
+      </header>
+      {'slug' in route ? (
+        <ProjectPages key={route.slug} route={route} onForbidden={props.onForbidden} />
+      ) : route.page === 'projects' ? (
+        <Projects isAdmin={viewer.role === 'ADMIN'} />
+      ) : (
+        <main class="page">
+          <h1>Page not found</h1>
+          <a href="/" onClick={(e) => onLinkClick(e, '/')}>
+            Projects
+          </a>
+        </main>
+      )}
+    </>
+  );
+}
+
+const LIVE_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
+
+function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbidden: () => void }) {
+  const { route } = props;
+  const { project, error, loading, live, changed } = useProject(route.slug, props.onForbidden);
+  const section = route.page === 'keys' ? 'keys' : 'deployments';
+  return (
+    <>
+      <nav class="project-nav" aria-label="Project">
+        <span class="project-name">{project?.name ?? route.slug}</span>
+        <a href={paths.keys(route.slug)} class={section === 'keys' ? 'active' : undefined} aria-current={section === 'keys' ? 'page' : undefined} onClick={(e) => onLinkClick(e, paths.keys(route.slug))}>
+          API Keys
+        </a>
+        <a
+          href={paths.deployments(route.slug)}
+          class={section === 'deployments' ? 'active' : undefined}
+          aria-current={section === 'deployments' ? 'page' : undefined}
+          onClick={(e) => onLinkClick(e, paths.deployments(route.slug))}
+        >
+          Deployments
+        </a>
+        {project && (
+          <span class={`live ${live}`} role="status" title="Changes made elsewhere appear here without a reload">
+            {LIVE_LABEL[live]}
+          </span>
+        )}
+      </nav>
+      <main class="page">
+        {error && <p class="form-error">{error}</p>}
+        {loading && !project && <p class="muted">Loading…</p>}
+        {project && route.page === 'keys' && <ApiKeys project={project} changed={changed} />}
+        {project && route.page === 'deployments' && <Deployments project={project} changed={changed} />}
+        {project && route.page === 'deployment' && <Deployment project={project} id={route.id} tab={route.tab} changed={changed} />}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,86 @@
+/* eslint-disable */
+import * as types from './graphql.ts';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n": typeof types.DashboardViewerDocument,
+    "\n  query DashboardProjects {\n    projects(first: 100) {\n      totalCount\n      edges { node { id slug name createdAt } }\n    }\n  }\n": typeof types.DashboardProjectsDocument,
+    "\n  mutation DashboardCreateProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id slug } }\n  }\n": typeof types.DashboardCreateProjectDocument,
+    "\n  query DashboardProject($slug: String!, $first: Int = 1000) {\n    project(slug: $slug) {\n      id\n      slug\n      name\n      apiKeys(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name description prefix expiresAt expired lastUsedAt createdAt\n            deployments { id name }\n          }\n        }\n      }\n      deployments(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name model upstreamUrl endpointUrl authEnabled updatedAt\n            apiKeys { id name prefix }\n          }\n        }\n      }\n    }\n  }\n": typeof types.DashboardProjectDocument,
+    "\n  mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name prefix }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardCreateApiKeyDocument,
+    "\n  mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {\n    deleteApiKey(input: $input) { deletedApiKeyId propagation { revision appliedBy expected confirmed } }\n  }\n": typeof types.DashboardDeleteApiKeyDocument,
+    "\n  mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {\n    createDeployment(input: $input) {\n      deployment { id name }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardCreateDeploymentDocument,
+    "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n": typeof types.DashboardDeleteDeploymentDocument,
+    "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardSetDeploymentAuthDocument,
+    "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }\n  }\n": typeof types.DashboardProjectEventsDocument,
+};
+const documents: Documents = {
+    "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n": types.DashboardViewerDocument,
+    "\n  query DashboardProjects {\n    projects(first: 100) {\n      totalCount\n      edges { node { id slug name createdAt } }\n    }\n  }\n": types.DashboardProjectsDocument,
+    "\n  mutation DashboardCreateProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id slug } }\n  }\n": types.DashboardCreateProjectDocument,
+    "\n  query DashboardProject($slug: String!, $first: Int = 1000) {\n    project(slug: $slug) {\n      id\n      slug\n      name\n      apiKeys(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name description prefix expiresAt expired lastUsedAt createdAt\n            deployments { id name }\n          }\n        }\n      }\n      deployments(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name model upstreamUrl endpointUrl authEnabled updatedAt\n            apiKeys { id name prefix }\n          }\n        }\n      }\n    }\n  }\n": types.DashboardProjectDocument,
+    "\n  mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name prefix }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardCreateApiKeyDocument,
+    "\n  mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {\n    deleteApiKey(input: $input) { deletedApiKeyId propagation { revision appliedBy expected confirmed } }\n  }\n": types.DashboardDeleteApiKeyDocument,
+    "\n  mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {\n    createDeployment(input: $input) {\n      deployment { id name }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardCreateDeploymentDocument,
+    "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n": types.DashboardDeleteDeploymentDocument,
+    "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardSetDeploymentAuthDocument,
+    "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }\n  }\n": types.DashboardProjectEventsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n"): typeof import('./graphql.ts').DashboardViewerDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardProjects {\n    projects(first: 100) {\n      totalCount\n      edges { node { id slug name createdAt } }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardProjectsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardCreateProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id slug } }\n  }\n"): typeof import('./graphql.ts').DashboardCreateProjectDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardProject($slug: String!, $first: Int = 1000) {\n    project(slug: $slug) {\n      id\n      slug\n      name\n      apiKeys(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name description prefix expiresAt expired lastUsedAt createdAt\n            deployments { id name }\n          }\n        }\n      }\n      deployments(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name model upstreamUrl endpointUrl authEnabled updatedAt\n            apiKeys { id name prefix }\n          }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardProjectDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name prefix }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardCreateApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {\n    deleteApiKey(input: $input) { deletedApiKeyId propagation { revision appliedBy expected confirmed } }\n  }\n"): typeof import('./graphql.ts').DashboardDeleteApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {\n    createDeployment(input: $input) {\n      deployment { id name }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardCreateDeploymentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n"): typeof import('./graphql.ts').DashboardDeleteDeploymentDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardSetDeploymentAuthDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }\n  }\n"): typeof import('./graphql.ts').DashboardProjectEventsDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

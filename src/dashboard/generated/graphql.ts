@@ -1,0 +1,321 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type CreateApiKeyInput = {
+  description?: string | null | undefined;
+  expiresAt?: string | null | undefined;
+  name: string;
+  projectId: string | number;
+};
+
+export type CreateDeploymentInput = {
+  apiKeyIds?: Array<string | number> | null | undefined;
+  authEnabled?: boolean | null | undefined;
+  model: string;
+  name: string;
+  projectId: string | number;
+  upstreamUrl: string;
+};
+
+export type CreateProjectInput = {
+  name?: string | null | undefined;
+  slug: string;
+};
+
+/** a key still linked to a deployment is not deleted (CONFLICT) unless force: true, which unlinks it in the same change */
+export type DeleteApiKeyInput = {
+  force?: boolean | null | undefined;
+  id: string | number;
+};
+
+export type DeleteDeploymentInput = {
+  id: string | number;
+};
+
+export type ProjectEventType =
+  | 'API_KEY_CREATED'
+  | 'API_KEY_DELETED'
+  | 'API_KEY_EXPIRED'
+  | 'API_KEY_LINKED'
+  | 'API_KEY_UNLINKED'
+  | 'API_KEY_UPDATED'
+  | 'DEPLOYMENT_AUTH_CHANGED'
+  | 'DEPLOYMENT_CREATED'
+  | 'DEPLOYMENT_DELETED'
+  | 'DEPLOYMENT_UPDATED';
+
+export type Role =
+  | 'ADMIN'
+  | 'PROJECT';
+
+/** apiKeyIds omitted: links stay as they are; given: the linked set becomes exactly these */
+export type SetDeploymentAuthInput = {
+  apiKeyIds?: Array<string | number> | null | undefined;
+  deploymentId: string | number;
+  enabled: boolean;
+};
+
+export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardViewerQuery = { viewer: { tokenName: string, role: Role, project: { id: string, slug: string } | null } };
+
+export type DashboardProjectsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DashboardProjectsQuery = { projects: { totalCount: number, edges: Array<{ node: { id: string, slug: string, name: string, createdAt: string } }> } };
+
+export type DashboardCreateProjectMutationVariables = Exact<{
+  input: CreateProjectInput;
+}>;
+
+
+export type DashboardCreateProjectMutation = { createProject: { project: { id: string, slug: string } } };
+
+export type DashboardProjectQueryVariables = Exact<{
+  slug: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type DashboardProjectQuery = { project: { id: string, slug: string, name: string, apiKeys: { totalCount: number, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, deployments: Array<{ id: string, name: string }> } }> }, deployments: { totalCount: number, edges: Array<{ node: { id: string, name: string, model: string, upstreamUrl: string, endpointUrl: string, authEnabled: boolean, updatedAt: string, apiKeys: Array<{ id: string, name: string, prefix: string }> } }> } } | null };
+
+export type DashboardCreateApiKeyMutationVariables = Exact<{
+  input: CreateApiKeyInput;
+}>;
+
+
+export type DashboardCreateApiKeyMutation = { createApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string }, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardDeleteApiKeyMutationVariables = Exact<{
+  input: DeleteApiKeyInput;
+}>;
+
+
+export type DashboardDeleteApiKeyMutation = { deleteApiKey: { deletedApiKeyId: string, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardCreateDeploymentMutationVariables = Exact<{
+  input: CreateDeploymentInput;
+}>;
+
+
+export type DashboardCreateDeploymentMutation = { createDeployment: { deployment: { id: string, name: string }, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardDeleteDeploymentMutationVariables = Exact<{
+  input: DeleteDeploymentInput;
+}>;
+
+
+export type DashboardDeleteDeploymentMutation = { deleteDeployment: { deletedDeploymentId: string, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardSetDeploymentAuthMutationVariables = Exact<{
+  input: SetDeploymentAuthInput;
+}>;
+
+
+export type DashboardSetDeploymentAuthMutation = { setDeploymentAuth: { deployment: { id: string, authEnabled: boolean, apiKeys: Array<{ id: string }> }, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardProjectEventsSubscriptionVariables = Exact<{
+  projectId: string | number;
+  afterRevision?: number | null | undefined;
+}>;
+
+
+export type DashboardProjectEventsSubscription = { projectEvents: { revision: number, type: ProjectEventType, actor: string | null, apiKeyId: string | null, deploymentId: string | null } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const DashboardViewerDocument = new TypedDocumentString(`
+    query DashboardViewer {
+  viewer {
+    tokenName
+    role
+    project {
+      id
+      slug
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardViewerQuery, DashboardViewerQueryVariables>;
+export const DashboardProjectsDocument = new TypedDocumentString(`
+    query DashboardProjects {
+  projects(first: 100) {
+    totalCount
+    edges {
+      node {
+        id
+        slug
+        name
+        createdAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardProjectsQuery, DashboardProjectsQueryVariables>;
+export const DashboardCreateProjectDocument = new TypedDocumentString(`
+    mutation DashboardCreateProject($input: CreateProjectInput!) {
+  createProject(input: $input) {
+    project {
+      id
+      slug
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardCreateProjectMutation, DashboardCreateProjectMutationVariables>;
+export const DashboardProjectDocument = new TypedDocumentString(`
+    query DashboardProject($slug: String!, $first: Int = 1000) {
+  project(slug: $slug) {
+    id
+    slug
+    name
+    apiKeys(first: $first) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          description
+          prefix
+          expiresAt
+          expired
+          lastUsedAt
+          createdAt
+          deployments {
+            id
+            name
+          }
+        }
+      }
+    }
+    deployments(first: $first) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          model
+          upstreamUrl
+          endpointUrl
+          authEnabled
+          updatedAt
+          apiKeys {
+            id
+            name
+            prefix
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardProjectQuery, DashboardProjectQueryVariables>;
+export const DashboardCreateApiKeyDocument = new TypedDocumentString(`
+    mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    secret
+    apiKey {
+      id
+      name
+      prefix
+    }
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardCreateApiKeyMutation, DashboardCreateApiKeyMutationVariables>;
+export const DashboardDeleteApiKeyDocument = new TypedDocumentString(`
+    mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {
+  deleteApiKey(input: $input) {
+    deletedApiKeyId
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardDeleteApiKeyMutation, DashboardDeleteApiKeyMutationVariables>;
+export const DashboardCreateDeploymentDocument = new TypedDocumentString(`
+    mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {
+  createDeployment(input: $input) {
+    deployment {
+      id
+      name
+    }
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardCreateDeploymentMutation, DashboardCreateDeploymentMutationVariables>;
+export const DashboardDeleteDeploymentDocument = new TypedDocumentString(`
+    mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {
+  deleteDeployment(input: $input) {
+    deletedDeploymentId
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardDeleteDeploymentMutation, DashboardDeleteDeploymentMutationVariables>;
+export const DashboardSetDeploymentAuthDocument = new TypedDocumentString(`
+    mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {
+  setDeploymentAuth(input: $input) {
+    deployment {
+      id
+      authEnabled
+      apiKeys {
+        id
+      }
+    }
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardSetDeploymentAuthMutation, DashboardSetDeploymentAuthMutationVariables>;
+export const DashboardProjectEventsDocument = new TypedDocumentString(`
+    subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {
+  projectEvents(projectId: $projectId, afterRevision: $afterRevision) {
+    revision
+    type
+    actor
+    apiKeyId
+    deploymentId
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardProjectEventsSubscription, DashboardProjectEventsSubscriptionVariables>;

@@ -1,0 +1,99 @@
+// Every GraphQL operation the dashboard sends. `npm run codegen` turns them into typed documents
+// in ./generated from the committed schema.graphql. Page sizes are variables: graphql-armor's cost
+// limit multiplies a literal `first` into the cost and would refuse a 1,000-item page.
+import { graphql } from '../generated/gql.ts';
+
+export const ViewerQuery = graphql(`
+  query DashboardViewer {
+    viewer { tokenName role project { id slug } }
+  }
+`);
+
+export const ProjectsQuery = graphql(`
+  query DashboardProjects {
+    projects(first: 100) {
+      totalCount
+      edges { node { id slug name createdAt } }
+    }
+  }
+`);
+
+export const CreateProjectMutation = graphql(`
+  mutation DashboardCreateProject($input: CreateProjectInput!) {
+    createProject(input: $input) { project { id slug } }
+  }
+`);
+
+export const ProjectQuery = graphql(`
+  query DashboardProject($slug: String!, $first: Int = 1000) {
+    project(slug: $slug) {
+      id
+      slug
+      name
+      apiKeys(first: $first) {
+        totalCount
+        edges {
+          node {
+            id name description prefix expiresAt expired lastUsedAt createdAt
+            deployments { id name }
+          }
+        }
+      }
+      deployments(first: $first) {
+        totalCount
+        edges {
+          node {
+            id name model upstreamUrl endpointUrl authEnabled updatedAt
+            apiKeys { id name prefix }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const CreateApiKeyMutation = graphql(`
+  mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) {
+      secret
+      apiKey { id name prefix }
+      propagation { revision appliedBy expected confirmed }
+    }
+  }
+`);
+
+export const DeleteApiKeyMutation = graphql(`
+  mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {
+    deleteApiKey(input: $input) { deletedApiKeyId propagation { revision appliedBy expected confirmed } }
+  }
+`);
+
+export const CreateDeploymentMutation = graphql(`
+  mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {
+    createDeployment(input: $input) {
+      deployment { id name }
+      propagation { revision appliedBy expected confirmed }
+    }
+  }
+`);
+
+export const DeleteDeploymentMutation = graphql(`
+  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {
+    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }
+  }
+`);
+
+export const SetDeploymentAuthMutation = graphql(`
+  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {
+    setDeploymentAuth(input: $input) {
+      deployment { id authEnabled apiKeys { id } }
+      propagation { revision appliedBy expected confirmed }
+    }
+  }
+`);
+
+export const ProjectEventsSubscription = graphql(`
+  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {
+    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }
+  }
+`);

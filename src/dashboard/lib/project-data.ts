@@ -1,0 +1,100 @@
+// One project's keys and deployments as the pages show them, kept current: loaded once, then
+// reloaded whenever the project's change log moves (an event from elsewhere, or a mutation made
+// here). Reloads triggered close together are coalesced into one.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { DashboardProjectQuery } from '../generated/graphql.ts';
+import { ApiError, messageOf, request } from './graphql.ts';
+import { followProject, type LiveEvent, type LiveStatus } from './live.ts';
+import { ProjectQuery } from './operations.ts';
+import { session } from './session.ts';
+
+export type ProjectData = NonNullable<DashboardProjectQuery['project']>;
+export type ApiKeyRow = ProjectData['apiKeys']['edges'][number]['node'];
+export type DeploymentRow = ProjectData['deployments']['edges'][number]['node'];
+
+export interface ProjectState {
+  project: ProjectData | null;
+  /** a load failed (or the project does not exist / is out of the token's reach) */
+  error: string | null;
+  loading: boolean;
+  live: LiveStatus;
+  /** the latest change seen, for "updated live" notices */
+  lastEvent: LiveEvent | null;
+  /** a mutation made here committed this revision: reload, and resume after it on reconnect */
+  changed: (revision: number) => void;
+}
+
+const COALESCE_MS = 30;
+
+export function useProject(slug: string, onForbidden: () => void): ProjectState {
+  const [project, setProject] = useState<ProjectData | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [live, setLive] = useState<LiveStatus>('connecting');
+  const [lastEvent, setLastEvent] = useState<LiveEvent | null>(null);
+  const knownRevision = useRef<number | null>(null);
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const generation = useRef(0);
+
+  const load = useCallback(() => {
+    const mine = ++generation.current;
+    request(ProjectQuery, { slug }).then(
+      (data) => {
+        if (mine !== generation.current) return; // a newer load is on its way
+        setLoading(false);
+        if (!data.project) setError(`There is no project "${slug}", or your token cannot see it.`);
+        else setError(null);
+        setProject(data.project ?? null);
+      },
+      (e: unknown) => {
+        if (mine !== generation.current) return;
+        setLoading(false);
+        setError(e instanceof ApiError ? e.message : messageOf(e));
+      },
+    );
+  }, [slug]);
+
+  const reloadSoon = useCallback(() => {
+    clearTimeout(pending.current);
+    pending.current = setTimeout(load, COALESCE_MS);
+  }, [load]);
+
+  useEffect(() => {
+    setProject(null);
+    setLoading(true);
+    setError(null);
+    knownRevision.current = null;
+    load();
+    return () => clearTimeout(pending.current);
+  }, [load]);
+
+  // Follow the project once its id is known; a new project id starts a new stream.
+  const projectId = project?.id;
+  useEffect(() => {
+    const token = session.token();
+    if (!projectId || !token) return;
+    return followProject({
+      projectId,
+      token,
+      afterRevision: () => knownRevision.current,
+      onEvent: (event) => {
+        knownRevision.current = Math.max(knownRevision.current ?? 0, event.revision);
+        setLastEvent(event);
+        reloadSoon();
+      },
+      onReload: reloadSoon,
+      onStatus: setLive,
+      onForbidden,
+    });
+  }, [projectId, reloadSoon, onForbidden]);
+
+  const changed = useCallback(
+    (revision: number) => {
+      knownRevision.current = Math.max(knownRevision.current ?? 0, revision);
+      reloadSoon();
+    },
+    [reloadSoon],
+  );
+
+  return { project, error, loading, live, lastEvent, changed };
+}

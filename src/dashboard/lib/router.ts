@@ -1,0 +1,53 @@
+// A small path router: the dashboard's pages are real URLs (the control plane answers
+// index.html for each), so reload, back and forward work.
+import { useEffect, useState } from 'preact/hooks';
+
+export type Route =
+  | { page: 'projects' }
+  | { page: 'keys'; slug: string }
+  | { page: 'deployments'; slug: string }
+  | { page: 'deployment'; slug: string; id: string; tab: 'overview' | 'api-keys' }
+  | { page: 'not-found' };
+
+export function parseRoute(pathname: string): Route {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0) return { page: 'projects' };
+  const [first, slug, section, id, tab] = parts;
+  if (first !== 'projects' || !slug) return { page: 'not-found' };
+  if (!section || section === 'keys') return parts.length <= 3 ? { page: 'keys', slug } : { page: 'not-found' };
+  if (section !== 'deployments') return { page: 'not-found' };
+  if (!id) return { page: 'deployments', slug };
+  if (!tab || tab === 'overview' || tab === 'api-keys') return { page: 'deployment', slug, id, tab: tab === 'api-keys' ? 'api-keys' : 'overview' };
+  return { page: 'not-found' };
+}
+
+export const paths = {
+  projects: () => '/',
+  keys: (slug: string) => `/projects/${encodeURIComponent(slug)}/keys`,
+  deployments: (slug: string) => `/projects/${encodeURIComponent(slug)}/deployments`,
+  deployment: (slug: string, id: string, tab: 'overview' | 'api-keys' = 'overview') =>
+    `/projects/${encodeURIComponent(slug)}/deployments/${encodeURIComponent(id)}${tab === 'api-keys' ? '/api-keys' : ''}`,
+};
+
+export function navigate(path: string) {
+  if (path === location.pathname) return;
+  history.pushState(null, '', path);
+  dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.pathname));
+  useEffect(() => {
+    const update = () => setRoute(parseRoute(location.pathname));
+    addEventListener('popstate', update);
+    return () => removeEventListener('popstate', update);
+  }, []);
+  return route;
+}
+
+/** An in-app link: a real <a href> (open in a new tab works) that navigates without a reload. */
+export function onLinkClick(event: MouseEvent, path: string) {
+  if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  event.preventDefault();
+  navigate(path);
+}

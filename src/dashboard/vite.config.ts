@@ -1,0 +1,13 @@
+// Builds the dashboard (`npm run dashboard:build`) into dist/dashboard, which the control plane
+// serves at /. `npm run dashboard:dev` serves it with hot reload and sends /graphql (HTTP and
+// graphql-ws) to a keygate on 127.0.0.1:4000.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: { outDir: fileURLToPath(new URL('../../dist/dashboard', import.meta.url)), emptyOutDir: true },
+  server: { proxy: { '/graphql': { target: 'http://127.0.0.1:4000', ws: true } } },
+});
