@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
 import { browserMissing, buildDashboard, launchChromium, screenshotDir } from '../helpers/browser.ts';
+import { createKey, createProject } from '../helpers/fixtures.ts';
 import { ADMIN_TOKEN, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
@@ -195,6 +196,43 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
     expect(await dialog.getByRole('listitem').allTextContents()).toEqual(['demo']);
     await dialog.getByRole('button', { name: 'Unlink and delete' }).click();
     await page.getByText('No API keys yet').waitFor();
+    await context.close();
+  });
+
+  it('resumes the change feed after a disconnect from the last revision it saw', async () => {
+    const project = await createProject(kg, 'resume');
+    const context = await newContext();
+    // Test-only instrumentation: keep the page's WebSockets where the test can cut them.
+    await context.addInitScript(() => {
+      const Native = window.WebSocket;
+      const sockets: WebSocket[] = [];
+      (window as unknown as { cutSockets: () => void }).cutSockets = () => sockets.forEach((s) => s.close());
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          sockets.push(this);
+        }
+      };
+    });
+    const page = await signedIn(context, '/projects/resume/keys');
+    const subscribes: { afterRevision?: number | null }[] = [];
+    page.on('websocket', (ws) =>
+      ws.on('framesent', ({ payload }) => {
+        const message = JSON.parse(String(payload)) as { type: string; payload?: { variables?: { afterRevision?: number | null } } };
+        if (message.type === 'subscribe') subscribes.push(message.payload?.variables ?? {});
+      }),
+    );
+    await page.getByText('No API keys yet').waitFor();
+    await page.locator('.live.live').waitFor();
+
+    const seen = await createKey(kg, project.id, 'seen-live');
+    await page.locator('tr[data-key="seen-live"]').waitFor();
+
+    await page.evaluate(() => (window as unknown as { cutSockets: () => void }).cutSockets());
+    await createKey(kg, project.id, 'made-while-away');
+    await page.locator('tr[data-key="made-while-away"]').waitFor();
+    await page.locator('.live.live').waitFor();
+    expect(subscribes.at(-1)).toMatchObject({ afterRevision: seen.propagation.revision });
     await context.close();
   });
 });
