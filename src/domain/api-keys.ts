@@ -1,8 +1,9 @@
 // API keys: created with a secret shown once, updated, deleted (forcing unlinks if asked).
 import { type Viewer, assertProjectReach } from './access.ts';
 import { readDeploymentState, toKeyState, type Tx } from './change-log.ts';
-import { lockRow, RetryableChangeError } from './changes.ts';
+import { RetryableChangeError } from './changes.ts';
 import type { DomainDeps } from './deps.ts';
+import { lockApiKey, lockDeployments } from './locks.ts';
 import { conflict, notFound } from './errors.ts';
 import { findReachableProject } from './projects.ts';
 import { API_KEY_PREFIX, issueSecret } from './secrets.ts';
@@ -41,8 +42,8 @@ export async function createApiKey({ prisma, changes }: DomainDeps, viewer: View
 
 /** Loads a key the viewer may reach, locking it for the transaction. */
 async function loadKeyForChange(tx: Tx, viewer: Viewer, id: string) {
-  if (!(await lockRow(tx, 'api_keys', id))) throw notFound('API key');
-  const key = await tx.apiKey.findUniqueOrThrow({ where: { id } });
+  const key = await lockApiKey(tx, id);
+  if (!key) throw notFound('API key');
   assertProjectReach(viewer, key.projectId, 'API key');
   return key;
 }
@@ -87,7 +88,7 @@ export async function deleteApiKey({ changes }: DomainDeps, viewer: Viewer, inpu
     // Lock order everywhere: deployments, then keys. The linked deployments are read, locked,
     // then read again under the key's lock; a link added in between makes the change retry.
     const linkedBefore = await linkedDeploymentIds(tx, input.id);
-    for (const id of linkedBefore) await lockRow(tx, 'deployments', id);
+    await lockDeployments(tx, linkedBefore);
     const key = await loadKeyForChange(tx, viewer, input.id);
     const linked = await linkedDeploymentIds(tx, key.id);
     if (linked.some((id) => !linkedBefore.includes(id))) throw new RetryableChangeError('links changed during delete');

@@ -11,6 +11,12 @@ export interface ChangeRecord {
   projectId: string;
   type: ChangeType;
   payload: ChangePayload;
+  /**
+   * A deployment whose resulting state, linked set included, becomes `payload.deployment`. It is
+   * read by the statement that records the change, after every write of the transaction and
+   * under the deployment's lock, so it is complete — and it costs no round trip of its own.
+   */
+  deploymentState?: string;
 }
 
 interface ChangeRow {
@@ -21,6 +27,19 @@ interface ChangeRow {
   at: Date;
   payload: unknown;
 }
+
+const EVENT_COLUMNS = 'revision, project_id::text AS "projectId", type, actor, at, payload';
+
+// Deployments as the proxy needs them (DeploymentState), each with its full linked set; a WHERE
+// clause goes between the two parts.
+const DEPLOYMENT_STATES = `
+  SELECT d.id::text AS id, d.project_id::text AS "projectId", p.slug AS "projectSlug", d.name,
+         d.upstream_url AS "upstreamUrl", d.auth_enabled AS "authEnabled",
+         COALESCE(array_agg(l.api_key_id::text ORDER BY l.api_key_id) FILTER (WHERE l.api_key_id IS NOT NULL), '{}') AS "apiKeyIds"
+    FROM deployments d
+    JOIN projects p ON p.id = d.project_id
+    LEFT JOIN api_key_links l ON l.deployment_id = d.id`;
+const GROUP_STATES = 'GROUP BY d.id, p.slug';
 
 export function toChangeEvent(row: ChangeRow): ChangeEvent {
   return {
@@ -34,32 +53,31 @@ export function toChangeEvent(row: ChangeRow): ChangeEvent {
 }
 
 /**
- * Takes the next revision and records the event, inside the caller's transaction. The counter
- * row stays locked until commit, so commit order is revision order. Call it last in the
- * transaction: the lock is then held only for the commit.
+ * Takes the next revision and records the event, inside the caller's transaction, in one
+ * statement. The counter row stays locked until commit, so commit order is revision order. Call
+ * it last in the transaction: the lock is then held only for the commit.
  */
 export async function recordChange(tx: Tx, actor: string | null, change: ChangeRecord): Promise<ChangeEvent> {
-  const [row] = await tx.$queryRaw<{ revision: number }[]>`
-    UPDATE feed_state SET revision = revision + 1 WHERE id = 1 RETURNING revision`;
+  const [row] = await sqlOfPrisma(tx).query<ChangeRow>(
+    `WITH next AS (UPDATE feed_state SET revision = revision + 1 WHERE id = 1 RETURNING revision)
+     INSERT INTO change_events (revision, project_id, type, actor, at, payload)
+     SELECT revision, $1::uuid, $2, $3, clock_timestamp(),
+            $4::jsonb || COALESCE((SELECT jsonb_build_object('deployment', to_jsonb(s)) FROM (${DEPLOYMENT_STATES} WHERE d.id = $5::uuid ${GROUP_STATES}) s), '{}')
+       FROM next
+     RETURNING ${EVENT_COLUMNS}`,
+    [change.projectId, change.type, actor, JSON.stringify(change.payload), change.deploymentState ?? null],
+  );
   if (!row) throw new Error('feed_state row is missing: the database was not migrated by keygate');
-  const event = await tx.changeEvent.create({
-    data: {
-      revision: row.revision,
-      projectId: change.projectId,
-      type: change.type,
-      actor,
-      payload: change.payload as Prisma.InputJsonValue,
-    },
-  });
-  return toChangeEvent(event);
+  if (change.deploymentState && !(row.payload as ChangePayload).deployment) {
+    throw new Error(`deployment ${change.deploymentState} vanished inside its own transaction`);
+  }
+  return toChangeEvent(row);
 }
 
 export async function headRevision(db: Query): Promise<number> {
   const [row] = await db.query<{ revision: number }>('SELECT revision FROM feed_state WHERE id = 1');
   return row?.revision ?? 0;
 }
-
-const EVENT_COLUMNS = 'revision, project_id::text AS "projectId", type, actor, at, payload';
 
 /** Events after `revision`, oldest first; `projectId` narrows to one project. */
 export async function eventsAfter(db: Query, revision: number, options: { limit?: number; projectId?: string } = {}): Promise<ChangeEvent[]> {
@@ -88,19 +106,11 @@ export async function pruneChangeLog(prisma: PrismaClient, retentionHours: numbe
   return count;
 }
 
-/** Deployments as the proxy needs them, each with its full linked set; one statement. */
+/** Deployments' states, all or one; one statement. */
 function deploymentStates(db: Query, id?: string): Promise<DeploymentState[]> {
-  return db.query<DeploymentState>(
-    `SELECT d.id::text AS id, d.project_id::text AS "projectId", p.slug AS "projectSlug", d.name,
-            d.upstream_url AS "upstreamUrl", d.auth_enabled AS "authEnabled",
-            COALESCE(array_agg(l.api_key_id::text ORDER BY l.api_key_id) FILTER (WHERE l.api_key_id IS NOT NULL), '{}') AS "apiKeyIds"
-       FROM deployments d
-       JOIN projects p ON p.id = d.project_id
-       LEFT JOIN api_key_links l ON l.deployment_id = d.id
-      ${id ? 'WHERE d.id = $1::uuid' : ''}
-      GROUP BY d.id, p.slug`,
-    id ? [id] : [],
-  );
+  return id
+    ? db.query<DeploymentState>(`${DEPLOYMENT_STATES} WHERE d.id = $1::uuid ${GROUP_STATES}`, [id])
+    : db.query<DeploymentState>(`${DEPLOYMENT_STATES} ${GROUP_STATES}`);
 }
 
 /** A deployment's state as the proxy needs it, read inside the mutation's transaction. */

@@ -42,29 +42,20 @@ export function createChanges(deps: ChangesDeps): Changes {
         const head = await headRevision(sql);
         return { result, propagation: await waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
       }
-      let published = true;
-      try {
-        await feed.publish(event);
-      } catch (error) {
-        published = false;
-        log.warn({ revision: event.revision, err: (error as Error).message }, 'change committed but not published; proxies catch up by polling');
-      }
+      // Published while the live proxies are read: both only need the commit behind them.
+      const published = feed.publish(event).then(
+        () => true,
+        (error: unknown) => {
+          log.warn({ revision: event.revision, err: (error as Error).message }, 'change committed but not published; proxies catch up by polling');
+          return false;
+        },
+      );
       const propagation = await waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published });
       log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
       onPropagation?.(propagation, (performance.now() - started) / 1000);
       return { result, propagation };
     },
   };
-}
-
-/** Locks a row for the rest of the transaction, so concurrent mutations of it serialise and each
- *  event's state includes every earlier change. */
-export async function lockRow(tx: Tx, table: 'deployments' | 'api_keys', id: string): Promise<boolean> {
-  const rows =
-    table === 'deployments'
-      ? await tx.$queryRaw<unknown[]>`SELECT 1 FROM deployments WHERE id = ${id}::uuid FOR UPDATE`
-      : await tx.$queryRaw<unknown[]>`SELECT 1 FROM api_keys WHERE id = ${id}::uuid FOR UPDATE`;
-  return rows.length > 0;
 }
 
 /** Thrown inside a change to run it again from the start (a race it detected itself). */

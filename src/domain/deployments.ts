@@ -1,14 +1,15 @@
 // Deployments and their linked API keys: create, update, delete, the auth toggle with its linked
 // set, link and unlink. Every change carries the deployment's resulting state and linked set.
 import { type Viewer, canReachProject } from './access.ts';
-import { readDeploymentState, type Tx } from './change-log.ts';
-import { lockRow } from './changes.ts';
+import type { Tx } from './change-log.ts';
 import type { DomainDeps } from './deps.ts';
+import { lockDeployment } from './locks.ts';
 import type { UpstreamPolicy } from './upstream-policy.ts';
 import { DomainError, badInput, conflict } from './errors.ts';
 import { findReachableProject } from './projects.ts';
 import { check, notNull, rules } from './validation.ts';
 import type { ChangeType } from '../feed/events.ts';
+import type { Deployment } from '../generated/prisma/client.ts';
 
 async function assertNameFree(tx: Tx, projectId: string, name: string) {
   const existing = await tx.deployment.findUnique({ where: { projectId_name: { projectId, name } }, select: { id: true } });
@@ -65,30 +66,32 @@ export async function createDeployment({ prisma, changes, upstreamPolicy }: Doma
         links: { create: keyIds.map((apiKeyId) => ({ apiKeyId })) },
       },
     });
-    const state = await readDeploymentState(tx, deployment.id);
-    return {
-      result: deployment,
-      change: { projectId: deployment.projectId, type: 'DEPLOYMENT_CREATED', payload: { deploymentId: deployment.id, deployment: state } },
-    };
+    return deploymentChange(deployment, 'DEPLOYMENT_CREATED');
   });
   return { deployment: result, propagation };
 }
 
-/** Loads a deployment the viewer may reach, locking it for the transaction. */
-async function loadDeploymentForChange(tx: Tx, viewer: Viewer, id: string, field = 'id') {
-  if (!(await lockRow(tx, 'deployments', id))) throw new DomainError('NOT_FOUND', 'deployment not found', field);
-  const deployment = await tx.deployment.findUniqueOrThrow({ where: { id }, include: { links: { select: { apiKeyId: true } } } });
-  if (!canReachProject(viewer, deployment.projectId)) throw new DomainError('NOT_FOUND', 'deployment not found', field);
-  return deployment;
+/**
+ * Locks a deployment the viewer may reach and returns its row, with the row of `apiKeyId` when
+ * given (see lockDeployment); one statement.
+ */
+async function loadDeploymentForChange(tx: Tx, viewer: Viewer, id: string, field = 'id', apiKeyId?: string) {
+  const locked = await lockDeployment(tx, id, apiKeyId);
+  if (!locked || !canReachProject(viewer, locked.deployment.projectId)) throw new DomainError('NOT_FOUND', 'deployment not found', field);
+  return locked;
 }
 
-/** Records a change to a deployment with its state as of now, inside the transaction. */
-async function deploymentChange(tx: Tx, deploymentId: string, type: ChangeType, apiKeyId?: string) {
-  const state = await readDeploymentState(tx, deploymentId);
-  const deployment = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+/** The keys linked to a deployment; read after its lock, so no committed link is missing. */
+async function linkedKeyIds(tx: Tx, deploymentId: string): Promise<string[]> {
+  const links = await tx.apiKeyLink.findMany({ where: { deploymentId }, select: { apiKeyId: true } });
+  return links.map((l) => l.apiKeyId);
+}
+
+/** The outcome of a change to a deployment; its event carries the resulting state (recordChange reads it). */
+function deploymentChange(deployment: Deployment, type: ChangeType, apiKeyId?: string) {
   return {
     result: deployment,
-    change: { projectId: state.projectId, type, payload: { deploymentId, apiKeyId, deployment: state } },
+    change: { projectId: deployment.projectId, type, payload: { deploymentId: deployment.id, apiKeyId }, deploymentState: deployment.id },
   };
 }
 
@@ -102,20 +105,19 @@ export async function updateDeployment(
   if (model !== undefined) check(rules.model, model, 'model');
   if (upstreamUrl !== undefined) await checkUpstream(upstreamPolicy, upstreamUrl);
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
-    const current = await loadDeploymentForChange(tx, viewer, input.id);
+    const { deployment: current } = await loadDeploymentForChange(tx, viewer, input.id);
     const data: { model?: string; upstreamUrl?: string } = {};
     if (model !== undefined && model.trim() !== current.model) data.model = model.trim();
     if (upstreamUrl !== undefined && upstreamUrl !== current.upstreamUrl) data.upstreamUrl = upstreamUrl;
     if (Object.keys(data).length === 0) return { result: current, change: null };
-    await tx.deployment.update({ where: { id: current.id }, data });
-    return deploymentChange(tx, current.id, 'DEPLOYMENT_UPDATED');
+    return deploymentChange(await tx.deployment.update({ where: { id: current.id }, data }), 'DEPLOYMENT_UPDATED');
   });
   return { deployment: result, propagation };
 }
 
 export async function deleteDeployment({ changes }: DomainDeps, viewer: Viewer, input: { id: string }) {
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
-    const current = await loadDeploymentForChange(tx, viewer, input.id);
+    const { deployment: current } = await loadDeploymentForChange(tx, viewer, input.id);
     await tx.deployment.delete({ where: { id: current.id } });
     return {
       result: current.id,
@@ -134,19 +136,17 @@ export async function setDeploymentAuth(
   input: { deploymentId: string; enabled: boolean; apiKeyIds?: string[] | null },
 ) {
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
-    const current = await loadDeploymentForChange(tx, viewer, input.deploymentId, 'deploymentId');
-    const linked = current.links.map((l) => l.apiKeyId);
+    const { deployment: current } = await loadDeploymentForChange(tx, viewer, input.deploymentId, 'deploymentId');
+    const linked = await linkedKeyIds(tx, current.id);
     const wanted = input.apiKeyIds == null ? linked : await resolveKeys(tx, viewer, current.projectId, input.apiKeyIds, 'apiKeyIds');
     if (current.authEnabled === input.enabled && sameSet(linked, wanted)) return { result: current, change: null };
-    if (current.authEnabled !== input.enabled) {
-      await tx.deployment.update({ where: { id: current.id }, data: { authEnabled: input.enabled } });
-    }
     const removed = linked.filter((id) => !wanted.includes(id));
     const added = wanted.filter((id) => !linked.includes(id));
     if (removed.length > 0) await tx.apiKeyLink.deleteMany({ where: { deploymentId: current.id, apiKeyId: { in: removed } } });
     if (added.length > 0) await tx.apiKeyLink.createMany({ data: added.map((apiKeyId) => ({ apiKeyId, deploymentId: current.id })) });
-    if (removed.length + added.length > 0) await tx.deployment.update({ where: { id: current.id }, data: { updatedAt: new Date() } });
-    return deploymentChange(tx, current.id, 'DEPLOYMENT_AUTH_CHANGED');
+    // The toggle, the linked set or both changed: either way the deployment was updated.
+    const updated = await tx.deployment.update({ where: { id: current.id }, data: { authEnabled: input.enabled, updatedAt: new Date() } });
+    return deploymentChange(updated, 'DEPLOYMENT_AUTH_CHANGED');
   });
   return { deployment: result, propagation };
 }
@@ -159,18 +159,19 @@ export async function setLink(
   linked: boolean,
 ) {
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
-    const deployment = await loadDeploymentForChange(tx, viewer, input.deploymentId, 'deploymentId');
-    const apiKey = await tx.apiKey.findUnique({ where: { id: input.apiKeyId } });
+    const { deployment, apiKey } = await loadDeploymentForChange(tx, viewer, input.deploymentId, 'deploymentId', input.apiKeyId);
     if (!apiKey || !canReachProject(viewer, apiKey.projectId)) throw new DomainError('NOT_FOUND', 'API key not found', 'apiKeyId');
     if (apiKey.projectId !== deployment.projectId) {
       throw conflict('an API key can only be linked to deployments of its own project', 'apiKeyId');
     }
-    const isLinked = deployment.links.some((l) => l.apiKeyId === apiKey.id);
-    if (isLinked === linked) return { result: { deployment, apiKey }, change: null };
-    if (linked) await tx.apiKeyLink.create({ data: { apiKeyId: apiKey.id, deploymentId: deployment.id } });
-    else await tx.apiKeyLink.delete({ where: { apiKeyId_deploymentId: { apiKeyId: apiKey.id, deploymentId: deployment.id } } });
-    const outcome = await deploymentChange(tx, deployment.id, linked ? 'API_KEY_LINKED' : 'API_KEY_UNLINKED', apiKey.id);
-    return { result: { deployment: outcome.result, apiKey }, change: outcome.change };
+    // The write itself tells whether anything changed (ON CONFLICT DO NOTHING / nothing deleted).
+    const link = { apiKeyId: apiKey.id, deploymentId: deployment.id };
+    const { count } = linked
+      ? await tx.apiKeyLink.createMany({ data: [link], skipDuplicates: true })
+      : await tx.apiKeyLink.deleteMany({ where: link });
+    if (count === 0) return { result: { deployment, apiKey }, change: null };
+    const { change } = deploymentChange(deployment, linked ? 'API_KEY_LINKED' : 'API_KEY_UNLINKED', apiKey.id);
+    return { result: { deployment, apiKey }, change };
   });
   return { ...result, propagation };
 }

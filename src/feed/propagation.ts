@@ -20,13 +20,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Waits for every live proxy to reach `revision`. `published: false` (the event could not be
- * published) reports without waiting: the change is committed but not confirmed.
+ * Waits for every live proxy to reach `revision`. `published` settles to false when the event
+ * could not be published: then it reports without waiting, committed but not confirmed. A
+ * publish still under way is awaited alongside the read of the leases, saving a round trip.
  */
 export async function waitForPropagation(
   feed: Feed,
   revision: number,
-  options: { timeoutMs: number; published: boolean },
+  options: { timeoutMs: number; published: boolean | Promise<boolean> },
 ): Promise<Propagation> {
   const started = Date.now();
   const pending = new Set<string>();
@@ -40,14 +41,15 @@ export async function waitForPropagation(
   });
   try {
     let live: Map<string, number>;
+    let published: boolean;
     try {
-      live = await withTimeout(feed.liveProxies(), options.timeoutMs);
+      [live, published] = await Promise.all([withTimeout(feed.liveProxies(), options.timeoutMs), options.published]);
     } catch {
       return { revision, confirmed: false, appliedBy: 0, expected: 0 };
     }
     for (const [id, applied] of live) if (applied < revision && !ackedEarly.has(id)) pending.add(id);
     const expected = live.size;
-    if (options.published && pending.size > 0) {
+    if (published && pending.size > 0) {
       const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
@@ -58,7 +60,7 @@ export async function waitForPropagation(
       });
     }
     const appliedBy = expected - pending.size;
-    return { revision, confirmed: options.published && pending.size === 0, appliedBy, expected };
+    return { revision, confirmed: published && pending.size === 0, appliedBy, expected };
   } finally {
     stopListening();
   }
