@@ -24,6 +24,7 @@ import { createClient, type Client } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { migratePostgres } from '../src/db/database.ts';
+import { cpuSeconds } from './lib/procs.ts';
 
 const SUBSCRIBERS = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -159,6 +160,8 @@ async function main() {
     say(`${SUBSCRIBERS} subscribers on ${connected} connections in ${Math.round(performance.now() - opened)} ms`);
 
     const round = async (name: string) => {
+      const elu = performance.eventLoopUtilization();
+      const serverCpu = cpuSeconds(child!.pid!);
       const sent = performance.now();
       const data = await gql('mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { propagation { revision confirmed } } }', {
         i: { projectId: project, name },
@@ -170,7 +173,12 @@ async function main() {
         await sleep(5);
       }
       const latencies = arrivals.get(revision)!.map((t) => t - sent);
-      return { revision, mutationMs: Math.round(answered * 100) / 100, confirmed: data.createApiKey.propagation.confirmed as boolean, delivery: summary(latencies), latencies };
+      // How busy this process (the clients) was until the last arrival: near 1, the measuring side
+      // itself holds deliveries back.
+      const clientBusy = Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100;
+      // keygate's own CPU time for the round (mutation, proxy ack, fan-out), in 10 ms ticks.
+      const serverCpuMs = Math.round((cpuSeconds(child!.pid!) - serverCpu) * 1000);
+      return { revision, mutationMs: Math.round(answered * 100) / 100, confirmed: data.createApiKey.propagation.confirmed as boolean, delivery: summary(latencies), clientBusy, serverCpuMs, latencies };
     };
 
     await round('warm-up-key');
@@ -181,7 +189,7 @@ async function main() {
     }
     const all = summary(rounds.flatMap((r) => r.latencies));
     for (const r of rounds) {
-      say(`revision ${r.revision}: mutation answered in ${r.mutationMs} ms; delivered to ${r.delivery.n}: p50 ${r.delivery.p50} ms, p99 ${r.delivery.p99} ms, max ${r.delivery.max} ms`);
+      say(`revision ${r.revision}: mutation answered in ${r.mutationMs} ms; delivered to ${r.delivery.n}: p50 ${r.delivery.p50} ms, p99 ${r.delivery.p99} ms, max ${r.delivery.max} ms; keygate CPU ${r.serverCpuMs} ms, clients busy ${Math.round(r.clientBusy * 100)}%`);
     }
     say(`all ${ROUNDS} rounds: p50 ${all.p50} ms, p99 ${all.p99} ms (from sending the mutation to the event arriving at each of ${SUBSCRIBERS} subscribers)`);
 

@@ -4,7 +4,8 @@
 // - One listener on the feed consumer for the whole control plane, however many subscribers come
 //   and go; each subscriber is an entry in a per-project set, removed the moment it ends.
 // - Each event's apiKey/deployment is read once per selection shape and shared by every
-//   subscriber (see `DeliveredEvent`), not once per subscriber.
+//   subscriber (see `DeliveredEvent`), not once per subscriber; a live event's whole result is
+//   executed once per kind of subscriber (shared-subscription-results.ts).
 // - Each subscriber has a bounded queue. Overflow ends the subscription at once with a
 //   SlowConsumerError (the transport is told synchronously: graphql-ws closes with 1013); the
 //   client resumes with afterRevision and loses nothing.
@@ -16,6 +17,7 @@ import { sqlOfPrisma } from '../db/queries.ts';
 import { eventsAfter, headRevision, oldestRetainedRevision } from '../domain/change-log.ts';
 import { DomainError, badInput } from '../domain/errors.ts';
 import type { ChangeEvent } from '../feed/events.ts';
+import type { SharedEvent } from './shared-subscription-results.ts';
 
 /** A live source of committed events in revision order (the control plane's feed consumer). */
 export interface EventSource {
@@ -25,8 +27,12 @@ export interface EventSource {
 /** A Prisma `select`/`include` for one model, as `queryFromInfo` builds it. */
 export type ModelQuery = Record<string, unknown>;
 
-/** One event as subscribers see it. The loaders are memoised per query: read once per event. */
-export interface DeliveredEvent {
+/**
+ * One event as subscribers see it. The loaders are memoised per query: read once per event. A live
+ * event is one object handed to every subscriber of its project, so its shared results reach them
+ * all; a replayed one is delivered to its subscriber alone.
+ */
+export interface DeliveredEvent extends SharedEvent {
   event: ChangeEvent;
   apiKey(query?: ModelQuery): Promise<unknown>;
   deployment(query?: ModelQuery): Promise<unknown>;
@@ -102,8 +108,13 @@ export function createProjectEvents(deps: {
   };
   const deliver = (event: ChangeEvent): DeliveredEvent => {
     const { apiKeyId, deploymentId } = event.payload;
+    const results = new Map<string, unknown>();
     return {
       event,
+      shareResult: (key, produce) => {
+        if (!results.has(key)) results.set(key, produce());
+        return results.get(key);
+      },
       apiKey: memoByQuery(async (query) => (apiKeyId ? prisma.apiKey.findUnique({ ...query, where: { id: apiKeyId } }) : null)),
       deployment: memoByQuery(async (query) => (deploymentId ? prisma.deployment.findUnique({ ...query, where: { id: deploymentId } }) : null)),
     };

@@ -23,6 +23,7 @@ import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { toClientError } from '../graphql/errors.ts';
 import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
+import { useSharedSubscriptionResults } from '../graphql/shared-subscription-results.ts';
 import { schema } from '../graphql/schema.ts';
 
 export interface ControlPlaneOptions {
@@ -154,6 +155,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         blockFieldSuggestion: { enabled: !options.introspection },
       }),
       ...(options.introspection ? [] : [introspectionOff]),
+      useSharedSubscriptionResults(),
     ],
   });
 

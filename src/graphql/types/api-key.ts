@@ -4,8 +4,10 @@ import { builder } from '../builder.ts';
 import { globalId, idOf } from '../ids.ts';
 import { PropagationRef } from './propagation.ts';
 
+// Select mode: a query reads only the columns its fields need, never the key's hash.
 export const ApiKeyRef = builder.prismaNode('ApiKey', {
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
     project: t.relation('project'),
@@ -13,7 +15,10 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     description: t.exposeString('description', { nullable: true }),
     prefix: t.exposeString('prefix', { description: 'leading characters of the secret, safe to display' }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'null: never expires' }),
-    expired: t.boolean({ resolve: (key) => key.expiresAt !== null && key.expiresAt.getTime() <= Date.now() }),
+    expired: t.boolean({
+      select: { expiresAt: true },
+      resolve: (key) => key.expiresAt !== null && key.expiresAt.getTime() <= Date.now(),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
   }),

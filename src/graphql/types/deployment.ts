@@ -8,6 +8,7 @@ import {
 } from '../../domain/deployments.ts';
 import { builder } from '../builder.ts';
 import { globalId, idOf } from '../ids.ts';
+import { linkedDeployments } from '../linked-deployments.ts';
 import { ApiKeyRef } from './api-key.ts';
 import { PropagationRef } from './propagation.ts';
 
@@ -37,15 +38,12 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
   }),
 });
 
-// Defined here rather than in api-key.ts: the two types refer to each other. The deployments come
-// through the link table in the same query as the keys (no N+1).
+// Defined here rather than in api-key.ts: the two types refer to each other. One statement for the
+// deployments of every key in the execution (no N+1; see linked-deployments.ts).
 builder.prismaObjectField(ApiKeyRef, 'deployments', (t) =>
   t.field({
     type: [DeploymentRef],
-    select: (_args, _ctx, nestedSelection) => ({
-      links: { select: { deployment: nestedSelection(true) }, orderBy: { createdAt: 'asc' } },
-    }),
-    resolve: (key) => key.links.map((l) => l.deployment),
+    resolve: (key, _args, ctx) => linkedDeployments(ctx, key.id),
   }),
 );
 

@@ -8,12 +8,19 @@ export const NO_ID = '00000000-0000-0000-0000-000000000000';
 /** A project's keys and deployments: the API's connection rules, ordered by (createdAt, id). */
 const relatedConnectionOptions = {
   cursor: 'id',
-  totalCount: true,
   query: (args: { first?: number | null; after?: string | null }) => {
     checkConnectionArgs(args);
     return { orderBy: CONNECTION_ORDER };
   },
 } as const;
+
+/**
+ * totalCount is a count of the project's own rows, which Postgres answers from the
+ * (project_id, created_at, id) index. The plugin's built-in totalCount adds a `_count` to the
+ * project's query, which Prisma writes as a GROUP BY over the whole table (every project's rows:
+ * 15–40 ms at 100,000 keys). The plugin's connection object keeps the row it hangs from.
+ */
+const projectIdOf = (connection: object) => (connection as { parent: { id: string } }).parent.id;
 
 export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
@@ -22,8 +29,16 @@ export const ProjectRef = builder.prismaNode('Project', {
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    apiKeys: t.relatedConnection('apiKeys', relatedConnectionOptions),
-    deployments: t.relatedConnection('deployments', relatedConnectionOptions),
+    apiKeys: t.relatedConnection('apiKeys', relatedConnectionOptions, {
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (connection, _args, ctx) => ctx.prisma.apiKey.count({ where: { projectId: projectIdOf(connection) } }) }),
+      }),
+    }),
+    deployments: t.relatedConnection('deployments', relatedConnectionOptions, {
+      fields: (c) => ({
+        totalCount: c.int({ resolve: (connection, _args, ctx) => ctx.prisma.deployment.count({ where: { projectId: projectIdOf(connection) } }) }),
+      }),
+    }),
   }),
 });
 
