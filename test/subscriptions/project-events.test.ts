@@ -101,6 +101,21 @@ describe('projectEvents over graphql-ws', () => {
     s.dispose();
   });
 
+  it('Project.revision is the head: reading it, then subscribing after it, misses no change made in between', async () => {
+    const project = await createProject(a);
+    const before = await createKey(a, project.id, 'before-the-read');
+    const read = await b.gql<{ project: { revision: number } }>('query($s: String!) { project(slug: $s) { revision } }', { s: project.slug });
+    expect(read.data!.project.revision).toBe(before.propagation.revision);
+    const between = await createKey(a, project.id, 'between-read-and-subscribe');
+    expect(between.propagation.revision).toBeGreaterThan(read.data!.project.revision);
+    const s = collect(connect(b), { p: project.id, after: read.data!.project.revision });
+    await createKey(a, project.id, 'after-subscribe');
+    await until(() => s.events.length === 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.events.map((e) => e.apiKey?.name)).toEqual(['between-read-and-subscribe', 'after-subscribe']);
+    s.dispose();
+  });
+
   it('closes with 4403 for a bad token', async () => {
     let code = 0;
     const client = connect(a, 'kgat_not_a_real_token_at_all_000000', (c) => (code = c));

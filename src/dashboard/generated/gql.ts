@@ -18,6 +18,7 @@ type Documents = {
     "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n": typeof types.DashboardViewerDocument,
     "\n  query DashboardProjects {\n    projects(first: 100) {\n      totalCount\n      edges { node { id slug name createdAt } }\n    }\n  }\n": typeof types.DashboardProjectsDocument,
     "\n  mutation DashboardCreateProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id slug } }\n  }\n": typeof types.DashboardCreateProjectDocument,
+    "\n  query DashboardProjectRevision($slug: String!) {\n    project(slug: $slug) { id revision }\n  }\n": typeof types.DashboardProjectRevisionDocument,
     "\n  query DashboardProject($slug: String!, $first: Int = 1000) {\n    project(slug: $slug) {\n      id\n      slug\n      name\n      apiKeys(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name description prefix expiresAt expired lastUsedAt createdAt\n            deployments { id name }\n          }\n        }\n      }\n      deployments(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name model upstreamUrl endpointUrl authEnabled updatedAt\n            apiKeys { id name prefix }\n          }\n        }\n      }\n    }\n  }\n": typeof types.DashboardProjectDocument,
     "\n  mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name prefix }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardCreateApiKeyDocument,
     "\n  mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {\n    deleteApiKey(input: $input) { deletedApiKeyId propagation { revision appliedBy expected confirmed } }\n  }\n": typeof types.DashboardDeleteApiKeyDocument,
@@ -30,6 +31,7 @@ const documents: Documents = {
     "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n": types.DashboardViewerDocument,
     "\n  query DashboardProjects {\n    projects(first: 100) {\n      totalCount\n      edges { node { id slug name createdAt } }\n    }\n  }\n": types.DashboardProjectsDocument,
     "\n  mutation DashboardCreateProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id slug } }\n  }\n": types.DashboardCreateProjectDocument,
+    "\n  query DashboardProjectRevision($slug: String!) {\n    project(slug: $slug) { id revision }\n  }\n": types.DashboardProjectRevisionDocument,
     "\n  query DashboardProject($slug: String!, $first: Int = 1000) {\n    project(slug: $slug) {\n      id\n      slug\n      name\n      apiKeys(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name description prefix expiresAt expired lastUsedAt createdAt\n            deployments { id name }\n          }\n        }\n      }\n      deployments(first: $first) {\n        totalCount\n        edges {\n          node {\n            id name model upstreamUrl endpointUrl authEnabled updatedAt\n            apiKeys { id name prefix }\n          }\n        }\n      }\n    }\n  }\n": types.DashboardProjectDocument,
     "\n  mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name prefix }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardCreateApiKeyDocument,
     "\n  mutation DashboardDeleteApiKey($input: DeleteApiKeyInput!) {\n    deleteApiKey(input: $input) { deletedApiKeyId propagation { revision appliedBy expected confirmed } }\n  }\n": types.DashboardDeleteApiKeyDocument,
@@ -51,6 +53,10 @@ export function graphql(source: "\n  query DashboardProjects {\n    projects(fir
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DashboardCreateProject($input: CreateProjectInput!) {\n    createProject(input: $input) { project { id slug } }\n  }\n"): typeof import('./graphql.ts').DashboardCreateProjectDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardProjectRevision($slug: String!) {\n    project(slug: $slug) { id revision }\n  }\n"): typeof import('./graphql.ts').DashboardProjectRevisionDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

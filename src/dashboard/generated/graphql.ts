@@ -75,6 +75,13 @@ export type DashboardCreateProjectMutationVariables = Exact<{
 
 export type DashboardCreateProjectMutation = { createProject: { project: { id: string, slug: string } } };
 
+export type DashboardProjectRevisionQueryVariables = Exact<{
+  slug: string;
+}>;
+
+
+export type DashboardProjectRevisionQuery = { project: { id: string, revision: number } | null };
+
 export type DashboardProjectQueryVariables = Exact<{
   slug: string;
   first?: number | null | undefined;
@@ -182,6 +189,14 @@ export const DashboardCreateProjectDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DashboardCreateProjectMutation, DashboardCreateProjectMutationVariables>;
+export const DashboardProjectRevisionDocument = new TypedDocumentString(`
+    query DashboardProjectRevision($slug: String!) {
+  project(slug: $slug) {
+    id
+    revision
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardProjectRevisionQuery, DashboardProjectRevisionQueryVariables>;
 export const DashboardProjectDocument = new TypedDocumentString(`
     query DashboardProject($slug: String!, $first: Int = 1000) {
   project(slug: $slug) {

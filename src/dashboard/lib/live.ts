@@ -1,8 +1,9 @@
 // Follows a project's change log over graphql-ws, so changes made elsewhere (another tab, the API,
-// the expiry sweeper) appear without a reload. After a disconnect it subscribes again with
-// afterRevision = the last revision seen, so nothing between the two connections is missed; if
-// the log no longer reaches back that far (RESYNC_REQUIRED) it reloads everything and goes on
-// from the head.
+// the expiry sweeper) appear without a reload. Every subscription carries afterRevision: first the
+// revision read before the page's state (Project.revision), then the last revision seen, so
+// nothing between the read and the stream, or between two connections, is missed. If the log no
+// longer reaches back that far (RESYNC_REQUIRED), the page reads the revision and its state again
+// and the stream goes on from there.
 import { createClient, type Client } from 'graphql-ws';
 import { ProjectEventsSubscription } from './operations.ts';
 import { bearer } from './session.ts';
@@ -20,11 +21,11 @@ export interface LiveEvent {
 export interface FollowOptions {
   projectId: string;
   token: string;
-  /** the last revision the page already reflects (a mutation's propagation.revision), if known */
-  afterRevision?: () => number | null;
+  /** the revision the page's state reflects (read before it, or a mutation's propagation.revision) */
+  afterRevision: () => number;
   onEvent: (event: LiveEvent) => void;
-  /** the page must reload its data: first connection, reconnect without a revision, resync */
-  onReload: () => void;
+  /** the log no longer reaches back to afterRevision: read the revision, then the state, again */
+  resync: () => Promise<void>;
   onStatus: (status: LiveStatus) => void;
   /** the token was refused or deleted (4401/4403): sign out */
   onForbidden: () => void;
@@ -60,9 +61,7 @@ export function followProject(options: FollowOptions): () => void {
 
   const subscribe = () => {
     if (stopped) return;
-    const revisions = [lastSeen, options.afterRevision?.() ?? null].filter((r): r is number => r !== null);
-    const known = revisions.length > 0 ? Math.max(...revisions) : null;
-    options.onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
+    const known = Math.max(lastSeen ?? 0, options.afterRevision());
     unsubscribe = client.subscribe<{ projectEvents: LiveEvent }>(
       { query: ProjectEventsSubscription.toString(), variables: { projectId: options.projectId, afterRevision: known } },
       {
@@ -75,17 +74,13 @@ export function followProject(options: FollowOptions): () => void {
         },
         error: (error) => {
           const code = (Array.isArray(error) ? error[0]?.extensions?.code : undefined) as string | undefined;
-          if (code === 'RESYNC_REQUIRED') {
-            lastSeen = null;
-            options.onReload();
-          }
-          retry();
+          if (code !== 'RESYNC_REQUIRED') return retry();
+          lastSeen = null;
+          options.resync().then(retry, retry);
         },
         complete: () => retry(),
       },
     );
-    // Without a revision to resume from, what happened while away is read again.
-    if (known === null) options.onReload();
   };
 
   const retry = () => {

@@ -24,6 +24,13 @@ export const CreateProjectMutation = graphql(`
   }
 `);
 
+/** Read before the project's state: the revision to follow its change feed from (Project.revision). */
+export const ProjectRevisionQuery = graphql(`
+  query DashboardProjectRevision($slug: String!) {
+    project(slug: $slug) { id revision }
+  }
+`);
+
 export const ProjectQuery = graphql(`
   query DashboardProject($slug: String!, $first: Int = 1000) {
     project(slug: $slug) {

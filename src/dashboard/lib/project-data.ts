@@ -1,11 +1,12 @@
-// One project's keys and deployments as the pages show them, kept current: loaded once, then
-// reloaded whenever the project's change log moves (an event from elsewhere, or a mutation made
-// here). Reloads triggered close together are coalesced into one.
+// One project's keys and deployments as the pages show them, kept current: the change log's
+// revision is read first, then the state, then the project's events are followed from that
+// revision; the state is reloaded whenever the log moves (an event from elsewhere, or a mutation
+// made here). Reloads triggered close together are coalesced into one.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardProjectQuery } from '../generated/graphql.ts';
-import { ApiError, messageOf, request } from './graphql.ts';
+import { messageOf, request } from './graphql.ts';
 import { followProject, type LiveEvent, type LiveStatus } from './live.ts';
-import { ProjectQuery } from './operations.ts';
+import { ProjectQuery, ProjectRevisionQuery } from './operations.ts';
 import { session } from './session.ts';
 
 export type ProjectData = NonNullable<DashboardProjectQuery['project']>;
@@ -33,6 +34,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
   const [live, setLive] = useState<LiveStatus>('connecting');
   const [lastEvent, setLastEvent] = useState<LiveEvent | null>(null);
   const knownRevision = useRef<number | null>(null);
+  const [projectId, setProjectId] = useState<string | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const generation = useRef(0);
 
@@ -49,7 +51,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
       (e: unknown) => {
         if (mine !== generation.current) return;
         setLoading(false);
-        setError(e instanceof ApiError ? e.message : messageOf(e));
+        setError(messageOf(e));
       },
     );
   }, [slug]);
@@ -59,34 +61,51 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
     pending.current = setTimeout(load, COALESCE_MS);
   }, [load]);
 
+  /** Reads the revision, then the state; the stream follows from that revision. */
+  const start = useCallback(async () => {
+    try {
+      const { project: head } = await request(ProjectRevisionQuery, { slug });
+      if (!head) {
+        setLoading(false);
+        setError(`There is no project "${slug}", or your token cannot see it.`);
+        return;
+      }
+      knownRevision.current = head.revision;
+      load();
+      setProjectId(head.id);
+    } catch (e) {
+      setLoading(false);
+      setError(messageOf(e));
+    }
+  }, [slug, load]);
+
   useEffect(() => {
     setProject(null);
+    setProjectId(null);
     setLoading(true);
     setError(null);
     knownRevision.current = null;
-    load();
+    void start();
     return () => clearTimeout(pending.current);
-  }, [load]);
+  }, [start]);
 
-  // Follow the project once its id is known; a new project id starts a new stream.
-  const projectId = project?.id;
   useEffect(() => {
     const token = session.token();
     if (!projectId || !token) return;
     return followProject({
       projectId,
       token,
-      afterRevision: () => knownRevision.current,
+      afterRevision: () => knownRevision.current ?? 0,
       onEvent: (event) => {
         knownRevision.current = Math.max(knownRevision.current ?? 0, event.revision);
         setLastEvent(event);
         reloadSoon();
       },
-      onReload: reloadSoon,
+      resync: start,
       onStatus: setLive,
       onForbidden,
     });
-  }, [projectId, reloadSoon, onForbidden]);
+  }, [projectId, reloadSoon, start, onForbidden]);
 
   const changed = useCallback(
     (revision: number) => {

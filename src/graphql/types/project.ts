@@ -1,4 +1,6 @@
 import { type Viewer, canReachProject } from '../../domain/access.ts';
+import { sqlOfPrisma } from '../../db/queries.ts';
+import { headRevision } from '../../domain/change-log.ts';
 import { createProject } from '../../domain/projects.ts';
 import { builder } from '../builder.ts';
 import { CONNECTION_ORDER, checkConnectionArgs } from '../connections.ts';
@@ -29,6 +31,11 @@ export const ProjectRef = builder.prismaNode('Project', {
     slug: t.exposeString('slug'),
     name: t.exposeString('name'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    revision: t.int({
+      description:
+        "the change log's head revision when this is read; reads made afterwards reflect every change up to it. Read it first (in its own request), then the state, then subscribe to projectEvents with afterRevision: revision, and no change is missed",
+      resolve: (_project, _args, ctx) => headRevision(sqlOfPrisma(ctx.prisma)),
+    }),
     apiKeys: t.relatedConnection('apiKeys', relatedConnectionOptions, {
       fields: (c) => ({
         totalCount: c.int({ resolve: (connection, _args, ctx) => ctx.prisma.apiKey.count({ where: { projectId: projectIdOf(connection) } }) }),
