@@ -3,26 +3,31 @@ import { sqlOfPrisma } from '../../db/queries.ts';
 import { headRevision } from '../../domain/change-log.ts';
 import { createProject } from '../../domain/projects.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
 import { CONNECTION_ORDER, checkConnectionArgs } from '../connections.ts';
 
 export const NO_ID = '00000000-0000-0000-0000-000000000000';
 
-/** A project's keys and deployments: the API's connection rules, ordered by (createdAt, id). */
-const relatedConnectionOptions = {
-  cursor: 'id',
-  query: (args: { first?: number | null; after?: string | null }) => {
-    checkConnectionArgs(args);
-    return { orderBy: CONNECTION_ORDER };
-  },
-} as const;
-
 /**
- * totalCount is a count of the project's own rows, which Postgres answers from the
- * (project_id, created_at, id) index. The plugin's built-in totalCount adds a `_count` to the
- * project's query, which Prisma writes as a GROUP BY over the whole table (every project's rows:
- * 15–40 ms at 100,000 keys). The plugin's connection object keeps the row it hangs from.
+ * A project's keys and deployments: the API's connection rules, ordered by (createdAt, id). Each
+ * page is its own query on the child table, so Postgres applies the page's LIMIT (as a relation
+ * of the project's query, Prisma read every row of the project and cut the page in memory).
+ * totalCount is a count of the project's own rows, answered from the (project_id, created_at, id)
+ * index.
  */
-const projectIdOf = (connection: object) => (connection as { parent: { id: string } }).parent.id;
+function projectPage<Row>(
+  read: (ctx: GraphQLContext, args: { where: { projectId: string }; orderBy: typeof CONNECTION_ORDER }) => Promise<Row[]>,
+  count: (ctx: GraphQLContext, where: { projectId: string }) => Promise<number>,
+) {
+  return {
+    cursor: 'id',
+    totalCount: (project: { id: string }, _args: object, ctx: GraphQLContext) => count(ctx, { projectId: project.id }),
+    resolve: (query: object, project: { id: string }, args: { first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
+      checkConnectionArgs(args);
+      return read(ctx, { ...query, where: { projectId: project.id }, orderBy: CONNECTION_ORDER });
+    },
+  } as const;
+}
 
 export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
@@ -36,15 +41,19 @@ export const ProjectRef = builder.prismaNode('Project', {
         "the change log's head revision when this is read; reads made afterwards reflect every change up to it. Read it first (in its own request), then the state, then subscribe to projectEvents with afterRevision: revision, and no change is missed",
       resolve: (_project, _args, ctx) => headRevision(sqlOfPrisma(ctx.prisma)),
     }),
-    apiKeys: t.relatedConnection('apiKeys', relatedConnectionOptions, {
-      fields: (c) => ({
-        totalCount: c.int({ resolve: (connection, _args, ctx) => ctx.prisma.apiKey.count({ where: { projectId: projectIdOf(connection) } }) }),
-      }),
+    apiKeys: t.prismaConnection({
+      type: 'ApiKey',
+      ...projectPage(
+        (ctx, args) => ctx.prisma.apiKey.findMany(args),
+        (ctx, where) => ctx.prisma.apiKey.count({ where }),
+      ),
     }),
-    deployments: t.relatedConnection('deployments', relatedConnectionOptions, {
-      fields: (c) => ({
-        totalCount: c.int({ resolve: (connection, _args, ctx) => ctx.prisma.deployment.count({ where: { projectId: projectIdOf(connection) } }) }),
-      }),
+    deployments: t.prismaConnection({
+      type: 'Deployment',
+      ...projectPage(
+        (ctx, args) => ctx.prisma.deployment.findMany(args),
+        (ctx, where) => ctx.prisma.deployment.count({ where }),
+      ),
     }),
   }),
 });
