@@ -1,10 +1,12 @@
 // The Pothos schema builder: configuration only. Types live in ./types, one file per type.
 import SchemaBuilder from '@pothos/core';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
+import { complexityOptions } from './complexity.ts';
 import type { GraphQLContext } from './context.ts';
 import { decodeId } from './ids.ts';
 
@@ -18,7 +20,9 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({
-  plugins: [RelayPlugin, PrismaPlugin, SimpleObjectsPlugin],
+  // First, so its wrapper is the outermost: an operation over the cost budget (complexity.ts) is
+  // refused before any other plugin or resolver does work for it.
+  plugins: [ComplexityPlugin, RelayPlugin, PrismaPlugin, SimpleObjectsPlugin],
   defaultFieldNullability: false,
   prisma: {
     client: (ctx) => ctx.prisma,
@@ -33,7 +37,10 @@ export const builder = new SchemaBuilder<{
     nodesQueryOptions: false,
     nodeQueryOptions: { description: 'null for an unknown id or one outside the token\'s reach' },
     decodeGlobalID: (globalID) => decodeId(null, globalID, 'id'),
+    // A connection field already multiplies its selection by the page size (pageComplexity).
+    edgesFieldOptions: { complexity: { field: 1, multiplier: 1 } },
   },
+  complexity: complexityOptions,
 });
 
 builder.queryType({});

@@ -2,7 +2,7 @@
 // `after` a cursor this API issued. Violations are BAD_USER_INPUT naming the argument.
 import { parsePrismaCursor } from '@pothos/plugin-prisma';
 import { badInput } from '../domain/errors.ts';
-import { MAX_PAGE_SIZE } from './builder.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 
 export const CONNECTION_ORDER = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
 
@@ -21,4 +21,13 @@ export function checkConnectionArgs(args: { first?: number | null; after?: strin
     }
     if (typeof id !== 'string' || !UUID.test(id)) throw badInput('after', 'after is not a cursor of this connection');
   }
+}
+
+/**
+ * A connection's cost (complexity.ts): its selection counts once per item of the page. A size
+ * outside 1–1000 counts as the largest page, so the resolver, not the cost limit, refuses it with
+ * BAD_USER_INPUT unless the rest of the query is too costly anyway.
+ */
+export function pageComplexity(args: { first?: number | null; last?: number | null }) {
+  return { field: 1, multiplier: Math.min(args.first ?? args.last ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) };
 }

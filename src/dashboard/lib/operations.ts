@@ -1,6 +1,5 @@
 // Every GraphQL operation the dashboard sends. `npm run codegen` turns them into typed documents
-// in ./generated from the committed schema.graphql. Page sizes are variables: graphql-armor's cost
-// limit multiplies a literal `first` into the cost and would refuse a 1,000-item page.
+// in ./generated from the committed schema.graphql.
 import { graphql } from '../generated/gql.ts';
 
 export const ViewerQuery = graphql(`

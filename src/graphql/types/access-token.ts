@@ -1,7 +1,7 @@
 import { projectScope } from '../../domain/access.ts';
 import { createAccessToken, deleteAccessToken } from '../../domain/access-tokens.ts';
 import { builder } from '../builder.ts';
-import { CONNECTION_ORDER, checkConnectionArgs } from '../connections.ts';
+import { CONNECTION_ORDER, checkConnectionArgs, pageComplexity } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
 import { ProjectRef } from './project.ts';
 
@@ -38,6 +38,7 @@ builder.queryFields((t) => ({
   accessTokens: t.prismaConnection({
     type: 'AccessToken',
     cursor: 'id',
+    complexity: pageComplexity,
     description: "admin: every token; project token: its project's tokens",
     totalCount: (_root, args, ctx) => {
       checkConnectionArgs(args);

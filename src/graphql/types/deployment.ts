@@ -7,6 +7,7 @@ import {
   updateDeployment,
 } from '../../domain/deployments.ts';
 import { builder } from '../builder.ts';
+import { linkListComplexity } from '../complexity.ts';
 import { globalId, idOf } from '../ids.ts';
 import { linkedDeployments } from '../linked-deployments.ts';
 import { ApiKeyRef } from './api-key.ts';
@@ -28,6 +29,7 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
     authEnabled: t.exposeBoolean('authEnabled'),
     apiKeys: t.field({
       type: [ApiKeyRef],
+      complexity: linkListComplexity,
       select: (_args, _ctx, nestedSelection) => ({
         links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' } },
       }),
@@ -43,6 +45,7 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
 builder.prismaObjectField(ApiKeyRef, 'deployments', (t) =>
   t.field({
     type: [DeploymentRef],
+    complexity: linkListComplexity,
     resolve: (key, _args, ctx) => linkedDeployments(ctx, key.id),
   }),
 );

@@ -4,7 +4,7 @@ import { headRevision } from '../../domain/change-log.ts';
 import { createProject } from '../../domain/projects.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { CONNECTION_ORDER, checkConnectionArgs } from '../connections.ts';
+import { CONNECTION_ORDER, checkConnectionArgs, pageComplexity } from '../connections.ts';
 
 export const NO_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -21,6 +21,7 @@ function projectPage<Row>(
 ) {
   return {
     cursor: 'id',
+    complexity: pageComplexity,
     totalCount: (project: { id: string }, _args: object, ctx: GraphQLContext) => count(ctx, { projectId: project.id }),
     resolve: (query: object, project: { id: string }, args: { first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
       checkConnectionArgs(args);
@@ -69,6 +70,7 @@ builder.queryFields((t) => ({
   projects: t.prismaConnection({
     type: 'Project',
     cursor: 'id',
+    complexity: pageComplexity,
     totalCount: (_root, args, ctx) => {
       checkConnectionArgs(args);
       return ctx.prisma.project.count({ where: scopeProjects(ctx.viewer) });
