@@ -1,5 +1,6 @@
 // Runs a state-changing mutation as DESIGN.md's change-feed protocol asks: one transaction, at
-// most one revision and one ChangeEvent, then publish, then wait for the proxies to confirm.
+// most one revision and one ChangeEvent, then publish, then wait for the proxies to confirm. The
+// wait is handed back as a promise, so the answer can be prepared while the proxies apply it.
 import type { Logger } from 'pino';
 import type { PrismaClient } from '../db/database.ts';
 import { sqlOfPrisma } from '../db/queries.ts';
@@ -14,7 +15,12 @@ export interface ChangeOutcome<T> {
 }
 
 export interface Changes {
-  run<T>(actor: string | null, work: (tx: Tx) => Promise<ChangeOutcome<T>>): Promise<{ result: T; propagation: Propagation }>;
+  /**
+   * Resolves once the transaction has committed. `propagation` settles when every live proxy has
+   * confirmed the change, or at the timeout; it never rejects. The caller must not answer before
+   * it settles, but may read what it answers with meanwhile.
+   */
+  run<T>(actor: string | null, work: (tx: Tx) => Promise<ChangeOutcome<T>>): Promise<{ result: T; propagation: Promise<Propagation> }>;
 }
 
 export interface ChangesDeps {
@@ -40,7 +46,7 @@ export function createChanges(deps: ChangesDeps): Changes {
       );
       if (!event) {
         const head = await headRevision(sql);
-        return { result, propagation: await waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
+        return { result, propagation: waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
       }
       // Published while the live proxies are read: both only need the commit behind them.
       const published = feed.publish(event).then(
@@ -50,9 +56,11 @@ export function createChanges(deps: ChangesDeps): Changes {
           return false;
         },
       );
-      const propagation = await waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published });
-      log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
-      onPropagation?.(propagation, (performance.now() - started) / 1000);
+      const propagation = waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published }).then((settled) => {
+        log.debug({ revision: event.revision, type: event.type, propagation: settled }, 'change committed');
+        onPropagation?.(settled, (performance.now() - started) / 1000);
+        return settled;
+      });
       return { result, propagation };
     },
   };

@@ -9,6 +9,8 @@ export interface GraphQLContext {
   prisma: PrismaClient;
   domain: DomainDeps;
   events: ProjectEvents;
+  /** settles when every change this operation made is confirmed (confirm-before-answer.ts) */
+  confirmed?: () => Promise<unknown>;
   /** the URL clients call for a deployment */
   endpointUrl(projectSlug: string, deploymentName: string): string;
 }

@@ -21,6 +21,7 @@ import type { Viewer } from '../domain/access.ts';
 import type { Authenticate, TokenWatch } from '../domain/access-tokens.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { confirmingDomain, useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
 import { toClientError } from '../graphql/errors.ts';
 import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
 import { useSharedSubscriptionResults } from '../graphql/shared-subscription-results.ts';
@@ -121,7 +122,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const endpointUrl = (project: string, deployment: string) =>
     `${scheme}://model-${deployment}.${project}.${baseDomain}${portSuffix}`;
 
-  const contextFor = (viewer: Viewer): GraphQLContext => ({ viewer, prisma, domain, events, endpointUrl });
+  const contextFor = (viewer: Viewer): GraphQLContext => {
+    const confirming = confirmingDomain(domain);
+    return { viewer, prisma, domain: confirming.domain, confirmed: confirming.confirmed, events, endpointUrl };
+  };
 
   const introspectionOff: Plugin = {
     onValidate: ({ addValidationRule }) => {
@@ -158,6 +162,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       }),
       ...(options.introspection ? [] : [introspectionOff]),
       useSharedSubscriptionResults(),
+      useConfirmBeforeAnswer(),
     ],
   });
 

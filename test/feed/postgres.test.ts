@@ -42,11 +42,14 @@ afterAll(async () => {
 });
 
 const projectId = randomUUID();
-const change = (changes: Changes, n: number) =>
-  changes.run('test', async () => ({
+/** One change, answered as a mutation is: once it is confirmed (or timed out). */
+async function change(changes: Changes, n: number) {
+  const { result, propagation } = await changes.run('test', async () => ({
     result: n,
     change: { projectId, type: 'API_KEY_CREATED' as const, payload: { apiKeyId: `k${n}` } },
   }));
+  return { result, propagation: await propagation };
+}
 
 describe('the change feed on Postgres and Redis', () => {
   const proxies: Array<{ consumer: FeedConsumer; sync: ProxySync; seen: ChangeEvent[]; loads: number[] }> = [];

@@ -1,12 +1,19 @@
 import type { Propagation } from '../../feed/propagation.ts';
 import { builder } from '../builder.ts';
 
-export const PropagationRef = builder.objectRef<Propagation>('Propagation').implement({
+/**
+ * A mutation's propagation is still being confirmed while the rest of its payload is read (see
+ * domain/changes.ts), so the payload holds the promise and each field waits for it. The response
+ * waits for it even when the client did not ask for it (confirm-before-answer.ts).
+ */
+type PendingPropagation = Propagation | Promise<Propagation>;
+
+export const PropagationRef = builder.objectRef<PendingPropagation>('Propagation').implement({
   description: 'How far a change has reached the data-plane proxies when the mutation returned.',
   fields: (t) => ({
-    revision: t.exposeInt('revision'),
-    confirmed: t.exposeBoolean('confirmed', { description: 'every live proxy enforces this revision' }),
-    appliedBy: t.exposeInt('appliedBy'),
-    expected: t.exposeInt('expected'),
+    revision: t.int({ resolve: async (p) => (await p).revision }),
+    confirmed: t.boolean({ description: 'every live proxy enforces this revision', resolve: async (p) => (await p).confirmed }),
+    appliedBy: t.int({ resolve: async (p) => (await p).appliedBy }),
+    expected: t.int({ resolve: async (p) => (await p).expected }),
   }),
 });
