@@ -14,11 +14,21 @@ const OPEN: AuthResult = Object.freeze({ ok: true, keyId: null });
 const MISSING: AuthResult = Object.freeze({ ok: false, status: 401, code: 'missing_api_key' });
 const INVALID: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key' });
 
+/** The key last presented on one client connection and its hash (null: malformed). A keep-alive
+ *  client sends the same key with every request, so its checksum and SHA-256 are computed once per
+ *  connection; every check that can change (lookup, project, link, expiry) still runs each time.
+ *  It lives as long as the connection, whose requests carried the secret anyway. */
+export class KeyMemo {
+  secret = '';
+  hash: string | null = null;
+}
+
 export function authorizeRequest(
   table: AuthTable,
   deployment: DeploymentEntry,
   rawHeaders: readonly string[],
   nowMs: number,
+  memo: KeyMemo = new KeyMemo(),
 ): AuthResult {
   if (!deployment.authEnabled) return OPEN;
 
@@ -26,14 +36,31 @@ export function authorizeRequest(
   if (credentials.kind === 'none') return MISSING;
   if (credentials.kind !== 'key') return INVALID; // duplicated header, Basic, a non-keygate Bearer
 
-  // The checksum rejects typos and garbage before any hashing or lookup.
-  if (!isWellFormedSecret(API_KEY_PREFIX, credentials.secret)) return INVALID;
+  const hash = hashOf(credentials.secret, memo);
+  if (hash === null) return INVALID;
 
-  const key = table.findKeyByHash(hashSecret(credentials.secret));
+  const key = table.findKeyByHash(hash);
   if (key === undefined) return INVALID; // unknown or deleted
   if (key.projectId !== deployment.projectId) return INVALID;
   if (!deployment.keyIds.has(key.id)) return INVALID; // not linked
   if (key.expiresAtMs <= nowMs) return INVALID;
 
   return { ok: true, keyId: key.id };
+}
+
+function hashOf(secret: string, memo: KeyMemo): string | null {
+  if (sameSecret(secret, memo.secret)) return memo.hash;
+  // The checksum rejects typos and garbage before any hashing or lookup.
+  memo.hash = isWellFormedSecret(API_KEY_PREFIX, secret) ? hashSecret(secret) : null;
+  memo.secret = secret;
+  return memo.hash;
+}
+
+/** Compares every character whatever the first difference, so the time taken says nothing about
+ *  the key an earlier request on the same connection (a multiplexing load balancer's) carried. */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }

@@ -1,6 +1,8 @@
 // The proxy's Prometheus metrics, registered on the registry it is given (never the global one,
 // so several servers in one process or one test do not collide). Labelled children are cached
-// per deployment, so a request increments a counter without building a label object.
+// per deployment, so a request increments a counter without building a label object; request
+// counts are plain numbers that the counter takes in when it is collected (a prom-client inc
+// hashes its labels on every call).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProxyErrorCode } from './answers.ts';
 
@@ -18,6 +20,26 @@ export interface DeploymentMetrics {
   readonly upstreamSeconds: { observe(seconds: number): void };
 }
 
+/** A counter child kept as a plain number, handed to its prom-client counter when that is collected. */
+class Count {
+  private counted = 0;
+  private reported = 0;
+  inc(): void {
+    this.counted++;
+  }
+  /** Gives the counter what it has not been given yet. A series appears with its first count, as
+   *  it would with prom-client's own inc(). */
+  report<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string>>): void {
+    if (this.counted > this.reported) counter.inc(labels, this.counted - this.reported);
+    this.reported = this.counted;
+  }
+}
+
+interface CachedDeployment {
+  readonly requests: Record<Outcome, Count>;
+  readonly upstreamSeconds: { observe(seconds: number): void };
+}
+
 export interface ProxyMetrics {
   /** cached per deployment label; forget() drops it */
   deployment(label: string): DeploymentMetrics;
@@ -32,17 +54,25 @@ export function createProxyMetrics(
   sources: { revision: () => number; status: () => string },
 ): ProxyMetrics {
   const registers = [registry];
+  const cache = new Map<string, CachedDeployment>();
+  const rejectionCounts = new Map<ProxyErrorCode, Count>();
   const requests = new Counter({
     name: 'keygate_proxy_requests_total',
     help: 'Requests routed to a deployment, by outcome',
     labelNames: ['deployment', 'outcome'] as const,
     registers,
+    collect() {
+      for (const [deployment, m] of cache) for (const outcome of OUTCOMES) m.requests[outcome].report(this, { deployment, outcome });
+    },
   });
-  const rejections = new Counter({
+  new Counter({
     name: 'keygate_proxy_rejections_total',
     help: "Requests the proxy answered itself, by error code",
     labelNames: ['code'] as const,
     registers,
+    collect() {
+      for (const [code, count] of rejectionCounts) count.report(this, { code });
+    },
   });
   const upstreamSeconds = new Histogram({
     name: 'keygate_proxy_upstream_response_seconds',
@@ -81,24 +111,21 @@ export function createProxyMetrics(
     },
   });
 
-  const rejectionChildren = new Map<ProxyErrorCode, { inc(): void }>();
-  const cache = new Map<string, DeploymentMetrics>();
-
   return {
     deployment(label) {
       let m = cache.get(label);
       if (!m) {
-        const children = {} as Record<Outcome, { inc(): void }>;
-        for (const outcome of OUTCOMES) children[outcome] = requests.labels(label, outcome);
-        m = { requests: children, upstreamSeconds: upstreamSeconds.labels(label) };
+        const counts = {} as Record<Outcome, Count>;
+        for (const outcome of OUTCOMES) counts[outcome] = new Count();
+        m = { requests: counts, upstreamSeconds: upstreamSeconds.labels(label) };
         cache.set(label, m);
       }
       return m;
     },
     rejected(code) {
-      let child = rejectionChildren.get(code);
-      if (!child) rejectionChildren.set(code, (child = rejections.labels(code)));
-      child.inc();
+      let count = rejectionCounts.get(code);
+      if (!count) rejectionCounts.set(code, (count = new Count()));
+      count.inc();
     },
     setFeedLag(revisions) {
       feedLag.set(revisions);

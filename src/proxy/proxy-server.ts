@@ -2,13 +2,13 @@
 // for plain requests and WebSocket upgrades alike, plus /-/healthz, /-/readyz and /-/metrics.
 // Per request: in-memory lookups only, no database or network call before the upstream's.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
 import type { AuthTable, DeploymentEntry } from './auth-table.ts';
-import { authorizeRequest } from './authorize.ts';
+import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
@@ -48,6 +48,10 @@ export interface ProxyServer {
    *  every remaining connection and upstream pool is closed */
   stop(drainMs?: number): Promise<void>;
 }
+
+const KEY_MEMO = Symbol('keygate.keyMemo');
+type MemoSocket = Socket & { [KEY_MEMO]?: KeyMemo };
+const keyMemoOf = (socket: MemoSocket): KeyMemo => (socket[KEY_MEMO] ??= new KeyMemo());
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 300_000;
@@ -107,7 +111,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (s !== 'ready') return s;
     const deployment = table.findDeployment(r.projectSlug, r.name);
     if (deployment === undefined) return 'deployment_not_found';
-    const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now());
+    const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now(), keyMemoOf(req.socket as MemoSocket));
     if (!auth.ok) {
       metrics.deployment(deployment.label).requests.rejected.inc();
       return auth.code;

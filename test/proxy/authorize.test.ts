@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
-import { authorizeRequest } from '../../src/proxy/authorize.ts';
+import { authorizeRequest, KeyMemo } from '../../src/proxy/authorize.ts';
 import { keygateBearer, readCredentials } from '../../src/proxy/credentials.ts';
 import { makeWorld } from './helpers.ts';
 
@@ -50,6 +50,23 @@ describe('authorizeRequest on a guarded deployment', () => {
     ['empty X-API-Key falls back to Bearer', ['X-API-Key', '', 'Authorization', `Bearer ${world.linked.secret}`], ok(world.keyIds.linked)],
   ])('%s', (_name, rawHeaders, expected) => {
     expect(authorizeRequest(table, chat, rawHeaders, now)).toEqual(expected);
+  });
+
+  it('gives the same answers through the key memo of one connection, request after request', () => {
+    // Every row of the table above, in sequence on one memo, then again in reverse: a remembered
+    // key never stands in for another, and a malformed one stays refused.
+    const memo = new KeyMemo();
+    const rows: [string[], object][] = [
+      [['X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
+      [['X-API-Key', corrupt(world.linked.secret)], INVALID],
+      [['X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
+      [['X-API-Key', world.unlinked.secret], INVALID],
+      [['X-API-Key', world.expiring.secret], ok(world.keyIds.expiring)],
+      [['X-API-Key', world.otherProject.secret], INVALID],
+      [['Authorization', `Bearer ${world.linked.secret}`], ok(world.keyIds.linked)],
+      [[], MISSING],
+    ];
+    for (const [headers, expected] of [...rows, ...rows.reverse()]) expect(authorizeRequest(table, chat, headers, now, memo)).toEqual(expected);
   });
 
   it('checks expiry at request time', () => {
