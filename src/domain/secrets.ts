@@ -1,7 +1,7 @@
 // Secret format shared by API keys (kg_) and access tokens (kgat_): the prefix, 24 base62
 // characters of CSPRNG randomness (~143 bits) and a 6-character base62 CRC-32 checksum, so secret
 // scanners recognise them and malformed ones are rejected before any lookup.
-import { createHash, randomInt } from 'node:crypto';
+import { hash, randomInt } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -37,7 +37,7 @@ export interface IssuedSecret {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex'); // one-shot: about half the time of createHash().update().digest()
 }
 
 export function issueSecret(prefix: SecretPrefix): IssuedSecret {
