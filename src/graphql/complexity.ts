@@ -6,9 +6,10 @@
 // The cost estimates the fields the server resolves: every field costs 1, and a field's
 // sub-selection counts once per item it returns. A connection multiplies by its page size
 // (connections.ts, pageComplexity); a link list by LINKS_PER_ITEM. The plugin checks when a root
-// field starts resolving: a query or mutation is refused whole, a subscription event by event.
-import { GraphQLError, responsePathAsArray } from 'graphql';
-import type { ComplexityErrorFn } from '@pothos/plugin-complexity';
+// field starts resolving: a query or mutation is refused whole; a subscription is checked when it
+// subscribes (refuseCostlySubscription).
+import { type ASTNode, type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST, responsePathAsArray } from 'graphql';
+import { type ComplexityErrorFn, complexityFromQuery } from '@pothos/plugin-complexity';
 
 /**
  * How many deployments a key opens, or keys a deployment admits, a query is assumed to meet:
@@ -31,16 +32,33 @@ export const QUERY_TOO_COSTLY = 'QUERY_TOO_COSTLY';
 /** Cost of an unpaged list of linked keys or deployments. */
 export const linkListComplexity = { field: 1, multiplier: LINKS_PER_ITEM } as const;
 
-/** A GraphQL error at the root field the plugin refused, never masked as an unexpected one. */
+/** The refusal, at `nodes` (and `path` when a field was refused), never masked as an unexpected error. */
+function tooCostly(complexity: number, maxComplexity: number, at: { nodes?: readonly ASTNode[] | ASTNode | null; path?: readonly (string | number)[] }) {
+  return new GraphQLError(`Query cost limit of ${maxComplexity} exceeded, found ${complexity}: ask for smaller pages (first) or fewer nested lists`, {
+    nodes: at.nodes ?? null,
+    path: at.path,
+    extensions: { code: QUERY_TOO_COSTLY, cost: complexity, maxCost: maxComplexity },
+  });
+}
+
+/** A GraphQL error at the root field the plugin refused. */
 const complexityError: ComplexityErrorFn = (_kind, { complexity, maxComplexity }, info) =>
-  new GraphQLError(
-    `Query cost limit of ${maxComplexity} exceeded, found ${complexity}: ask for smaller pages (first) or fewer nested lists`,
-    {
-      nodes: info.fieldNodes,
-      path: responsePathAsArray(info.path),
-      extensions: { code: QUERY_TOO_COSTLY, cost: complexity, maxCost: maxComplexity },
-    },
-  );
+  tooCostly(complexity, maxComplexity ?? QUERY_COST_BUDGET, { nodes: info.fieldNodes, path: responsePathAsArray(info.path) });
+
+/**
+ * The plugin checks a subscription only as each event resolves, so a too-costly one would be
+ * accepted and then fail event by event. Checked here when it subscribes instead: the refusal, or
+ * null when it is within the budget.
+ */
+export function refuseCostlySubscription(args: ExecutionArgs): ExecutionResult | null {
+  const { complexity } = complexityFromQuery(args.document, {
+    schema: args.schema,
+    ctx: args.contextValue as object,
+    variables: (args.variableValues ?? {}) as Record<string, unknown>,
+  });
+  if (complexity <= QUERY_COST_BUDGET) return null;
+  return { errors: [tooCostly(complexity, QUERY_COST_BUDGET, { nodes: getOperationAST(args.document, args.operationName) })] };
+}
 
 /** The builder's `complexity` options. */
 export const complexityOptions = {

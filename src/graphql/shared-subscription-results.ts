@@ -24,6 +24,7 @@ import {
   print,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { refuseCostlySubscription } from './complexity.ts';
 import type { GraphQLContext } from './context.ts';
 
 /** An event that keeps, for its lifetime, one result per key for all the subscribers it reaches. */
@@ -43,6 +44,8 @@ export const useSharedSubscriptionResults = (): Plugin<GraphQLContext> => ({
 });
 
 async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const refused = refuseCostlySubscription(args);
+  if (refused) return refused;
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return asBadInput(source);
   const key = resultKey(args);

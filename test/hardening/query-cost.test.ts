@@ -2,12 +2,14 @@
 // so a page size written as a literal and as a variable get the same verdict; the API's largest
 // legitimate pages pass, and link lists nested under a full page are refused before any resolver
 // reads the database.
+import { createClient } from 'graphql-ws';
 import pg from 'pg';
+import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
 import { ProjectQuery as DashboardProject } from '../../src/dashboard/lib/operations.ts';
 import { QUERY_COST_BUDGET } from '../../src/graphql/complexity.ts';
 import { createProject } from '../helpers/fixtures.ts';
-import { errorCode, errorField, type GraphQLResponse, useKeygate } from '../helpers/keygate.ts';
+import { ADMIN_TOKEN, errorCode, errorField, type GraphQLResponse, useKeygate } from '../helpers/keygate.ts';
 import { ProjectKeys } from '../helpers/operations.ts';
 
 const t = useKeygate();
@@ -118,5 +120,36 @@ describe('query cost', () => {
     }
     const huge = await t.kg.gql(ProjectKeys, { slug: project.slug, first: 1_000_000 });
     expect([errorCode(huge), errorField(huge)]).toEqual(['BAD_USER_INPUT', 'first']);
+  });
+});
+
+describe('a subscription', () => {
+  const costly = `subscription($p: ID!) { projectEvents(projectId: $p) {
+    apiKey { deployments { apiKeys { deployments { apiKeys { deployments { id } } } } } } } }`;
+
+  it('is refused when it subscribes, not event by event, over graphql-ws and SSE', async () => {
+    const project = await createProject(t.kg);
+    const client = createClient({
+      url: t.kg.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      retryAttempts: 0,
+    });
+    try {
+      const refusal = await new Promise<unknown>((resolve) => {
+        client.subscribe({ query: costly, variables: { p: project.id } }, { next: (r) => resolve(r.errors), error: resolve, complete: () => resolve('completed') });
+      });
+      expect(refusal).toMatchObject([{ extensions: { code: 'QUERY_TOO_COSTLY' } }]);
+    } finally {
+      await client.dispose();
+    }
+
+    const sse = await fetch(t.kg.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ query: costly, variables: { p: project.id } }),
+      signal: AbortSignal.timeout(5000),
+    });
+    expect(await sse.text()).toContain('QUERY_TOO_COSTLY');
   });
 });
