@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
 import { browserMissing, buildDashboard, launchChromium, screenshotDir } from '../helpers/browser.ts';
 import { createKey, createProject } from '../helpers/fixtures.ts';
+import { CreateAccessToken, DeleteAccessToken } from '../helpers/operations.ts';
 import { ADMIN_TOKEN, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
@@ -64,10 +65,10 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
   const pageErrors: string[] = [];
   const openPages: Page[] = [];
 
-  async function signedIn(context: BrowserContext, path = '/'): Promise<Page> {
+  async function signedIn(context: BrowserContext, path = '/', token = ADMIN_TOKEN): Promise<Page> {
     const page = await context.newPage();
     await page.goto(base + path);
-    await page.getByLabel('Access token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Access token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     return page;
@@ -233,6 +234,25 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
     await page.locator('tr[data-key="made-while-away"]').waitFor();
     await page.locator('.live.live').waitFor();
     expect(subscribes.at(-1)).toMatchObject({ afterRevision: seen.propagation.revision });
+    await context.close();
+  });
+
+  it('takes a project token to its project, and signs it out once the token is deleted', async () => {
+    const project = await createProject(kg, 'team');
+    const issued = await kg.gql(CreateAccessToken, { input: { name: 'team-dashboard', projectId: project.id } });
+    const { id, token } = issued.data!.createAccessToken;
+    const context = await newContext();
+    const page = await signedIn(context, '/', token);
+    await page.getByText('No API keys yet').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/projects/team/keys');
+    await page.getByText('team-dashboard').waitFor();
+    await page.locator('.live.live').waitFor();
+
+    await kg.gql(DeleteAccessToken, { input: { id } });
+    // The live socket is closed with 4403 when the token goes: the page says so and asks to sign in.
+    await page.getByText('no longer accepted').waitFor({ timeout: 15_000 });
+    await page.getByLabel('Access token').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     await context.close();
   });
 });
