@@ -37,6 +37,13 @@ export function toClientError(error: unknown, log: Logger, requestId: string): G
       extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
     });
   }
+  if ((original as { code?: string })?.code === 'P2003') {
+    // A foreign key failed: a row the change refers to was deleted by a concurrent change.
+    return new GraphQLError('something this change refers to was deleted meanwhile: reload and retry', {
+      path: error instanceof GraphQLError ? error.path : undefined,
+      extensions: { code: 'NOT_FOUND' },
+    });
+  }
   if ((original as { code?: string })?.code === 'P2002') {
     return new GraphQLError('a record with this name already exists', {
       path: error instanceof GraphQLError ? error.path : undefined,
