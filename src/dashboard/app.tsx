@@ -31,22 +31,24 @@ export function App() {
   const forbidden = useCallback(() => signOut('Your access token is no longer accepted (deleted or expired). Sign in again.'), [signOut]);
   useEffect(() => whenUnauthenticated(forbidden), [forbidden]);
 
+  // After a reload the token is there but not who it is; a sign-in brings both.
   useEffect(() => {
-    if (!token) return;
+    if (!token || viewer) return;
     request(ViewerQuery, {}).then(
       (data) => setViewer(data.viewer),
       (e: unknown) => setError(messageOf(e)),
     );
-  }, [token]);
+  }, [token, viewer]);
 
   if (!token) {
     return (
       <SignIn
         notice={notice}
-        onSignedIn={(value) => {
+        onSignedIn={(value, signedIn) => {
           session.signIn(value);
           setNotice(null);
           setError(null);
+          setViewer(signedIn);
           setToken(value);
         }}
       />

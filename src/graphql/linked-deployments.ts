@@ -11,12 +11,12 @@
 // Deployment resolves from them; a relation below (project, apiKeys, endpointUrl) is loaded by the
 // Prisma plugin as for any Deployment it did not load itself.
 import { sqlOfPrisma } from '../db/queries.ts';
+import { DEPLOYMENT_COLUMNS, selectList } from '../db/rows.ts';
 import type { Deployment } from '../generated/prisma/client.ts';
 import type { GraphQLContext } from './context.ts';
 
 const LINKED_DEPLOYMENTS = `
-  SELECT l.api_key_id AS "apiKeyId", d.id, d.project_id AS "projectId", d.name, d.model, d.upstream_url AS "upstreamUrl",
-         d.auth_enabled AS "authEnabled", d.created_at AS "createdAt", d.updated_at AS "updatedAt"
+  SELECT l.api_key_id::text AS "apiKeyId", ${selectList(DEPLOYMENT_COLUMNS, 'd')}
   FROM unnest($1::uuid[]) AS k(id)
   JOIN api_key_links l ON l.api_key_id = k.id
   JOIN deployments d ON d.id = l.deployment_id

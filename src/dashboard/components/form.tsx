@@ -31,12 +31,12 @@ export function FormError(props: { error: string | null }) {
 }
 
 /** Splits a failure into the field it names (when the form has that field) and the rest. */
-export function errorsOf(error: unknown, fields: readonly string[]): { field: Record<string, string>; form: string | null } {
+function errorsOf(error: unknown, fields: readonly string[]): { field: Record<string, string>; form: string | null } {
   if (error instanceof ApiError && error.field && fields.includes(error.field)) return { field: { [error.field]: error.message }, form: null };
   return { field: {}, form: error instanceof Error ? error.message : String(error) };
 }
 
-export const noErrors = { field: {} as Record<string, string>, form: null as string | null };
+const noErrors = { field: {} as Record<string, string>, form: null as string | null };
 
 /** A form's submit handler around `action`: busy while it runs, its failure shown at `fields`. */
 export function useSubmit(fields: readonly string[], action: () => Promise<void>) {

@@ -25,7 +25,7 @@ type Documents = {
     "\n  mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {\n    createDeployment(input: $input) {\n      deployment { id name }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardCreateDeploymentDocument,
     "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n": typeof types.DashboardDeleteDeploymentDocument,
     "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardSetDeploymentAuthDocument,
-    "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }\n  }\n": typeof types.DashboardProjectEventsDocument,
+    "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }\n  }\n": typeof types.DashboardProjectEventsDocument,
 };
 const documents: Documents = {
     "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n": types.DashboardViewerDocument,
@@ -38,7 +38,7 @@ const documents: Documents = {
     "\n  mutation DashboardCreateDeployment($input: CreateDeploymentInput!) {\n    createDeployment(input: $input) {\n      deployment { id name }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardCreateDeploymentDocument,
     "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n": types.DashboardDeleteDeploymentDocument,
     "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardSetDeploymentAuthDocument,
-    "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }\n  }\n": types.DashboardProjectEventsDocument,
+    "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }\n  }\n": types.DashboardProjectEventsDocument,
 };
 
 /**
@@ -84,7 +84,7 @@ export function graphql(source: "\n  mutation DashboardSetDeploymentAuth($input:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }\n  }\n"): typeof import('./graphql.ts').DashboardProjectEventsDocument;
+export function graphql(source: "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }\n  }\n"): typeof import('./graphql.ts').DashboardProjectEventsDocument;
 
 
 export function graphql(source: string) {

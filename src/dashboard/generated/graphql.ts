@@ -35,18 +35,6 @@ export type DeleteDeploymentInput = {
   id: string | number;
 };
 
-export type ProjectEventType =
-  | 'API_KEY_CREATED'
-  | 'API_KEY_DELETED'
-  | 'API_KEY_EXPIRED'
-  | 'API_KEY_LINKED'
-  | 'API_KEY_UNLINKED'
-  | 'API_KEY_UPDATED'
-  | 'DEPLOYMENT_AUTH_CHANGED'
-  | 'DEPLOYMENT_CREATED'
-  | 'DEPLOYMENT_DELETED'
-  | 'DEPLOYMENT_UPDATED';
-
 export type Role =
   | 'ADMIN'
   | 'PROJECT';
@@ -131,7 +119,7 @@ export type DashboardProjectEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type DashboardProjectEventsSubscription = { projectEvents: { revision: number, type: ProjectEventType, actor: string | null, apiKeyId: string | null, deploymentId: string | null } };
+export type DashboardProjectEventsSubscription = { projectEvents: { revision: number } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -327,10 +315,6 @@ export const DashboardProjectEventsDocument = new TypedDocumentString(`
     subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {
   projectEvents(projectId: $projectId, afterRevision: $afterRevision) {
     revision
-    type
-    actor
-    apiKeyId
-    deploymentId
   }
 }
     `) as unknown as TypedDocumentString<DashboardProjectEventsSubscription, DashboardProjectEventsSubscriptionVariables>;

@@ -1,10 +1,8 @@
 // How dates, expiry and propagation read on the page.
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export const formatDate = (iso: string) => dateFormat.format(new Date(iso));
-export const formatDateTime = (iso: string) => dateTimeFormat.format(new Date(iso));
 
 /** An API key's expiry column: a date, "Never" or "Expired". */
 export function expiryLabel(key: { expiresAt?: string | null; expired: boolean }): string {

@@ -10,12 +10,9 @@ import { bearer } from './session.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
+/** What the page needs of an event: it reloads the state rather than patching it. */
 export interface LiveEvent {
   revision: number;
-  type: string;
-  actor?: string | null;
-  apiKeyId?: string | null;
-  deploymentId?: string | null;
 }
 
 export interface FollowOptions {

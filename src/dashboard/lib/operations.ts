@@ -100,6 +100,6 @@ export const SetDeploymentAuthMutation = graphql(`
 
 export const ProjectEventsSubscription = graphql(`
   subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {
-    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision type actor apiKeyId deploymentId }
+    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }
   }
 `);

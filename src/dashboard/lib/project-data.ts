@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardProjectQuery } from '../generated/graphql.ts';
 import { messageOf, request } from './graphql.ts';
-import { followProject, type LiveEvent, type LiveStatus } from './live.ts';
+import { followProject, type LiveStatus } from './live.ts';
 import { ProjectQuery, ProjectRevisionQuery } from './operations.ts';
 import { session } from './session.ts';
 
@@ -19,8 +19,6 @@ export interface ProjectState {
   error: string | null;
   loading: boolean;
   live: LiveStatus;
-  /** the latest change seen, for "updated live" notices */
-  lastEvent: LiveEvent | null;
   /** a mutation made here committed this revision: reload, and resume after it on reconnect */
   changed: (revision: number) => void;
 }
@@ -32,7 +30,6 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [live, setLive] = useState<LiveStatus>('connecting');
-  const [lastEvent, setLastEvent] = useState<LiveEvent | null>(null);
   const knownRevision = useRef<number | null>(null);
   const [projectId, setProjectId] = useState<string | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -98,7 +95,6 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
       afterRevision: () => knownRevision.current ?? 0,
       onEvent: (event) => {
         knownRevision.current = Math.max(knownRevision.current ?? 0, event.revision);
-        setLastEvent(event);
         reloadSoon();
       },
       resync: start,
@@ -115,5 +111,5 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
     [reloadSoon],
   );
 
-  return { project, error, loading, live, lastEvent, changed };
+  return { project, error, loading, live, changed };
 }

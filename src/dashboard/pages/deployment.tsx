@@ -121,12 +121,19 @@ function riskOf(enabled: boolean, selected: number): string | null {
 
 const sameSet = (a: Set<string>, b: string[]) => a.size === b.length && b.every((id) => a.has(id));
 
+/** A deployment's authentication as saved: the toggle and the linked keys. */
+interface SavedState {
+  enabled: boolean;
+  ids: string[];
+}
+const sameState = (a: SavedState, b: SavedState) => a.enabled === b.enabled && sameSet(new Set(a.ids), b.ids);
+
 function KeysTab(props: { project: ProjectData; deployment: DeploymentRow; changed: (revision: number) => void }) {
   const { project, deployment } = props;
   const keys = project.apiKeys.edges.map((e) => e.node);
-  const savedIds = useMemo(() => deployment.apiKeys.map((k) => k.id), [deployment.apiKeys]);
+  const saved = useMemo(() => ({ enabled: deployment.authEnabled, ids: deployment.apiKeys.map((k) => k.id) }), [deployment]);
   const [enabled, setEnabled] = useState(deployment.authEnabled);
-  const [selected, setSelected] = useState(() => new Set(savedIds));
+  const [selected, setSelected] = useState(() => new Set(saved.ids));
   const [filter, setFilter] = useState('');
   const [confirming, setConfirming] = useState<string | null>(null);
   const [result, setResult] = useState<string | null>(null);
@@ -134,28 +141,27 @@ function KeysTab(props: { project: ProjectData; deployment: DeploymentRow; chang
   const [busy, setBusy] = useState(false);
 
   /** Whether the form differs from a saved state. */
-  const differsFrom = (saved: { enabled: boolean; ids: string[] }) => enabled !== saved.enabled || !sameSet(selected, saved.ids);
-  const dirty = differsFrom({ enabled: deployment.authEnabled, ids: savedIds });
+  const differsFrom = (state: SavedState) => enabled !== state.enabled || !sameSet(selected, state.ids);
+  const dirty = differsFrom(saved);
   // A change saved elsewhere shows at once while nothing is being edited here; while editing, the
   // page says so instead of overwriting the edit.
   const [changedElsewhere, setChangedElsewhere] = useState(false);
-  const savedKey = `${deployment.authEnabled}:${savedIds.join(',')}`;
-  const [baseline, setBaseline] = useState({ key: savedKey, enabled: deployment.authEnabled, ids: savedIds });
+  const [baseline, setBaseline] = useState(saved);
   useEffect(() => {
-    if (savedKey === baseline.key) return;
+    if (sameState(saved, baseline)) return;
     const editing = differsFrom(baseline) && dirty; // edited here, and not what was just saved
-    setBaseline({ key: savedKey, enabled: deployment.authEnabled, ids: savedIds });
+    setBaseline(saved);
     if (editing) {
       setChangedElsewhere(true);
     } else {
-      setEnabled(deployment.authEnabled);
-      setSelected(new Set(savedIds));
+      setEnabled(saved.enabled);
+      setSelected(new Set(saved.ids));
     }
-  }, [savedKey]);
+  }, [saved]);
 
   const discard = () => {
-    setEnabled(deployment.authEnabled);
-    setSelected(new Set(savedIds));
+    setEnabled(saved.enabled);
+    setSelected(new Set(saved.ids));
     setChangedElsewhere(false);
     setError(null);
   };

@@ -2,9 +2,10 @@
 import { useState } from 'preact/hooks';
 import { Field } from '../components/form.tsx';
 import { ApiError, messageOf, request } from '../lib/graphql.ts';
+import type { DashboardViewerQuery } from '../generated/graphql.ts';
 import { ViewerQuery } from '../lib/operations.ts';
 
-export function SignIn(props: { onSignedIn: (token: string) => void; notice?: string | null }) {
+export function SignIn(props: { onSignedIn: (token: string, viewer: DashboardViewerQuery['viewer']) => void; notice?: string | null }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -15,8 +16,8 @@ export function SignIn(props: { onSignedIn: (token: string) => void; notice?: st
     if (!value) return setError('Paste an access token.');
     setBusy(true);
     try {
-      await request(ViewerQuery, {}, value);
-      props.onSignedIn(value);
+      const { viewer } = await request(ViewerQuery, {}, value);
+      props.onSignedIn(value, viewer);
     } catch (e) {
       setError(e instanceof ApiError && e.code === 'UNAUTHENTICATED' ? 'keygate does not accept this token: it is unknown, deleted or expired.' : messageOf(e));
     } finally {
