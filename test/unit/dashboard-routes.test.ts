@@ -24,12 +24,16 @@ async function get(url: string, path: string, method = 'GET') {
 }
 
 describe('a built dashboard', () => {
+  let root: string;
   let dir: string;
   let server: Server;
   let url: string;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kg-dash-'));
-    mkdirSync(join(dir, 'assets'));
+    // The build sits beside a file no request may reach: one level up, as a traversal would aim.
+    root = mkdtempSync(join(tmpdir(), 'kg-dash-'));
+    writeFileSync(join(root, 'package.json'), '{ "name": "outside the build" }');
+    dir = join(root, 'build');
+    mkdirSync(join(dir, 'assets'), { recursive: true });
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>keygate</title>');
     writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
     writeFileSync(join(dir, 'assets', 'index-abc123.css'), 'body{}');
@@ -37,7 +41,7 @@ describe('a built dashboard', () => {
   });
   afterAll(() => {
     server.close();
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   it('answers index.html for the page paths, with a strict content security policy', async () => {
@@ -63,7 +67,7 @@ describe('a built dashboard', () => {
   });
 
   it('never serves a file outside the build, whatever the path says', async () => {
-    for (const path of ['/%2e%2e/%2e%2e/package.json', '/assets/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fpackage.json']) {
+    for (const path of ['/%2e%2e/package.json', '/assets/%2e%2e/%2e%2e/package.json', '/..%2fpackage.json', '/assets/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd']) {
       const res = await get(url, path);
       expect(res.body, path).not.toContain('"name"');
       expect(res.body, path).not.toContain('root:');
