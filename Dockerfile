@@ -1,5 +1,5 @@
 # keygate: one image for every run mode (start, control-plane, proxy, migrate, mock-upstream).
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production KEYGATE_HOST=0.0.0.0 KEYGATE_DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
