@@ -11,27 +11,16 @@
 //
 // Logs carry revisions and event types only, never payloads (they hold key hashes).
 import type { Logger } from 'pino';
-import type { Query } from '../db/queries.ts';
-import { eventsAfter, headRevision, oldestRetainedRevision } from '../domain/change-log.ts';
 import type { ChangeEvent } from './events.ts';
 import type { Feed, FeedHandlers, Unsubscribe } from './feed.ts';
 
-/** Where a consumer reads the change log (Postgres or the embedded store). */
+/** Where a consumer reads the change log (feed/change-log.ts: Postgres or the embedded store). */
 export interface ChangeSource {
   head(): Promise<number>;
   /** events with revision > `revision`, oldest first, at most `limit` */
   eventsAfter(revision: number, limit: number): Promise<ChangeEvent[]>;
   /** the oldest revision still in the log; null when it is empty */
   oldestRetained(): Promise<number | null>;
-}
-
-/** The change log in the database as a ChangeSource. */
-export function changeLogSource(db: Query): ChangeSource {
-  return {
-    head: () => headRevision(db),
-    eventsAfter: (revision, limit) => eventsAfter(db, revision, { limit }),
-    oldestRetained: () => oldestRetainedRevision(db),
-  };
 }
 
 export type ConsumerStatus = 'not_ready' | 'ready' | 'feed_unavailable';
