@@ -12,7 +12,7 @@ import {
   keyStateRows,
   oldestRetainedRevision,
 } from '../db/statements/index.ts';
-import type { ChangeSource } from './consumer.ts';
+import type { ChangeSource } from './follower.ts';
 import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
 
 export function toChangeEvent(row: ChangeRow): ChangeEvent {
