@@ -6,12 +6,13 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { PrismaClient } from '../generated/prisma/client.ts';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { applyMigrations, pendingMigrations, readMigrations } from './migrations.ts';
-import { createSqlPool, type SqlPool } from './queries.ts';
-import { connectPostgres, pgliteConnection } from './sql.ts';
+import { connectPostgres, createSqlPool, type OpenSql, pgliteSql } from './sql.ts';
 
 export type { PrismaClient };
+/** Prisma inside one of its interactive transactions. */
+export type Tx = Prisma.TransactionClient;
 
 export interface Database {
   prisma: PrismaClient;
@@ -53,7 +54,7 @@ async function assertMigrated(databaseUrl: string): Promise<void> {
 }
 
 /** A small raw-SQL pool on a migrated database: all a proxy process needs. */
-export async function openPostgresPool(databaseUrl: string): Promise<SqlPool> {
+export async function openPostgresPool(databaseUrl: string): Promise<OpenSql> {
   await assertMigrated(databaseUrl);
   return createSqlPool(databaseUrl);
 }
@@ -71,7 +72,7 @@ export async function openEmbedded(dataDir: string, options: DatabaseOptions = {
   const dir = join(dataDir, 'pgdata');
   await mkdir(dir, { recursive: true });
   const pglite = await PGlite.create(dir);
-  await applyMigrations(pgliteConnection(pglite), await readMigrations());
+  await applyMigrations(pgliteSql(pglite), await readMigrations());
   const prisma = createClient(new PrismaPGlite(pglite), options);
   return {
     prisma,

@@ -13,8 +13,9 @@
 //   or expires.
 import type { PrismaClient } from '../db/database.ts';
 import type { TokenWatch } from '../domain/access-tokens.ts';
-import { sqlOfPrisma } from '../db/queries.ts';
-import { eventsAfter, headRevision, oldestRetainedRevision } from '../domain/change-log.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
+import { headRevision, oldestRetainedRevision } from '../db/statements/index.ts';
+import { eventsAfter } from '../feed/change-log.ts';
 import { DomainError, badInput } from '../domain/errors.ts';
 import type { ChangeEvent } from '../feed/events.ts';
 import type { SharedEvent } from './shared-subscription-results.ts';

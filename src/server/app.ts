@@ -3,7 +3,7 @@
 // global, and each role's modules load only in the modes that run it.
 import type { Config } from '../config/config.ts';
 import { type DatabaseOptions, openEmbedded, openPostgres, openPostgresPool } from '../db/database.ts';
-import { sqlOfPrisma } from '../db/queries.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
 import type { Feed } from '../feed/feed.ts';
 import { createLocalFeed } from '../feed/local-feed.ts';
 import { createRedisFeed } from '../feed/redis-feed.ts';

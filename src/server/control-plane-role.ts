@@ -2,12 +2,13 @@
 // subscriptions, the GraphQL server, metrics and the background jobs.
 import type { Config } from '../config/config.ts';
 import type { PrismaClient } from '../db/database.ts';
-import { sqlOfPrisma } from '../db/queries.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
+import { headRevision } from '../db/statements/index.ts';
 import { createAuthenticator, createTokenWatch, ensureAdminTokenFile } from '../domain/access-tokens.ts';
-import { headRevision } from '../domain/change-log.ts';
-import { createChanges } from '../domain/changes.ts';
 import { createUpstreamPolicy } from '../domain/upstream-policy.ts';
-import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
+import { changeLogSource } from '../feed/change-log.ts';
+import { FeedConsumer } from '../feed/consumer.ts';
+import { createChanges } from '../feed/recorder.ts';
 import type { Feed } from '../feed/feed.ts';
 import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
 import { startBackgroundJobs } from './background.ts';
@@ -110,7 +111,7 @@ export async function startControlPlaneRole(deps: {
     });
     const { url, port } = await controlPlane.start();
     stops.push(() => controlPlane.stop());
-    stops.push(startBackgroundJobs({ prisma, feed, log, retentionHours: config.changelogRetentionHours }));
+    stops.push(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours }));
     const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, config.dataDir) : undefined;
     return { url, port, adminTokenFile, stats: () => ({ ...controlPlane.stats(), feedListeners }), stop };
   } catch (error) {

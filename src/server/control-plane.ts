@@ -21,7 +21,8 @@ import type { Viewer } from '../domain/access.ts';
 import type { Authenticate, TokenWatch } from '../domain/access-tokens.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
-import { confirmingDomain, useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
+import { createConfirmations } from '../feed/propagation.ts';
+import { useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
 import { toClientError } from '../graphql/errors.ts';
 import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
 import { useSharedSubscriptionResults } from '../graphql/shared-subscription-results.ts';
@@ -122,10 +123,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const endpointUrl = (project: string, deployment: string) =>
     `${scheme}://model-${deployment}.${project}.${baseDomain}${portSuffix}`;
 
-  const contextFor = (viewer: Viewer): GraphQLContext => {
-    const confirming = confirmingDomain(domain);
-    return { viewer, prisma, domain: confirming.domain, confirmed: confirming.confirmed, events, endpointUrl };
-  };
+  const contextFor = (viewer: Viewer): GraphQLContext => ({ viewer, prisma, domain, confirmations: createConfirmations(), events, endpointUrl });
 
   const introspectionOff: Plugin = {
     onValidate: ({ addValidationRule }) => {

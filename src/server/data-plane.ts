@@ -3,9 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
-import type { Sql } from '../db/queries.ts';
-import { readSnapshot } from '../domain/change-log.ts';
-import { changeLogSource, type ChangeSource, FeedConsumer } from '../feed/consumer.ts';
+import type { Sql } from '../db/sql.ts';
+import { markKeysUsed } from '../db/statements/index.ts';
+import { changeLogSource, readSnapshot } from '../feed/change-log.ts';
+import { FeedConsumer } from '../feed/consumer.ts';
+import type { ChangeSource } from '../feed/follower.ts';
 import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
@@ -100,7 +102,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
     const used = table.drainUsed();
     if (used.size === 0) return;
     try {
-      await sql.execute('UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::uuid[])', [[...used]]);
+      await markKeysUsed(sql, [...used]);
     } catch (error) {
       for (const id of used) table.recordUse(id); // try again next time
       log.warn({ err: (error as Error).message, keys: used.size }, 'could not record lastUsedAt');

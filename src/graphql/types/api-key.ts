@@ -70,21 +70,23 @@ builder.mutationFields((t) => ({
     type: CreateApiKeyPayload,
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createApiKey(ctx.domain, ctx.viewer, { ...input, projectId: idOf('Project', String(input.projectId), 'projectId') }),
+      ctx.confirmations.awaitBeforeAnswer(
+        createApiKey(ctx.domain, ctx.viewer, { ...input, projectId: idOf('Project', String(input.projectId), 'projectId') }),
+      ),
   }),
   updateApiKey: t.field({
     type: UpdateApiKeyPayload,
     args: { input: t.arg({ type: UpdateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateApiKey(ctx.domain, ctx.viewer, { ...input, id: idOf('ApiKey', String(input.id), 'id') }),
+    resolve: (_root, { input }, ctx) =>
+      ctx.confirmations.awaitBeforeAnswer(updateApiKey(ctx.domain, ctx.viewer, { ...input, id: idOf('ApiKey', String(input.id), 'id') })),
   }),
   deleteApiKey: t.field({
     type: DeleteApiKeyPayload,
     args: { input: t.arg({ type: DeleteApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { deletedApiKeyId, propagation } = await deleteApiKey(ctx.domain, ctx.viewer, {
-        id: idOf('ApiKey', String(input.id), 'id'),
-        force: input.force,
-      });
+      const { deletedApiKeyId, propagation } = await ctx.confirmations.awaitBeforeAnswer(
+        deleteApiKey(ctx.domain, ctx.viewer, { id: idOf('ApiKey', String(input.id), 'id'), force: input.force }),
+      );
       return { deletedApiKeyId: globalId('ApiKey', deletedApiKeyId), propagation };
     },
   }),

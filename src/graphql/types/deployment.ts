@@ -116,25 +116,27 @@ builder.mutationFields((t) => ({
     type: CreateDeploymentPayload,
     args: { input: t.arg({ type: CreateDeploymentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createDeployment(ctx.domain, ctx.viewer, {
-        ...input,
-        projectId: idOf('Project', String(input.projectId), 'projectId'),
-        apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
-      }),
+      ctx.confirmations.awaitBeforeAnswer(
+        createDeployment(ctx.domain, ctx.viewer, {
+          ...input,
+          projectId: idOf('Project', String(input.projectId), 'projectId'),
+          apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
+        }),
+      ),
   }),
   updateDeployment: t.field({
     type: UpdateDeploymentPayload,
     args: { input: t.arg({ type: UpdateDeploymentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      updateDeployment(ctx.domain, ctx.viewer, { ...input, id: idOf('Deployment', String(input.id), 'id') }),
+      ctx.confirmations.awaitBeforeAnswer(updateDeployment(ctx.domain, ctx.viewer, { ...input, id: idOf('Deployment', String(input.id), 'id') })),
   }),
   deleteDeployment: t.field({
     type: DeleteDeploymentPayload,
     args: { input: t.arg({ type: DeleteDeploymentInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { deletedDeploymentId, propagation } = await deleteDeployment(ctx.domain, ctx.viewer, {
-        id: idOf('Deployment', String(input.id), 'id'),
-      });
+      const { deletedDeploymentId, propagation } = await ctx.confirmations.awaitBeforeAnswer(
+        deleteDeployment(ctx.domain, ctx.viewer, { id: idOf('Deployment', String(input.id), 'id') }),
+      );
       return { deletedDeploymentId: globalId('Deployment', deletedDeploymentId), propagation };
     },
   }),
@@ -143,21 +145,23 @@ builder.mutationFields((t) => ({
     description: "the deployment's API Keys tab: toggle and the linked set, saved at once",
     args: { input: t.arg({ type: SetDeploymentAuthInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      setDeploymentAuth(ctx.domain, ctx.viewer, {
-        deploymentId: idOf('Deployment', String(input.deploymentId), 'deploymentId'),
-        enabled: input.enabled,
-        apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
-      }),
+      ctx.confirmations.awaitBeforeAnswer(
+        setDeploymentAuth(ctx.domain, ctx.viewer, {
+          deploymentId: idOf('Deployment', String(input.deploymentId), 'deploymentId'),
+          enabled: input.enabled,
+          apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
+        }),
+      ),
   }),
   linkApiKey: t.field({
     type: LinkApiKeyPayload,
     args: { input: t.arg({ type: LinkApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => setLink(ctx.domain, ctx.viewer, linkIds(input), true),
+    resolve: (_root, { input }, ctx) => ctx.confirmations.awaitBeforeAnswer(setLink(ctx.domain, ctx.viewer, linkIds(input), true)),
   }),
   unlinkApiKey: t.field({
     type: UnlinkApiKeyPayload,
     args: { input: t.arg({ type: UnlinkApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => setLink(ctx.domain, ctx.viewer, linkIds(input), false),
+    resolve: (_root, { input }, ctx) => ctx.confirmations.awaitBeforeAnswer(setLink(ctx.domain, ctx.viewer, linkIds(input), false)),
   }),
 }));
 

@@ -1,6 +1,6 @@
 import { type Viewer, canReachProject } from '../../domain/access.ts';
-import { sqlOfPrisma } from '../../db/queries.ts';
-import { headRevision } from '../../domain/change-log.ts';
+import { sqlOfPrisma } from '../../db/sql.ts';
+import { headRevision } from '../../db/statements/index.ts';
 import { createProject } from '../../domain/projects.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';

@@ -1,0 +1,37 @@
+// What crosses Redis, checked on the way in: a change event or an ack that is not well formed is
+// ignored (and logged by the caller), never applied.
+import { CHANGE_TYPES, type ChangeEvent } from './events.ts';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const changeTypes: ReadonlySet<string> = new Set(CHANGE_TYPES);
+
+/** A JSON object from the wire, or null when the text is not one. */
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A change event from the wire, or null when it is not one. */
+export function parseChangeEvent(text: string): ChangeEvent | null {
+  const value = parseObject(text);
+  if (!value) return null;
+  const { revision, projectId, type, actor, at, payload } = value;
+  if (!isRevision(revision) || revision < 1) return null;
+  if (typeof projectId !== 'string' || typeof type !== 'string' || !changeTypes.has(type)) return null;
+  if (actor !== null && typeof actor !== 'string') return null;
+  if (typeof at !== 'string' || !isObject(payload)) return null;
+  return value as unknown as ChangeEvent;
+}
+
+export function parseAck(text: string): { proxyId: string; revision: number } | null {
+  const value = parseObject(text);
+  if (!value) return null;
+  const { proxyId, revision } = value;
+  if (typeof proxyId !== 'string' || proxyId === '' || !isRevision(revision)) return null;
+  return { proxyId, revision };
+}
