@@ -93,7 +93,7 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'mock-upstream': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, host: { type: 'string' } } });
-      const { createMockUpstream } = await import('../proxy/mock-upstream.ts');
+      const { createMockUpstream } = await import('../dev/mock-upstream.ts');
       const host = values.host ?? config.host;
       const upstream = createMockUpstream({ host, port: Number(values.port ?? 9000) });
       const { port } = await upstream.start();
