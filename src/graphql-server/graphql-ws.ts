@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { type ExecutionArgs, GraphQLError, type execute as graphqlExecute, type subscribe as graphqlSubscribe } from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -95,35 +96,7 @@ export function serveGraphQLWs(options: {
         sessions.get(ctx.extra.socket)?.unwatch?.();
         sessions.delete(ctx.extra.socket);
       },
-      onSubscribe: async (ctx, _id, payload) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          request: undefined,
-          params: payload,
-          connectionParams: ctx.connectionParams,
-        });
-        let document;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return [error as GraphQLError];
-        }
-        const errors = validate(schema, document);
-        if (errors.length > 0) return errors;
-        const socket = ctx.extra.socket;
-        const hook: SlowConsumerHook = { onSlowConsumer: () => closeSocket(socket, WS_CLOSE.slowConsumer) };
-        let yogaContext;
-        try {
-          yogaContext = await contextFactory();
-        } catch (error) {
-          // The token was deleted since connection_init: end the session as the token watch would.
-          const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
-          if (code === 'UNAUTHENTICATED') closeSocket(socket, WS_CLOSE.tokenEnded);
-          return [error instanceof GraphQLError ? error : toClientError(error, log, randomUUID())];
-        }
-        const rootValue: RootValue = { execute, subscribe };
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: Object.assign(yogaContext, hook), rootValue };
-      },
+      onSubscribe: (ctx, _id, payload) => prepareOperation(yoga, log, ctx, payload),
       execute: (args: ExecutionArgs) => (args.rootValue as RootValue).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as RootValue).subscribe(args),
     },
@@ -142,4 +115,43 @@ export function serveGraphQLWs(options: {
       await disposable.dispose();
     },
   };
+}
+
+/**
+ * subscribe/execute messages: parsed, validated and given their context through yoga's envelop
+ * pipeline, with the hook that ends this socket (1013) when a subscriber is too slow.
+ */
+async function prepareOperation(
+  yoga: Yoga,
+  log: Logger,
+  ctx: Context<Record<string, unknown>, Extra>,
+  payload: SubscribePayload,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
+  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+    ...ctx,
+    request: undefined,
+    params: payload,
+    connectionParams: ctx.connectionParams,
+  });
+  const socket = ctx.extra.socket;
+  let document;
+  try {
+    document = parse(payload.query);
+  } catch (error) {
+    return [error as GraphQLError];
+  }
+  const errors = validate(schema, document);
+  if (errors.length > 0) return errors;
+  const hook: SlowConsumerHook = { onSlowConsumer: () => closeSocket(socket, WS_CLOSE.slowConsumer) };
+  let yogaContext;
+  try {
+    yogaContext = await contextFactory();
+  } catch (error) {
+    // The token was deleted since connection_init: end the session as the token watch would.
+    const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
+    if (code === 'UNAUTHENTICATED') closeSocket(socket, WS_CLOSE.tokenEnded);
+    return [error instanceof GraphQLError ? error : toClientError(error, log, randomUUID())];
+  }
+  const rootValue: RootValue = { execute, subscribe };
+  return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: Object.assign(yogaContext, hook), rootValue };
 }

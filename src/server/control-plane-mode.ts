@@ -2,7 +2,7 @@
 // sharing Postgres and Redis.
 import type { Config } from '../config/config.ts';
 import { type DatabaseOptions, openPostgres } from '../db/database.ts';
-import { exposeControlPlane, startControlPlane } from './control-plane.ts';
+import { startControlPlane } from './control-plane.ts';
 import { openFeed } from './feed.ts';
 import type { Logger } from './logger.ts';
 import type { KeygateTuning, RunningKeygate } from './run-modes.ts';
@@ -17,6 +17,11 @@ export async function startControlPlaneMode(config: Config, log: Logger, databas
     stops.add(() => database.close());
     const controlPlane = await startControlPlane({ config, prisma: database.prisma, feed, log, tuning, generateAdminToken: false });
     stops.add(() => controlPlane.stop());
-    return { feed, ...exposeControlPlane(controlPlane), stop: stops.stopAll };
+    return {
+      feed,
+      controlPlane: { url: controlPlane.url, port: controlPlane.port, stats: controlPlane.stats },
+      adminTokenFile: controlPlane.adminTokenFile,
+      stop: stops.stopAll,
+    };
   });
 }

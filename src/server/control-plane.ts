@@ -104,9 +104,3 @@ export async function startControlPlane(deps: {
     return { url, port, adminTokenFile, stats: () => ({ ...server.stats(), feedListeners: source.listeners() }), stop: stops.stopAll };
   });
 }
-
-/** What a run mode's answer shows of its control plane (its stop belongs to the mode). */
-export function exposeControlPlane(running: RunningControlPlane): { controlPlane: Omit<RunningControlPlane, 'stop' | 'adminTokenFile'>; adminTokenFile?: string } {
-  const { url, port, stats, adminTokenFile } = running;
-  return { controlPlane: { url, port, stats }, adminTokenFile };
-}

@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.ts';
 import { type DatabaseOptions, openEmbedded, openPostgres } from '../db/database.ts';
 import { sqlOfPrisma } from '../db/queries.ts';
-import { exposeControlPlane, startControlPlane } from './control-plane.ts';
+import { startControlPlane } from './control-plane.ts';
 import { startDataPlane } from './data-plane.ts';
 import { openFeed } from './feed.ts';
 import type { Logger } from './logger.ts';
@@ -24,6 +24,12 @@ export async function startAll(config: Config, log: Logger, databaseOptions: Dat
     stops.add(() => dataPlane.stop());
     const controlPlane = await startControlPlane({ config, prisma: database.prisma, feed, log, tuning, generateAdminToken: true });
     stops.add(() => controlPlane.stop());
-    return { feed, proxy: { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table }, ...exposeControlPlane(controlPlane), stop: stops.stopAll };
+    return {
+      feed,
+      proxy: { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table },
+      controlPlane: { url: controlPlane.url, port: controlPlane.port, stats: controlPlane.stats },
+      adminTokenFile: controlPlane.adminTokenFile,
+      stop: stops.stopAll,
+    };
   });
 }
