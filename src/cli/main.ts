@@ -1,8 +1,7 @@
 // The `keygate` command: start | control-plane | proxy | migrate | token create | mock-upstream.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import { NotMigratedError, migratePostgres, openEmbedded, openPostgres } from '../db/database.ts';
-import { issueAccessToken } from '../domain/access-tokens.ts';
+import { NotMigratedError } from '../db/postgres-pool.ts';
 import { DomainError } from '../domain/errors.ts';
 import { type RunMode, StartupError, startKeygate } from '../server/app.ts';
 import { createLogger } from '../server/logger.ts';
@@ -64,6 +63,8 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'migrate': {
       if (!config.databaseUrl) fail('migrate needs DATABASE_URL (the embedded store migrates itself at start)');
+      // The ORM and the embedded store load only for the commands that use them (never in `keygate proxy`).
+      const { migratePostgres } = await import('../db/database.ts');
       const applied = await migratePostgres(config.databaseUrl);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'the database is up to date\n');
       return;
@@ -75,6 +76,8 @@ async function run(argv: string[]): Promise<void> {
         options: { project: { type: 'string' }, name: { type: 'string' } },
       });
       if (positionals[0] !== 'create') fail(`unknown token command "${positionals[0] ?? ''}"\n${USAGE}`);
+      const { openEmbedded, openPostgres } = await import('../db/database.ts');
+      const { issueAccessToken } = await import('../domain/access-tokens.ts');
       const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openEmbedded(config.dataDir);
       try {
         let projectId: string | null = null;
@@ -93,7 +96,7 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'mock-upstream': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string' }, host: { type: 'string' } } });
-      const { createMockUpstream } = await import('../proxy/mock-upstream.ts');
+      const { createMockUpstream } = await import('../dev/mock-upstream.ts');
       const host = values.host ?? config.host;
       const upstream = createMockUpstream({ host, port: Number(values.port ?? 9000) });
       const { port } = await upstream.start();

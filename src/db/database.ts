@@ -7,8 +7,9 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
-import { applyMigrations, pendingMigrations, readMigrations } from './migrations.ts';
-import { connectPostgres, createSqlPool, type OpenSql, pgliteSql } from './sql.ts';
+import { applyMigrations, readMigrations } from './migrations.ts';
+import { assertMigrated } from './postgres-pool.ts';
+import { connectPostgres, pgliteSql } from './sql.ts';
 
 export type { PrismaClient };
 /** Prisma inside one of its interactive transactions. */
@@ -27,36 +28,12 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
-export class NotMigratedError extends Error {
-  constructor(pending: string[]) {
-    super(`the database is missing keygate's migrations (${pending.join(', ')}): run keygate migrate`);
-    this.name = 'NotMigratedError';
-  }
-}
-
 function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
   const { onQuery } = options;
   if (!onQuery) return new PrismaClient({ adapter });
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' } as const] });
   prisma.$on('query', (e) => onQuery(e.query));
   return prisma as unknown as PrismaClient;
-}
-
-/** Refuses a database that lacks the committed migrations. */
-async function assertMigrated(databaseUrl: string): Promise<void> {
-  const sql = await connectPostgres(databaseUrl);
-  try {
-    const pending = await pendingMigrations(sql, await readMigrations());
-    if (pending.length > 0) throw new NotMigratedError(pending);
-  } finally {
-    await sql.close();
-  }
-}
-
-/** A small raw-SQL pool on a migrated database: all a proxy process needs. */
-export async function openPostgresPool(databaseUrl: string): Promise<OpenSql> {
-  await assertMigrated(databaseUrl);
-  return createSqlPool(databaseUrl);
 }
 
 /** Connects Prisma to Postgres; refuses a database that lacks the committed migrations. */

@@ -2,7 +2,7 @@
 // counting after the TTL, and once it answers ready it already enforces the latest state.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';

@@ -24,8 +24,8 @@ import {
   print,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { refuseCostlySubscription } from './complexity.ts';
-import type { GraphQLContext } from './context.ts';
+import { refuseCostlySubscription } from '../graphql/complexity.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
 
 /** An event that keeps, for its lifetime, one result per key for all the subscribers it reaches. */
 export interface SharedEvent {

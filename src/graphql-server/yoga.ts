@@ -1,0 +1,72 @@
+// graphql-yoga serving the Pothos schema over HTTP (and SSE) on /graphql. graphql-ws reaches the
+// same envelop pipeline through `getEnveloped` (graphql-ws.ts), so both share plugins and context.
+// Client errors are 200 with `errors`; only a missing or bad token changes the HTTP status.
+import { randomUUID } from 'node:crypto';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { Viewer } from '../domain/access.ts';
+import type { Authenticate } from '../domain/access-tokens.ts';
+import { useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { toClientError } from '../graphql/errors.ts';
+import { schema } from '../graphql/schema.ts';
+import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
+
+/** What yoga adds to the server context: graphql-ws hands its connection_init payload through. */
+export type ServerContext = { connectionParams?: Record<string, unknown> };
+export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
+
+const unauthenticated = () =>
+  new GraphQLError('a valid access token is required: send Authorization: Bearer <token>', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+
+const introspectionOff: Plugin = {
+  onValidate: ({ addValidationRule }) => {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};
+
+export function createGraphQLHandler(options: {
+  introspection: boolean;
+  authenticate: Authenticate;
+  /** the resolvers' context for an authenticated viewer */
+  contextFor(viewer: Viewer): GraphQLContext;
+  log: Logger;
+}): Yoga {
+  const { authenticate, log } = options;
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: options.introspection ? { title: 'keygate', subscriptionsProtocol: 'WS' } : false,
+    logging: false,
+    batching: { limit: 10 },
+    maskedErrors: { maskError: (error) => toClientError(error, log, randomUUID()) },
+    context: async ({ request, connectionParams }) => {
+      const header = connectionParams ? connectionParams.authorization : request.headers.get('authorization');
+      const viewer = await authenticate(typeof header === 'string' ? header : null).catch((error: unknown) => {
+        throw toClientError(error, log, randomUUID());
+      });
+      if (!viewer) throw unauthenticated();
+      return options.contextFor(viewer);
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 10 },
+        maxAliases: { n: 15 },
+        // Off: it counts a literal `first` and not a variable one, so the same query passed or
+        // failed by how it was written. Query cost is the schema's (src/graphql/complexity.ts).
+        costLimit: { enabled: false },
+        maxTokens: { n: 2000 },
+        maxDirectives: { n: 20 },
+        blockFieldSuggestion: { enabled: !options.introspection },
+      }),
+      ...(options.introspection ? [] : [introspectionOff]),
+      useSharedSubscriptionResults(),
+      useConfirmBeforeAnswer(),
+    ],
+  });
+}
