@@ -120,16 +120,16 @@ export async function readDeploymentState(tx: Tx, id: string): Promise<Deploymen
   return state;
 }
 
-export function toKeyState(k: { id: string; projectId: string; hash: string; expiresAt: Date | null }): KeyState {
-  return { id: k.id, projectId: k.projectId, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
+export function toKeyState(k: { id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }): KeyState {
+  return { id: k.id, projectId: k.projectId, name: k.name, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
 }
 
 /** Everything the proxy enforces and the revision it reflects, in one consistent read. */
 export async function readSnapshot(db: Sql): Promise<Snapshot> {
   return db.consistentRead(async (q) => {
     const revision = await headRevision(q);
-    const keys = await q.query<{ id: string; projectId: string; hash: string; expiresAt: Date | null }>(
-      'SELECT id::text AS id, project_id::text AS "projectId", hash, expires_at AS "expiresAt" FROM api_keys',
+    const keys = await q.query<{ id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }>(
+      'SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt" FROM api_keys',
     );
     const deployments = await deploymentStates(q);
     return { revision, apiKeys: keys.map(toKeyState), deployments };

@@ -21,6 +21,8 @@ export type ChangeType = (typeof CHANGE_TYPES)[number];
 export interface KeyState {
   id: string;
   projectId: string;
+  /** the key's name, for the proxy's access log; absent in events recorded before it was added */
+  name?: string;
   hash: string;
   /** ISO date-time; null: never expires */
   expiresAt: string | null;

@@ -17,7 +17,8 @@ export type RunMode = 'start' | 'control-plane' | 'proxy';
 export interface RunningKeygate {
   feed: Feed;
   controlPlane?: Omit<ControlPlaneRole, 'stop' | 'adminTokenFile'>;
-  proxy?: { port: number; proxyId: string; table: AuthTable };
+  /** statusPort: the proxy's status listener (/metrics) */
+  proxy?: { port: number; statusPort: number; proxyId: string; table: AuthTable };
   adminTokenFile?: string;
   stop(): Promise<void>;
 }
@@ -78,7 +79,7 @@ export async function startKeygate(
       const { startDataPlane } = await import('./data-plane.ts');
       const { Registry } = await import('prom-client');
       const dataPlane = await startDataPlane({ config, sql, feed, log, registry: new Registry(), client: tuning.proxyClient });
-      running.proxy = { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table };
+      running.proxy = { port: dataPlane.port, statusPort: dataPlane.statusPort, proxyId: dataPlane.proxyId, table: dataPlane.table };
       stops.push(() => dataPlane.stop());
     }
     if (prisma) {

@@ -10,6 +10,7 @@ import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
 import { createProxyServer, type ProxyServerConfig } from '../proxy/proxy-server.ts';
+import { createStatusServer } from '../proxy/status-server.ts';
 import { every } from './background.ts';
 import type { Logger } from './logger.ts';
 
@@ -18,6 +19,8 @@ const LAST_USED_FLUSH_MS = 5_000;
 
 export interface DataPlane {
   port: number;
+  /** the status listener's port (/metrics) */
+  statusPort: number;
   proxyId: string;
   table: AuthTable;
   stop(): Promise<void>;
@@ -44,12 +47,28 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
 
   const proxy = createProxyServer({
     table,
-    config: { host: config.host, port: config.proxyPort, baseDomain: config.baseDomain, upstream: config.upstream, client: deps.client },
+    config: {
+      host: config.host,
+      port: config.proxyPort,
+      baseDomain: config.baseDomain,
+      upstream: config.upstream,
+      maxConnections: config.proxyMaxConnections,
+      accessLog: config.accessLog,
+      client: deps.client,
+    },
     log: deps.log, // the server names its own component
     registry,
     status: () => (consumer ? consumer.status() : 'not_ready'),
   });
   const { port } = await proxy.start();
+  const statusServer = createStatusServer({ ...config.status, registry, log: deps.log });
+  const statusPort = await statusServer.start().then(
+    (s) => s.port,
+    async (error: unknown) => {
+      await proxy.stop(0);
+      throw error;
+    },
+  );
 
   // The head the consumer polls also feeds the lag gauge (head − applied).
   const changeLog = changeLogSource(sql);
@@ -110,11 +129,13 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
 
   return {
     port,
+    statusPort,
     proxyId,
     table,
     async stop() {
       stopped = true;
       await proxy.stop(config.production ? 10_000 : 1_000);
+      await statusServer.stop();
       await ready.catch(() => {});
       await (sync as ProxySync | null)?.stop();
       await consumer?.stop();
