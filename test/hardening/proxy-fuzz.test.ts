@@ -663,7 +663,9 @@ function spec(q: Rendered): Expected {
   const clientId = ids.length === 0 ? '' : ids.join(', ');
   const requestId = clientId.length >= 1 && clientId.length <= 128 ? clientId : null;
   const forward: Expected = { kind: 'forward', label, upstreamPath, path: forwardedPath, authorization, requestId };
-  if (!d.auth) return forward;
+  // After the key check: a dot segment however written is refused, never resolved or passed on.
+  const admitted: Expected = hasDotSegment(forwardedPath) ? { kind: 'answer', code: 'invalid_path', label } : forward;
+  if (!d.auth) return admitted;
 
   // Guarded: X-API-Key (empty counts as absent, two are refused) wins over Authorization: Bearer kg_….
   const refuse = (code: ProxyErrorCode): Expected => ({ kind: 'answer', code, label });
@@ -685,7 +687,17 @@ function spec(q: Rendered): Expected {
   const k = secretByValue.get(presented);
   const key = k === undefined ? undefined : KEYS[k];
   if (!k || !key || !key.present || key.expired || key.projectId !== d.projectId || !d.linked.has(k)) return refuse('invalid_api_key');
-  return forward;
+  return admitted;
+}
+
+/** SECURITY.md's rule: a `.` or `..` segment (before any `;param`) once %2E, %2F, %5C and %25 are
+ *  decoded and `\` read as `/`, in the path before any '?'. */
+function hasDotSegment(path: string): boolean {
+  if (!path.startsWith('/')) return false;
+  let p = path.split('?')[0]!.toLowerCase();
+  while (p.includes('%25')) p = p.replaceAll('%25', '%');
+  p = p.replace(/%2e/g, '.').replace(/%2f|%5c|\\/g, '/');
+  return p.split('/').some((segment) => ['.', '..'].includes(segment.split(';')[0]!));
 }
 
 // ---------- checking one request ----------
