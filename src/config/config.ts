@@ -53,6 +53,11 @@ const envSchema = z.object({
   KEYGATE_HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
   KEYGATE_PORT: int(4000, 0, 65535),
   KEYGATE_PROXY_PORT: int(8080, 0, 65535),
+  /** -1: unset, the proxy port + 1 (0 when the proxy port is 0) */
+  KEYGATE_STATUS_PORT: int(-1, 0, 65535),
+  KEYGATE_STATUS_HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
+  KEYGATE_PROXY_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  KEYGATE_ACCESS_LOG: optionalString.pipe(z.enum(['true', 'false']).optional().transform((v) => v === 'true')),
   KEYGATE_BASE_DOMAIN: optionalString.pipe(
     z
       .string()
@@ -88,6 +93,12 @@ export interface Config {
   host: string;
   port: number;
   proxyPort: number;
+  /** the proxy's status listener (/metrics), off the public port */
+  status: { host: string; port: number };
+  /** open client connections the proxy accepts; the excess is answered 503 and closed */
+  proxyMaxConnections: number;
+  /** one log line per proxied request */
+  accessLog: boolean;
   baseDomain: string;
   publicScheme: 'http' | 'https';
   /** 0: the proxy's own port */
@@ -104,6 +115,8 @@ export interface Config {
     idleTimeoutMs: number;
     allow: string[];
     deny: string[];
+    /** NODE_ENV=production: loopback upstreams are refused unless allowed */
+    refuseLoopback: boolean;
   };
   production: boolean;
   introspection: boolean;
@@ -134,6 +147,9 @@ export function loadConfig(env: Env): Config {
   if (e.KEYGATE_POLL_INTERVAL_MS >= e.KEYGATE_MAX_STALENESS_MS) {
     problems.push('KEYGATE_POLL_INTERVAL_MS must be smaller than KEYGATE_MAX_STALENESS_MS');
   }
+  if (e.KEYGATE_STATUS_PORT === -1 && e.KEYGATE_PROXY_PORT === 65535) {
+    problems.push('KEYGATE_STATUS_PORT must be set when KEYGATE_PROXY_PORT is 65535 (its default is the proxy port + 1)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const production = e.NODE_ENV === 'production';
   return {
@@ -144,6 +160,13 @@ export function loadConfig(env: Env): Config {
     host: e.KEYGATE_HOST,
     port: e.KEYGATE_PORT,
     proxyPort: e.KEYGATE_PROXY_PORT,
+    status: {
+      host: e.KEYGATE_STATUS_HOST,
+      // An ephemeral proxy port (tests) makes the status port ephemeral too.
+      port: e.KEYGATE_STATUS_PORT !== -1 ? e.KEYGATE_STATUS_PORT : e.KEYGATE_PROXY_PORT === 0 ? 0 : e.KEYGATE_PROXY_PORT + 1,
+    },
+    proxyMaxConnections: e.KEYGATE_PROXY_MAX_CONNECTIONS,
+    accessLog: e.KEYGATE_ACCESS_LOG,
     baseDomain: e.KEYGATE_BASE_DOMAIN,
     publicScheme: e.KEYGATE_PUBLIC_SCHEME,
     publicPort: e.KEYGATE_PUBLIC_PORT,
@@ -159,6 +182,7 @@ export function loadConfig(env: Env): Config {
       idleTimeoutMs: e.KEYGATE_UPSTREAM_IDLE_TIMEOUT_MS,
       allow: e.KEYGATE_UPSTREAM_ALLOW,
       deny: e.KEYGATE_UPSTREAM_DENY,
+      refuseLoopback: production,
     },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,

@@ -22,6 +22,8 @@ export type ChangeType = (typeof CHANGE_TYPES)[number];
 export interface KeyState {
   id: string;
   projectId: string;
+  /** the key's name, for the proxy's access log; absent in events recorded before it was added */
+  name?: string;
   hash: string;
   /** ISO date-time; null: never expires */
   expiresAt: string | null;
@@ -79,6 +81,6 @@ export interface ChangeRecord {
 }
 
 /** A key's row as the proxy needs it: the one place a KeyState is made. */
-export function toKeyState(k: { id: string; projectId: string; hash: string; expiresAt: Date | null }): KeyState {
-  return { id: k.id, projectId: k.projectId, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
+export function toKeyState(k: { id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }): KeyState {
+  return { id: k.id, projectId: k.projectId, name: k.name, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
 }

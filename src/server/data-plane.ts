@@ -9,12 +9,15 @@ import type { Feed } from '../feed/feed.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
 import { createLastUsedFlush, LAST_USED_FLUSH_MS } from '../proxy/last-used.ts';
 import { createProxyServer, type ProxyServerConfig } from '../proxy/proxy-server.ts';
+import { createStatusServer } from '../proxy/status-server.ts';
 import { startTableSync, type TableSync } from '../proxy/table-sync.ts';
 import { every } from './background.ts';
 import type { Logger } from './logger.ts';
 
 export interface DataPlane {
   port: number;
+  /** the status listener's port (/metrics) */
+  statusPort: number;
   proxyId: string;
   table: AuthTable;
   stop(): Promise<void>;
@@ -33,16 +36,33 @@ export async function startDataPlane(deps: {
   const log = deps.log.child({ component: 'proxy' });
   const proxyId = randomUUID();
   const table = new AuthTable();
+  const registry = new Registry();
   let sync: TableSync | null = null;
 
   const proxy = createProxyServer({
     table,
-    config: { host: config.host, port: config.proxyPort, baseDomain: config.baseDomain, upstream: config.upstream, client: deps.client },
+    config: {
+      host: config.host,
+      port: config.proxyPort,
+      baseDomain: config.baseDomain,
+      upstream: config.upstream,
+      maxConnections: config.proxyMaxConnections,
+      accessLog: config.accessLog,
+      client: deps.client,
+    },
     log: deps.log, // the server names its own component
-    registry: new Registry(),
+    registry,
     status: () => sync?.status() ?? 'not_ready',
   });
   const { port } = await proxy.start();
+  const statusServer = createStatusServer({ ...config.status, registry, log: deps.log });
+  const statusPort = await statusServer.start().then(
+    (s) => s.port,
+    async (error: unknown) => {
+      await proxy.stop(0);
+      throw error;
+    },
+  );
   const started = startTableSync({
     table,
     sql,
@@ -60,10 +80,12 @@ export async function startDataPlane(deps: {
 
   return {
     port,
+    statusPort,
     proxyId,
     table,
     async stop() {
       await proxy.stop(config.production ? 10_000 : 1_000);
+      await statusServer.stop();
       await started.stop();
       await stopFlusher();
       await flushLastUsed();

@@ -18,6 +18,6 @@ export async function startProxyMode(config: Config, log: Logger, tuning: Keygat
     stops.add(() => pool.close());
     const dataPlane = await startDataPlane({ config, sql: pool, feed, log, client: tuning.proxyClient });
     stops.add(() => dataPlane.stop());
-    return { feed, proxy: { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table }, stop: stops.stopAll };
+    return { feed, proxy: { port: dataPlane.port, statusPort: dataPlane.statusPort, proxyId: dataPlane.proxyId, table: dataPlane.table }, stop: stops.stopAll };
   });
 }

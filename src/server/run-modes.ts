@@ -11,7 +11,8 @@ export type RunMode = 'start' | 'control-plane' | 'proxy';
 export interface RunningKeygate {
   feed: Feed;
   controlPlane?: Omit<RunningControlPlane, 'stop' | 'adminTokenFile'>;
-  proxy?: { port: number; proxyId: string; table: AuthTable };
+  /** statusPort: the proxy's status listener (/metrics) */
+  proxy?: { port: number; statusPort: number; proxyId: string; table: AuthTable };
   adminTokenFile?: string;
   stop(): Promise<void>;
 }

@@ -26,7 +26,7 @@ export async function startAll(config: Config, log: Logger, databaseOptions: Dat
     stops.add(() => controlPlane.stop());
     return {
       feed,
-      proxy: { port: dataPlane.port, proxyId: dataPlane.proxyId, table: dataPlane.table },
+      proxy: { port: dataPlane.port, statusPort: dataPlane.statusPort, proxyId: dataPlane.proxyId, table: dataPlane.table },
       controlPlane: { url: controlPlane.url, port: controlPlane.port, stats: controlPlane.stats },
       adminTokenFile: controlPlane.adminTokenFile,
       stop: stops.stopAll,

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 function spawnProxy(env: Record<string, string>, port: number): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'proxy'], {
-    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), KEYGATE_STATUS_PORT: '0', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
   children.push(child);

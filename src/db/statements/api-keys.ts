@@ -11,8 +11,8 @@ export async function lockApiKeyRow(sql: Sql, id: string): Promise<ApiKey | null
 }
 
 /** What the proxy needs of every key. */
-export function keyStateRows(sql: Sql): Promise<{ id: string; projectId: string; hash: string; expiresAt: Date | null }[]> {
-  return sql.query('SELECT id::text AS id, project_id::text AS "projectId", hash, expires_at AS "expiresAt" FROM api_keys');
+export function keyStateRows(sql: Sql): Promise<{ id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }[]> {
+  return sql.query('SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt" FROM api_keys');
 }
 
 /**
