@@ -11,10 +11,33 @@ export interface SqlConnection {
   close(): Promise<void>;
 }
 
+/** Postgres cannot be reached at start: the message names the variable to check, never the password. */
+export class DatabaseUnreachableError extends Error {
+  constructor(databaseUrl: string, cause: unknown) {
+    super(`cannot connect to Postgres at ${describePostgresUrl(databaseUrl)} (DATABASE_URL): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+/** user@host:port/database, without the password. */
+export function describePostgresUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+    return `${user}${url.hostname || 'localhost'}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    return 'an unparsable URL';
+  }
+}
+
 export async function connectPostgres(databaseUrl: string): Promise<SqlConnection> {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {}); // a dropped connection surfaces on the next query
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DatabaseUnreachableError(databaseUrl, error);
+  }
   return {
     query: async (sql, params) => (await client.query(sql, params)).rows,
     exec: async (script) => {

@@ -154,6 +154,11 @@ function parseAck(text: string): { proxyId: string; revision: number } | null {
   return { proxyId, revision };
 }
 
+const redisAddress = (url: string) => {
+  const { hostname, port } = new URL(url);
+  return `${hostname}:${port || 6379}`;
+};
+
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export function createRedisFeed(options: RedisFeedOptions): Feed {
@@ -195,7 +200,8 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
     });
     conn.on('error', (error: Error) => {
       if (closed) return;
-      if (!state.down) log.warn({ role, err: error.message }, 'redis feed connection failed; reconnecting');
+      // Named after the variable to check; the address only, never a password in the URL.
+      if (!state.down) log.warn({ role, err: error.message, redis: redisAddress(url) }, 'cannot connect to Redis (REDIS_URL); reconnecting');
       else log.debug({ role, err: error.message }, 'redis feed connection still failing');
       state.down = true;
     });

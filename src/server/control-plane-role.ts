@@ -1,5 +1,6 @@
 // The control-plane role of a process: domain services over Prisma, the feed consumer that feeds
 // subscriptions, the GraphQL server, metrics and the background jobs.
+import { adminTokenFile as adminTokenPath } from '../config/admin-token-file.ts';
 import type { Config } from '../config/config.ts';
 import type { PrismaClient } from '../db/database.ts';
 import { sqlOfPrisma } from '../db/queries.ts';
@@ -90,6 +91,7 @@ export async function startControlPlaneRole(deps: {
       appliedRevision: () => consumer.applied,
       ready: () => consumer.ready,
       subscribers: () => events.subscriberCount,
+      liveProxies: async () => (await feed.liveProxies()).size,
     });
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
     const dashboard = createDashboardRoutes(tuning.dashboardDir);
@@ -111,7 +113,7 @@ export async function startControlPlaneRole(deps: {
     const { url, port } = await controlPlane.start();
     stops.push(() => controlPlane.stop());
     stops.push(startBackgroundJobs({ prisma, feed, log, retentionHours: config.changelogRetentionHours }));
-    const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, config.dataDir) : undefined;
+    const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, adminTokenPath(config)) : undefined;
     return { url, port, adminTokenFile, stats: () => ({ ...controlPlane.stats(), feedListeners }), stop };
   } catch (error) {
     await stop();
