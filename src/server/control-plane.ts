@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
@@ -138,6 +139,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: options.introspection ? { title: 'keygate', subscriptionsProtocol: 'WS' } : false,
+    // GraphiQL's page and assets from the package, not a CDN: it works offline and behind firewalls.
+    renderGraphiQL,
     logging: false,
     batching: { limit: 10 },
     maskedErrors: { maskError: (error) => toClientError(error, log, randomUUID()) },
