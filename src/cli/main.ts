@@ -38,5 +38,6 @@ try {
   } else {
     process.stderr.write(`keygate: ${(error as Error)?.stack ?? String(error)}\n`);
   }
-  process.exitCode = 1;
+  // Exit now: a failed start may leave a handle (a reconnecting client) that would keep it alive.
+  process.exit(1);
 }
