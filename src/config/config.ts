@@ -79,6 +79,8 @@ const envSchema = z.object({
   KEYGATE_UPSTREAM_ALLOW: cidrList,
   KEYGATE_UPSTREAM_DENY: cidrList,
   KEYGATE_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
+  KEYGATE_URL: url(['http:', 'https:']),
+  KEYGATE_TOKEN: optionalString,
   NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
 });
@@ -118,6 +120,8 @@ export interface Config {
     /** NODE_ENV=production: loopback upstreams are refused unless allowed */
     refuseLoopback: boolean;
   };
+  /** the CLI's management commands: a running keygate's control plane and the token they send */
+  api: { url: string | undefined; token: string | undefined };
   production: boolean;
   introspection: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -184,6 +188,7 @@ export function loadConfig(env: Env): Config {
       deny: e.KEYGATE_UPSTREAM_DENY,
       refuseLoopback: production,
     },
+    api: { url: e.KEYGATE_URL, token: e.KEYGATE_TOKEN },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
     logLevel: e.LOG_LEVEL,

@@ -7,6 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { applyMigrations, readMigrations } from './migrations.ts';
 import { assertMigrated } from './postgres-pool.ts';
 import { connectPostgres, pgliteSql } from './sql.ts';
@@ -44,21 +45,40 @@ export async function openPostgres(databaseUrl: string, options: DatabaseOptions
   return { prisma, kind: 'postgres', close: () => prisma.$disconnect() };
 }
 
-/** Opens (and migrates) the embedded store in dataDir; its data survives restarts. */
+/**
+ * Opens (and migrates) the embedded store in dataDir; its data survives restarts. Holds the data
+ * directory's lock until close: a second process gets DataDirLockedError instead of a store that
+ * silently loses its writes.
+ */
 export async function openEmbedded(dataDir: string, options: DatabaseOptions = {}): Promise<Database> {
-  const dir = join(dataDir, 'pgdata');
-  await mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
-  await applyMigrations(pgliteSql(pglite), await readMigrations());
-  const prisma = createClient(new PrismaPGlite(pglite), options);
-  return {
-    prisma,
-    kind: 'embedded',
-    close: async () => {
-      await prisma.$disconnect();
+  const lock = await lockDataDir(dataDir);
+  try {
+    const dir = join(dataDir, 'pgdata');
+    await mkdir(dir, { recursive: true });
+    const pglite = await PGlite.create(dir);
+    try {
+      await applyMigrations(pgliteSql(pglite), await readMigrations());
+    } catch (error) {
       await pglite.close();
-    },
-  };
+      throw error;
+    }
+    const prisma = createClient(new PrismaPGlite(pglite), options);
+    return {
+      prisma,
+      kind: 'embedded',
+      close: async () => {
+        try {
+          await prisma.$disconnect();
+          await pglite.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
 
 /** Applies the committed migrations to a Postgres database (what `keygate migrate` runs). */

@@ -97,8 +97,31 @@ function clientSql(client: pg.ClientBase, close: () => Promise<void>): OpenSql {
 export async function connectPostgres(databaseUrl: string): Promise<OpenSql> {
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {}); // a dropped connection surfaces on the next query
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DatabaseUnreachableError(databaseUrl, error);
+  }
   return clientSql(client, () => client.end());
+}
+
+/** Postgres cannot be reached at start: the message names the variable to check, never the password. */
+export class DatabaseUnreachableError extends Error {
+  constructor(databaseUrl: string, cause: unknown) {
+    super(`cannot connect to Postgres at ${describePostgresUrl(databaseUrl)} (DATABASE_URL): ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'DatabaseUnreachableError';
+  }
+}
+
+/** user@host:port/database, without the password. */
+export function describePostgresUrl(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+    return `${user}${url.hostname || 'localhost'}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    return 'an unparsable URL';
+  }
 }
 
 /** An open PGlite instance as one session; closing it is left to its owner. */

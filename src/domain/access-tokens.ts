@@ -1,7 +1,7 @@
 // Access tokens for the control plane: issuing, deleting, and recognising the bearer of one.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import type { PrismaClient } from '../db/database.ts';
 import { type Viewer, assertProjectReach, projectScope, requireAdmin } from './access.ts';
 import { DomainError, conflict } from './errors.ts';
@@ -86,11 +86,10 @@ export function createAuthenticator(prisma: PrismaClient, options: { adminToken?
 export type Authenticate = ReturnType<typeof createAuthenticator>;
 
 /**
- * With no KEYGATE_ADMIN_TOKEN, `keygate start` keeps an admin token in dataDir/admin-token (0600).
+ * With no KEYGATE_ADMIN_TOKEN, `keygate start` keeps an admin token in a file (0600, see config/admin-token-file.ts).
  * Reuses the file while its token is valid; otherwise issues a new one. Returns the file's path.
  */
-export async function ensureAdminTokenFile(prisma: PrismaClient, dataDir: string): Promise<string> {
-  const path = join(dataDir, 'admin-token');
+export async function ensureAdminTokenFile(prisma: PrismaClient, path: string): Promise<string> {
   const existing = await readFile(path, 'utf8').then((s) => s.trim(), () => null);
   if (existing && (await prisma.accessToken.findUnique({ where: { hash: hashSecret(existing) }, select: { id: true } }))) {
     return path;
@@ -98,7 +97,7 @@ export async function ensureAdminTokenFile(prisma: PrismaClient, dataDir: string
   let name = 'admin';
   for (let i = 2; await prisma.accessToken.findUnique({ where: { name }, select: { id: true } }); i++) name = `admin-${i}`;
   const { token } = await issueAccessToken(prisma, { name, projectId: null });
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${token}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return path;

@@ -42,6 +42,11 @@ export interface FeedConnection<C extends Redis = Redis> {
 export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 export const isTimeout = (error: unknown) => /timed out/i.test(errorMessage(error));
 
+const redisAddress = (url: string) => {
+  const { hostname, port } = new URL(url);
+  return `${hostname}:${port || 6379}`;
+};
+
 export function openConnection<C extends Redis = Redis>(options: ConnectionOptions): FeedConnection<C> {
   const { log, role, closed, connectTimeoutMs, maxReconnectDelayMs } = options;
   const redis = new Redis(options.url, {
@@ -65,7 +70,8 @@ export function openConnection<C extends Redis = Redis>(options: ConnectionOptio
   });
   redis.on('error', (error: Error) => {
     if (closed()) return;
-    if (!state.down) log.warn({ role, err: error.message }, 'redis feed connection failed; reconnecting');
+    // Named after the variable to check; the address only, never a password in the URL.
+    if (!state.down) log.warn({ role, err: error.message, redis: redisAddress(options.url) }, 'cannot connect to Redis (REDIS_URL); reconnecting');
     else log.debug({ role, err: error.message }, 'redis feed connection still failing');
     state.down = true;
   });

@@ -3,6 +3,7 @@
 // Client errors are 200 with `errors`; only a missing or bad token changes the HTTP status.
 import { randomUUID } from 'node:crypto';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -42,6 +43,8 @@ export function createGraphQLHandler(options: {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: options.introspection ? { title: 'keygate', subscriptionsProtocol: 'WS' } : false,
+    // GraphiQL's page and assets from the package, not a CDN: it works offline and behind firewalls.
+    renderGraphiQL,
     logging: false,
     batching: { limit: 10 },
     maskedErrors: { maskError: (error) => toClientError(error, log, randomUUID()) },

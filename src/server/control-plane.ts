@@ -1,6 +1,7 @@
 // Wires the control plane of one process (`keygate start` and `keygate control-plane`): domain
 // services over Prisma, the feed consumer that feeds subscriptions, the GraphQL server with its
 // health, metrics and dashboard routes, and the background jobs.
+import { adminTokenFile as adminTokenPath } from '../config/admin-token-file.ts';
 import type { Config } from '../config/config.ts';
 import type { PrismaClient } from '../db/database.ts';
 import { sqlOfPrisma } from '../db/sql.ts';
@@ -80,6 +81,7 @@ export async function startControlPlane(deps: {
       appliedRevision: () => consumer.applied,
       ready: () => consumer.ready,
       subscribers: () => events.subscriberCount,
+      liveProxies: async () => (await feed.liveProxies()).size,
     });
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
     const dashboard = createDashboardRoutes(deps.tuning?.dashboardDir);
@@ -101,7 +103,7 @@ export async function startControlPlane(deps: {
     const { url, port } = await server.start();
     stops.add(() => server.stop());
     stops.add(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours }));
-    const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, config.dataDir) : undefined;
+    const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, adminTokenPath(config)) : undefined;
     return { url, port, adminTokenFile, stats: () => ({ ...server.stats(), feedListeners: source.listeners() }), stop: stops.stopAll };
   });
 }

@@ -1,6 +1,7 @@
 import { projectScope } from '../../domain/access.ts';
 import { createApiKey, deleteApiKey, updateApiKey } from '../../domain/api-keys.ts';
 import { builder } from '../builder.ts';
+import { nodeConnection } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
 import { PropagationRef } from './propagation.ts';
 
@@ -23,6 +24,8 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
   }),
 });
+
+export const ApiKeyConnection = nodeConnection(ApiKeyRef, 'ApiKeyConnection');
 
 const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({

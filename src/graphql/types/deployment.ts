@@ -7,6 +7,7 @@ import {
   updateDeployment,
 } from '../../domain/deployments.ts';
 import { builder } from '../builder.ts';
+import { nodeConnection } from '../connections.ts';
 import { linkListComplexity } from '../complexity.ts';
 import { globalId, idOf } from '../ids.ts';
 import { linkedDeployments } from '../linked-deployments.ts';
@@ -42,6 +43,8 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
 
 // Defined here rather than in api-key.ts: the two types refer to each other. One statement for the
 // deployments of every key in the execution (no N+1; see linked-deployments.ts).
+export const DeploymentConnection = nodeConnection(DeploymentRef, 'DeploymentConnection');
+
 builder.prismaObjectField(ApiKeyRef, 'deployments', (t) =>
   t.field({
     type: [DeploymentRef],

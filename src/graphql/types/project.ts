@@ -4,7 +4,9 @@ import { headRevision } from '../../db/statements/index.ts';
 import { createProject } from '../../domain/projects.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { CONNECTION_ORDER, checkConnectionArgs, pageComplexity } from '../connections.ts';
+import { CONNECTION_ORDER, checkConnectionArgs, nodeConnection, pageComplexity } from '../connections.ts';
+import { ApiKeyConnection } from './api-key.ts';
+import { DeploymentConnection } from './deployment.ts';
 
 export const NO_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -48,16 +50,18 @@ export const ProjectRef = builder.prismaNode('Project', {
         (ctx, args) => ctx.prisma.apiKey.findMany(args),
         (ctx, where) => ctx.prisma.apiKey.count({ where }),
       ),
-    }),
+    }, ApiKeyConnection),
     deployments: t.prismaConnection({
       type: 'Deployment',
       ...projectPage(
         (ctx, args) => ctx.prisma.deployment.findMany(args),
         (ctx, where) => ctx.prisma.deployment.count({ where }),
       ),
-    }),
+    }, DeploymentConnection),
   }),
 });
+
+export const ProjectConnection = nodeConnection(ProjectRef, 'ProjectConnection');
 
 builder.queryFields((t) => ({
   project: t.prismaField({
@@ -79,7 +83,7 @@ builder.queryFields((t) => ({
       checkConnectionArgs(args);
       return ctx.prisma.project.findMany({ ...query, where: scopeProjects(ctx.viewer), orderBy: CONNECTION_ORDER });
     },
-  }),
+  }, ProjectConnection),
 }));
 
 function scopeProjects(viewer: Viewer) {
