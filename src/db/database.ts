@@ -1,12 +1,12 @@
 // Opens keygate's database: Postgres at DATABASE_URL, or the embedded store (PGlite, Postgres in
 // WebAssembly) under KEYGATE_DATA_DIR, which applies the same migrations to itself.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { makeDirPrivate } from './private-dir.ts';
 import { applyMigrations, pendingMigrations, readMigrations } from './migrations.ts';
 import { createSqlPool, type SqlPool } from './queries.ts';
 import { connectPostgres, pgliteConnection } from './sql.ts';
@@ -69,9 +69,10 @@ export async function openPostgres(databaseUrl: string, options: DatabaseOptions
 /** Opens (and migrates) the embedded store in dataDir; its data survives restarts. */
 export async function openEmbedded(dataDir: string, options: DatabaseOptions = {}): Promise<Database> {
   const dir = join(dataDir, 'pgdata');
-  await mkdir(dir, { recursive: true });
+  await makeDirPrivate(dataDir);
   const pglite = await PGlite.create(dir);
   await applyMigrations(pgliteConnection(pglite), await readMigrations());
+  await makeDirPrivate(dataDir); // PGlite wrote its files with its own modes
   const prisma = createClient(new PrismaPGlite(pglite), options);
   return {
     prisma,
