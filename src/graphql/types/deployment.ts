@@ -15,6 +15,7 @@ import { PropagationRef } from './propagation.ts';
 
 export const DeploymentRef = builder.prismaNode('Deployment', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
     project: t.relation('project'),

@@ -32,6 +32,7 @@ function projectPage<Row>(
 
 export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id: canReachProject(ctx.viewer, id) ? id : NO_ID }),
   fields: (t) => ({
     slug: t.exposeString('slug'),
