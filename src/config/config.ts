@@ -74,6 +74,8 @@ const envSchema = z.object({
   KEYGATE_UPSTREAM_ALLOW: cidrList,
   KEYGATE_UPSTREAM_DENY: cidrList,
   KEYGATE_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
+  KEYGATE_OPERATION_DEADLINE_MS: int(2000, 1, 600_000),
+  KEYGATE_MAX_LINKED_ITEMS: int(50_000, 1, 10_000_000),
   NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
 });
@@ -105,6 +107,8 @@ export interface Config {
     allow: string[];
     deny: string[];
   };
+  /** what one GraphQL request (a batch as a whole) may spend: src/graphql/operation-limits.ts */
+  operationLimits: { deadlineMs: number; maxLinkedItems: number };
   production: boolean;
   introspection: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -160,6 +164,7 @@ export function loadConfig(env: Env): Config {
       allow: e.KEYGATE_UPSTREAM_ALLOW,
       deny: e.KEYGATE_UPSTREAM_DENY,
     },
+    operationLimits: { deadlineMs: e.KEYGATE_OPERATION_DEADLINE_MS, maxLinkedItems: e.KEYGATE_MAX_LINKED_ITEMS },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
     logLevel: e.LOG_LEVEL,

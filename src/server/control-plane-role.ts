@@ -105,6 +105,7 @@ export async function startControlPlaneRole(deps: {
       log,
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),
       http: tuning.http,
+      operationLimits: config.operationLimits,
       tokens,
       subscriptions: tuned,
     });

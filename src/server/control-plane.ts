@@ -23,6 +23,7 @@ import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { confirmingDomain, useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
 import { toClientError } from '../graphql/errors.ts';
+import { type BudgetLimits, DEFAULT_BUDGET_LIMITS, budgetPerRequest, useOperationLimits } from '../graphql/operation-limits.ts';
 import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
 import { useSharedSubscriptionResults } from '../graphql/shared-subscription-results.ts';
 import { schema } from '../graphql/schema.ts';
@@ -39,6 +40,8 @@ export interface ControlPlaneOptions {
   authenticate: Authenticate;
   log: Logger;
   http?: Partial<HttpLimits>;
+  /** a request's link-list items and deadline; defaults in operation-limits.ts */
+  operationLimits?: Partial<BudgetLimits>;
   /** routes served beside /graphql (health, metrics, the dashboard); true when answered */
   extraRoutes?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => boolean;
   /** ends graphql-ws sessions whose token is deleted or expires */
@@ -122,9 +125,10 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const endpointUrl = (project: string, deployment: string) =>
     `${scheme}://model-${deployment}.${project}.${baseDomain}${portSuffix}`;
 
-  const contextFor = (viewer: Viewer): GraphQLContext => {
+  const budgetOf = budgetPerRequest({ ...DEFAULT_BUDGET_LIMITS, ...options.operationLimits });
+  const contextFor = (viewer: Viewer, request?: object): GraphQLContext => {
     const confirming = confirmingDomain(domain);
-    return { viewer, prisma, domain: confirming.domain, confirmed: confirming.confirmed, events, endpointUrl };
+    return { viewer, prisma, domain: confirming.domain, confirmed: confirming.confirmed, events, endpointUrl, budget: budgetOf(request) };
   };
 
   const introspectionOff: Plugin = {
@@ -147,7 +151,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         throw toClientError(error, log, randomUUID());
       });
       if (!viewer) throw unauthenticated();
-      return contextFor(viewer);
+      return contextFor(viewer, request);
     },
     plugins: [
       EnvelopArmorPlugin({
@@ -163,6 +167,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       ...(options.introspection ? [] : [introspectionOff]),
       useSharedSubscriptionResults(),
       useConfirmBeforeAnswer(),
+      useOperationLimits(),
     ],
   });
 

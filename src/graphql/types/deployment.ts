@@ -31,8 +31,9 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
     apiKeys: t.field({
       type: [ApiKeyRef],
       complexity: linkListComplexity,
-      select: (_args, _ctx, nestedSelection) => ({
-        links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' } },
+      // At most one link more than the request's budget is read (operation-limits.ts).
+      select: (_args, ctx, nestedSelection) => ({
+        links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' }, take: ctx.budget.remaining + 1 },
       }),
       resolve: (d) => d.links.map((l) => l.apiKey),
     }),

@@ -25,6 +25,7 @@ function projectPage<Row>(
     totalCount: (project: { id: string }, _args: object, ctx: GraphQLContext) => count(ctx, { projectId: project.id }),
     resolve: (query: object, project: { id: string }, args: { first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
       checkConnectionArgs(args);
+      ctx.budget.check(); // the request's deadline (operation-limits.ts)
       return read(ctx, { ...query, where: { projectId: project.id }, orderBy: CONNECTION_ORDER });
     },
   } as const;
