@@ -106,6 +106,8 @@ export async function startControlPlaneRole(deps: {
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),
       http: tuning.http,
       operationLimits: config.operationLimits,
+      corsOrigins: config.corsOrigins,
+      maxConnections: config.controlPlaneMaxConnections,
       tokens,
       subscriptions: tuned,
     });

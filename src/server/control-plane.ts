@@ -22,6 +22,7 @@ import type { Authenticate, TokenWatch } from '../domain/access-tokens.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { confirmingDomain, useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
+import { authenticateFirst } from '../graphql/authenticate-first.ts';
 import { toClientError } from '../graphql/errors.ts';
 import { type BudgetLimits, DEFAULT_BUDGET_LIMITS, budgetPerRequest, useOperationLimits } from '../graphql/operation-limits.ts';
 import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
@@ -40,6 +41,10 @@ export interface ControlPlaneOptions {
   authenticate: Authenticate;
   log: Logger;
   http?: Partial<HttpLimits>;
+  /** browser origins allowed by CORS; none or empty: CORS is off (no Access-Control-* headers) */
+  corsOrigins?: string[];
+  /** open connections, HTTP and WebSocket together, the server accepts at once; beyond, new ones are dropped */
+  maxConnections?: number;
   /** a request's link-list items and deadline; defaults in operation-limits.ts */
   operationLimits?: Partial<BudgetLimits>;
   /** routes served beside /graphql (health, metrics, the dashboard); true when answered */
@@ -84,6 +89,18 @@ export const HTTP_LIMITS: HttpLimits = {
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 1024 * 1024,
 };
+
+/** Open connections (HTTP and WebSocket) a control plane accepts at once unless configured. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/**
+ * CORS is off unless origins are configured: the dashboard is served from the same origin, and
+ * yoga's default echoed any Origin. Bearer tokens travel in a header, so no credentials mode.
+ */
+function corsPolicy(origins: string[] | undefined) {
+  if (!origins?.length) return false;
+  return { origin: origins, credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] };
+}
 
 /** Refuses a body that is too large before anything reads it. */
 function refuseBody(req: import('node:http').IncomingMessage, maxBytes: number): { status: number; message: string } | null {
@@ -137,23 +154,28 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     },
   };
 
+  const authentication = authenticateFirst(authenticate, unauthenticated);
   const yoga = createYoga<{ connectionParams?: Record<string, unknown> }, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: options.introspection ? { title: 'keygate', subscriptionsProtocol: 'WS' } : false,
     logging: false,
+    cors: corsPolicy(options.corsOrigins),
     batching: { limit: 10 },
     maskedErrors: { maskError: (error) => toClientError(error, log, randomUUID()) },
     context: async ({ request, connectionParams }) => {
-      const header = connectionParams ? connectionParams.authorization : request.headers.get('authorization');
-      const viewer = await authenticate(typeof header === 'string' ? header : null).catch((error: unknown) => {
-        throw toClientError(error, log, randomUUID());
-      });
+      const header = connectionParams?.authorization;
+      const viewer = await (connectionParams ? authenticate(typeof header === 'string' ? header : null) : authentication.viewerOf(request)).catch(
+        (error: unknown) => {
+          throw toClientError(error, log, randomUUID());
+        },
+      );
       if (!viewer) throw unauthenticated();
       return contextFor(viewer, request);
     },
     plugins: [
+      authentication.plugin,
       EnvelopArmorPlugin({
         maxDepth: { n: 10 },
         maxAliases: { n: 15 },
@@ -182,6 +204,8 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     handleRequest,
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // One cap for everyone, not per address: clients share 127.0.0.1 behind load balancers.
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 
   function handleRequest(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) {
     const refusal = refuseBody(req, limits.maxBodyBytes);
