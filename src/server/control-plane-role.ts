@@ -109,7 +109,7 @@ export async function startControlPlaneRole(deps: {
       corsOrigins: config.corsOrigins,
       maxConnections: config.controlPlaneMaxConnections,
       tokens,
-      subscriptions: tuned,
+      subscriptions: { ...tuned, limits: config.wsLimits },
     });
     const { url, port } = await controlPlane.start();
     stops.push(() => controlPlane.stop());

@@ -15,6 +15,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { WS_LIMITS, type WsLimits, createSessionCounter, refuseExtraSubscription } from './ws-limits.ts';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { PrismaClient } from '../db/database.ts';
 import type { Viewer } from '../domain/access.ts';
@@ -60,6 +61,8 @@ export interface SubscriptionTuning {
   connectionInitWaitMs?: number;
   /** WebSocket ping interval; a socket silent for a whole interval after a ping is terminated; default 12000 */
   keepAliveMs?: number;
+  /** subscriptions per connection and connections per token (ws-limits.ts) */
+  limits?: Partial<WsLimits>;
 }
 
 /** What is open on the control plane: tests check it returns to where it started after churn. */
@@ -122,6 +125,7 @@ export interface ControlPlane {
 export const WS_CLOSE = {
   tokenEnded: { code: 4403, reason: 'Forbidden: the access token was deleted or has expired' },
   unavailable: { code: 1013, reason: 'Try again later: the database cannot be reached right now' },
+  tooManyConnections: { code: 1013, reason: 'Try again later: this access token holds too many connections' },
   slowConsumer: { code: 1013, reason: 'Try again later: the subscriber reads too slowly, resume with afterRevision' },
   goingAway: { code: 1001, reason: 'Going away: the control plane is shutting down' },
 } as const;
@@ -220,7 +224,9 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   }
 
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: 256 * 1024 });
-  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null }>();
+  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null; token: string }>();
+  const wsLimits = { ...WS_LIMITS, ...options.subscriptions?.limits };
+  const sessionsPerToken = createSessionCounter(wsLimits.maxConnectionsPerToken);
 
   /** Closes a socket, and cuts it if its peer does not complete the close in time (a stuck reader). */
   const closeSocket = (socket: WebSocket, close: { code: number; reason: string }) => {
@@ -249,15 +255,24 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         }
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         if (socket.readyState !== socket.OPEN) return false; // gone while authenticating
+        const token = viewer.tokenId ?? 'KEYGATE_ADMIN_TOKEN';
+        if (!sessionsPerToken.admit(token)) {
+          closeSocket(socket, WS_CLOSE.tooManyConnections);
+          return false;
+        }
         const unwatch = viewer.tokenId && options.tokens ? options.tokens.watch(viewer.tokenId, () => closeSocket(socket, WS_CLOSE.tokenEnded)) : null;
-        sessions.set(socket, { unwatch });
+        sessions.set(socket, { unwatch, token });
         return true;
       },
       onClose: (ctx) => {
-        sessions.get(ctx.extra.socket)?.unwatch?.();
+        const session = sessions.get(ctx.extra.socket);
+        if (session) sessionsPerToken.release(session.token);
+        session?.unwatch?.();
         sessions.delete(ctx.extra.socket);
       },
       onSubscribe: async (ctx, _id, payload) => {
+        const tooMany = refuseExtraSubscription(ctx.subscriptions, wsLimits.maxSubscriptions);
+        if (tooMany) return tooMany;
         const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           request: undefined,
