@@ -43,6 +43,15 @@ const cidrList = optionalString.pipe(
     .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be a comma-separated list of addresses or CIDR ranges'))),
 );
 
+/** Comma-separated origins allowed to call the control plane from a browser, e.g. "https://admin.example.com". */
+const originList = optionalString.pipe(
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/i, 'must be a comma-separated list of origins (scheme://host[:port])'))),
+);
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const envSchema = z.object({
@@ -81,6 +90,12 @@ const envSchema = z.object({
   KEYGATE_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
   KEYGATE_URL: url(['http:', 'https:']),
   KEYGATE_TOKEN: optionalString,
+  KEYGATE_OPERATION_DEADLINE_MS: int(2000, 1, 600_000),
+  KEYGATE_CORS_ORIGINS: originList,
+  KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  KEYGATE_WS_MAX_SUBSCRIPTIONS: int(100, 1, 100_000),
+  KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN: int(1_000, 1, 1_000_000),
+  KEYGATE_MAX_LINKED_ITEMS: int(50_000, 1, 10_000_000),
   NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
 });
@@ -122,6 +137,14 @@ export interface Config {
   };
   /** the CLI's management commands: a running keygate's control plane and the token they send */
   api: { url: string | undefined; token: string | undefined };
+  /** browser origins allowed by CORS; empty: no CORS headers at all (the dashboard is same-origin) */
+  corsOrigins: string[];
+  /** open TCP connections (HTTP and WebSocket) the control-plane server accepts at once */
+  controlPlaneMaxConnections: number;
+  /** graphql-ws: subscriptions per connection, connections per access token (src/graphql-server/ws-limits.ts) */
+  wsLimits: { maxSubscriptions: number; maxConnectionsPerToken: number };
+  /** what one GraphQL request (a batch as a whole) may spend: src/graphql/operation-limits.ts */
+  operationLimits: { deadlineMs: number; maxLinkedItems: number };
   production: boolean;
   introspection: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
@@ -189,6 +212,10 @@ export function loadConfig(env: Env): Config {
       refuseLoopback: production,
     },
     api: { url: e.KEYGATE_URL, token: e.KEYGATE_TOKEN },
+    corsOrigins: e.KEYGATE_CORS_ORIGINS,
+    controlPlaneMaxConnections: e.KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS,
+    wsLimits: { maxSubscriptions: e.KEYGATE_WS_MAX_SUBSCRIPTIONS, maxConnectionsPerToken: e.KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN },
+    operationLimits: { deadlineMs: e.KEYGATE_OPERATION_DEADLINE_MS, maxLinkedItems: e.KEYGATE_MAX_LINKED_ITEMS },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
     logLevel: e.LOG_LEVEL,

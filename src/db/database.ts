@@ -1,6 +1,5 @@
 // Opens keygate's database: Postgres at DATABASE_URL, or the embedded store (PGlite, Postgres in
 // WebAssembly) under KEYGATE_DATA_DIR, which applies the same migrations to itself.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -8,6 +7,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import { lockDataDir } from './data-dir-lock.ts';
+import { makeDirPrivate } from './private-dir.ts';
 import { applyMigrations, readMigrations } from './migrations.ts';
 import { assertMigrated } from './postgres-pool.ts';
 import { connectPostgres, pgliteSql } from './sql.ts';
@@ -54,10 +54,11 @@ export async function openEmbedded(dataDir: string, options: DatabaseOptions = {
   const lock = await lockDataDir(dataDir);
   try {
     const dir = join(dataDir, 'pgdata');
-    await mkdir(dir, { recursive: true });
+    await makeDirPrivate(dataDir);
     const pglite = await PGlite.create(dir);
     try {
       await applyMigrations(pgliteSql(pglite), await readMigrations());
+      await makeDirPrivate(dataDir); // PGlite wrote its files with its own modes
     } catch (error) {
       await pglite.close();
       throw error;

@@ -17,6 +17,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticate, TokenWatch } from '../domain/access-tokens.ts';
 import type { SlowConsumerHook } from '../graphql/context.ts';
 import { toClientError } from '../graphql/errors.ts';
+import { createSessionCounter, refuseExtraSubscription, WS_LIMITS, type WsLimits } from './ws-limits.ts';
 import type { Yoga } from './yoga.ts';
 
 /** Timings of graphql-ws sessions; tests shorten them. */
@@ -25,11 +26,14 @@ export interface SubscriptionTuning {
   connectionInitWaitMs?: number;
   /** WebSocket ping interval; a socket silent for a whole interval after a ping is terminated; default 12000 */
   keepAliveMs?: number;
+  /** subscriptions per connection and connections per token (ws-limits.ts) */
+  limits?: Partial<WsLimits>;
 }
 
 export const WS_CLOSE = {
   tokenEnded: { code: 4403, reason: 'Forbidden: the access token was deleted or has expired' },
   unavailable: { code: 1013, reason: 'Try again later: the database cannot be reached right now' },
+  tooManyConnections: { code: 1013, reason: 'Try again later: this access token holds too many connections' },
   slowConsumer: { code: 1013, reason: 'Try again later: the subscriber reads too slowly, resume with afterRevision' },
   goingAway: { code: 1001, reason: 'Going away: the control plane is shutting down' },
 } as const;
@@ -68,7 +72,9 @@ export function serveGraphQLWs(options: {
 }): GraphQLWs {
   const { yoga, authenticate, log } = options;
   const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: 256 * 1024 });
-  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null }>();
+  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null; token: string }>();
+  const limits = { ...WS_LIMITS, ...options.tuning?.limits };
+  const sessionsPerToken = createSessionCounter(limits.maxConnectionsPerToken);
 
   /** connection_init: authenticate once, and watch the token for the session's lifetime. */
   const onConnect = async (socket: WebSocket, header: unknown): Promise<boolean> => {
@@ -83,8 +89,13 @@ export function serveGraphQLWs(options: {
     }
     if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
     if (socket.readyState !== socket.OPEN) return false; // gone while authenticating
+    const token = viewer.tokenId ?? 'KEYGATE_ADMIN_TOKEN';
+    if (!sessionsPerToken.admit(token)) {
+      closeSocket(socket, WS_CLOSE.tooManyConnections);
+      return false;
+    }
     const unwatch = viewer.tokenId && options.tokens ? options.tokens.watch(viewer.tokenId, () => closeSocket(socket, WS_CLOSE.tokenEnded)) : null;
-    sessions.set(socket, { unwatch });
+    sessions.set(socket, { unwatch, token });
     return true;
   };
 
@@ -93,10 +104,13 @@ export function serveGraphQLWs(options: {
       connectionInitWaitTimeout: options.tuning?.connectionInitWaitMs ?? 5_000,
       onConnect: (ctx) => onConnect(ctx.extra.socket, ctx.connectionParams?.authorization),
       onClose: (ctx) => {
-        sessions.get(ctx.extra.socket)?.unwatch?.();
+        const session = sessions.get(ctx.extra.socket);
+        if (session) sessionsPerToken.release(session.token);
+        session?.unwatch?.();
         sessions.delete(ctx.extra.socket);
       },
-      onSubscribe: (ctx, _id, payload) => prepareOperation(yoga, log, ctx, payload),
+      onSubscribe: (ctx, _id, payload) =>
+        refuseExtraSubscription(ctx.subscriptions, limits.maxSubscriptions) ?? prepareOperation(yoga, log, ctx, payload),
       execute: (args: ExecutionArgs) => (args.rootValue as RootValue).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as RootValue).subscribe(args),
     },

@@ -13,6 +13,10 @@ import { serveGraphQLWs, type SubscriptionTuning } from './graphql-ws.ts';
 import { createLimitedServer, HTTP_LIMITS, type HttpLimits, listen } from './http.ts';
 import type { ProjectEventsFanOut } from './project-events.ts';
 import { createGraphQLHandler } from './yoga.ts';
+import type { BudgetLimits } from '../graphql/operation-limits.ts';
+
+/** Open connections (HTTP and WebSocket) a control plane accepts at once unless configured. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export interface GraphQLServerOptions {
   host: string;
@@ -26,6 +30,12 @@ export interface GraphQLServerOptions {
   authenticate: Authenticate;
   log: Logger;
   http?: Partial<HttpLimits>;
+  /** browser origins allowed by CORS; none or empty: CORS is off (no Access-Control-* headers) */
+  corsOrigins?: string[];
+  /** open connections, HTTP and WebSocket together, the server accepts at once; beyond, new ones are dropped */
+  maxConnections?: number;
+  /** a request's link-list items and deadline; defaults in graphql/operation-limits.ts */
+  operationLimits?: Partial<BudgetLimits>;
   /** routes served beside /graphql (health, metrics, the dashboard); true when answered */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** ends graphql-ws sessions whose token is deleted or expires */
@@ -60,14 +70,23 @@ export function endpointUrlOf(endpoint: GraphQLServerOptions['endpoint']): Graph
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
   const { prisma, domain, events, log } = options;
   const endpointUrl = endpointUrlOf(options.endpoint);
-  const contextFor = (viewer: Viewer): GraphQLContext => {
+  const contextFor = (viewer: Viewer): Omit<GraphQLContext, 'budget'> => {
     return { viewer, prisma, domain, confirmations: createConfirmations(), events, endpointUrl };
   };
-  const yoga = createGraphQLHandler({ introspection: options.introspection, authenticate: options.authenticate, contextFor, log });
+  const yoga = createGraphQLHandler({
+    introspection: options.introspection,
+    authenticate: options.authenticate,
+    contextFor,
+    log,
+    corsOrigins: options.corsOrigins,
+    operationLimits: options.operationLimits,
+  });
   const server = createLimitedServer({ ...HTTP_LIMITS, ...options.http }, (req, res) => {
     if (options.extraRoutes?.(req, res)) return;
     void yoga(req, res);
   });
+  // One cap for everyone, not per address: clients share 127.0.0.1 behind load balancers.
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const ws = serveGraphQLWs({ server, yoga, authenticate: options.authenticate, tokens: options.tokens, log, tuning: options.subscriptions });
 
   return {

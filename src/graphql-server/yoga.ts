@@ -13,6 +13,8 @@ import { useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { toClientError } from '../graphql/errors.ts';
 import { schema } from '../graphql/schema.ts';
+import { type BudgetLimits, budgetPerRequest, DEFAULT_BUDGET_LIMITS, useOperationLimits } from '../graphql/operation-limits.ts';
+import { authenticateFirst } from './authenticate-first.ts';
 import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /** What yoga adds to the server context: graphql-ws hands its connection_init payload through. */
@@ -30,14 +32,29 @@ const introspectionOff: Plugin = {
   },
 };
 
+/**
+ * CORS is off unless origins are configured: the dashboard is served from the same origin, and
+ * yoga's default echoed any Origin. Bearer tokens travel in a header, so no credentials mode.
+ */
+function corsPolicy(origins: string[] | undefined) {
+  if (!origins?.length) return false;
+  return { origin: origins, credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type'] };
+}
+
 export function createGraphQLHandler(options: {
   introspection: boolean;
   authenticate: Authenticate;
   /** the resolvers' context for an authenticated viewer */
-  contextFor(viewer: Viewer): GraphQLContext;
+  contextFor(viewer: Viewer): Omit<GraphQLContext, 'budget'>;
   log: Logger;
+  /** browser origins allowed by CORS; none or empty: CORS is off (no Access-Control-* headers) */
+  corsOrigins?: string[];
+  /** a request's link-list items and deadline; defaults in graphql/operation-limits.ts */
+  operationLimits?: Partial<BudgetLimits>;
 }): Yoga {
   const { authenticate, log } = options;
+  const budgetOf = budgetPerRequest({ ...DEFAULT_BUDGET_LIMITS, ...options.operationLimits });
+  const authentication = authenticateFirst(authenticate, unauthenticated);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -46,17 +63,21 @@ export function createGraphQLHandler(options: {
     // GraphiQL's page and assets from the package, not a CDN: it works offline and behind firewalls.
     renderGraphiQL,
     logging: false,
+    cors: corsPolicy(options.corsOrigins),
     batching: { limit: 10 },
     maskedErrors: { maskError: (error) => toClientError(error, log, randomUUID()) },
     context: async ({ request, connectionParams }) => {
-      const header = connectionParams ? connectionParams.authorization : request.headers.get('authorization');
-      const viewer = await authenticate(typeof header === 'string' ? header : null).catch((error: unknown) => {
-        throw toClientError(error, log, randomUUID());
-      });
+      const header = connectionParams?.authorization;
+      const viewer = await (connectionParams ? authenticate(typeof header === 'string' ? header : null) : authentication.viewerOf(request)).catch(
+        (error: unknown) => {
+          throw toClientError(error, log, randomUUID());
+        },
+      );
       if (!viewer) throw unauthenticated();
-      return options.contextFor(viewer);
+      return { ...options.contextFor(viewer), budget: budgetOf(request) };
     },
     plugins: [
+      authentication.plugin,
       EnvelopArmorPlugin({
         maxDepth: { n: 10 },
         maxAliases: { n: 15 },
@@ -70,6 +91,7 @@ export function createGraphQLHandler(options: {
       ...(options.introspection ? [] : [introspectionOff]),
       useSharedSubscriptionResults(),
       useConfirmBeforeAnswer(),
+      useOperationLimits(),
     ],
   });
 }

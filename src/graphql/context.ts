@@ -3,6 +3,7 @@ import type { Viewer } from '../domain/access.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { ChangeEvent } from '../feed/events.ts';
 import type { Confirmations } from '../feed/propagation.ts';
+import type { OperationBudget } from './operation-limits.ts';
 
 /** What every resolver receives: who is asking, and the services to ask. */
 export interface GraphQLContext {
@@ -12,6 +13,8 @@ export interface GraphQLContext {
   events: ProjectEvents;
   /** the confirmations this operation's answer waits for (mutations hand theirs over) */
   confirmations: Confirmations;
+  /** what the request may still spend: link-list items and time (operation-limits.ts) */
+  budget: OperationBudget;
   /** the URL clients call for a deployment */
   endpointUrl(projectSlug: string, deploymentName: string): string;
 }

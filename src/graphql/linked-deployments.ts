@@ -40,10 +40,23 @@ export async function linkedDeployments(ctx: GraphQLContext, keyId: string): Pro
   return (await batch.loaded).get(keyId) ?? [];
 }
 
+/**
+ * Reads at most one row more than the request's budget allows (operation-limits.ts): enough to
+ * know the request must be cut, never the whole link table.
+ */
 async function load(ctx: GraphQLContext, keyIds: string[]): Promise<Map<string, Deployment[]>> {
-  const rows = await linkedDeploymentRows(sqlOfPrisma(ctx.prisma), keyIds);
+  ctx.budget.check();
+  const limit = ctx.budget.remaining + 1;
+  const rows = await linkedDeploymentRows(sqlOfPrisma(ctx.prisma), keyIds, limit);
+  if (rows.length >= limit) ctx.budget.charge(rows.length);
   const byKey = new Map<string, Deployment[]>();
-  for (const { apiKeyId, ...deployment } of rows) {
+  // One object per deployment, however many keys it is linked to: what the Prisma plugin loads
+  // for a deployment below (its apiKeys, project) is loaded once per object, so 100 keys linked to
+  // the same 17 deployments cost 17 loads, not 1,700.
+  const byId = new Map<string, Deployment>();
+  for (const { apiKeyId, ...row } of rows) {
+    let deployment = byId.get(row.id);
+    if (!deployment) byId.set(row.id, (deployment = row));
     let list = byKey.get(apiKeyId);
     if (!list) byKey.set(apiKeyId, (list = []));
     list.push(deployment);

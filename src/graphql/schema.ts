@@ -1,5 +1,6 @@
 // Imports every type, then builds the schema. Nothing else lives here.
 import { builder } from './builder.ts';
+import { countLinkLists } from './operation-limits.ts';
 import './types/scalars.ts';
 import './types/propagation.ts';
 import './types/project.ts';
@@ -8,4 +9,4 @@ import './types/deployment.ts';
 import './types/access-token.ts';
 import './types/project-event.ts';
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = countLinkLists(builder.toSchema({ sortSchema: true }));

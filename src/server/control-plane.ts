@@ -97,8 +97,11 @@ export async function startControlPlane(deps: {
       log,
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),
       http: deps.tuning?.http,
+      operationLimits: config.operationLimits,
+      corsOrigins: config.corsOrigins,
+      maxConnections: config.controlPlaneMaxConnections,
       tokens,
-      subscriptions: tuned,
+      subscriptions: { ...tuned, limits: config.wsLimits },
     });
     const { url, port } = await server.start();
     stops.add(() => server.stop());

@@ -59,13 +59,15 @@ export async function lockDeploymentRow(
 }
 
 /** The deployments linked to each of `keyIds`, whole rows, in the order they were linked. */
-export function linkedDeploymentRows(sql: Sql, keyIds: string[]): Promise<(Deployment & { apiKeyId: string })[]> {
+/** The deployments linked to each key, in link order; at most `limit` rows in all. */
+export function linkedDeploymentRows(sql: Sql, keyIds: string[], limit: number): Promise<(Deployment & { apiKeyId: string })[]> {
   return sql.query(
     `SELECT l.api_key_id::text AS "apiKeyId", ${selectList(DEPLOYMENT_COLUMNS, 'd')}
        FROM unnest($1::uuid[]) AS k(id)
        JOIN api_key_links l ON l.api_key_id = k.id
        JOIN deployments d ON d.id = l.deployment_id
-      ORDER BY l.created_at, l.deployment_id`,
-    [keyIds],
+      ORDER BY l.created_at, l.deployment_id
+     LIMIT $2`,
+    [keyIds, limit],
   );
 }

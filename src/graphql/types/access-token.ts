@@ -9,6 +9,7 @@ const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'PROJECT'] as cons
 
 export const AccessTokenRef = builder.prismaNode('AccessToken', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
     name: t.exposeString('name'),

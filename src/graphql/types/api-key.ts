@@ -8,6 +8,7 @@ import { PropagationRef } from './propagation.ts';
 // Select mode: a query reads only the columns its fields need, never the key's hash.
 export const ApiKeyRef = builder.prismaNode('ApiKey', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   select: { id: true },
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({

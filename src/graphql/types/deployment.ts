@@ -16,6 +16,7 @@ import { PropagationRef } from './propagation.ts';
 
 export const DeploymentRef = builder.prismaNode('Deployment', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
     project: t.relation('project'),
@@ -31,8 +32,9 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
     apiKeys: t.field({
       type: [ApiKeyRef],
       complexity: linkListComplexity,
-      select: (_args, _ctx, nestedSelection) => ({
-        links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' } },
+      // At most one link more than the request's budget is read (operation-limits.ts).
+      select: (_args, ctx, nestedSelection) => ({
+        links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' }, take: ctx.budget.remaining + 1 },
       }),
       resolve: (d) => d.links.map((l) => l.apiKey),
     }),

@@ -27,6 +27,7 @@ function projectPage<Row>(
     totalCount: (project: { id: string }, _args: object, ctx: GraphQLContext) => count(ctx, { projectId: project.id }),
     resolve: (query: object, project: { id: string }, args: { first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
       checkConnectionArgs(args);
+      ctx.budget.check(); // the request's deadline (operation-limits.ts)
       return read(ctx, { ...query, where: { projectId: project.id }, orderBy: CONNECTION_ORDER });
     },
   } as const;
@@ -34,6 +35,7 @@ function projectPage<Row>(
 
 export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id: canReachProject(ctx.viewer, id) ? id : NO_ID }),
   fields: (t) => ({
     slug: t.exposeString('slug'),
