@@ -1,17 +1,20 @@
 // One project's keys and deployments as the pages show them, kept current: the change log's
 // revision is read first, then the state, then the project's events are followed from that
 // revision; the state is reloaded whenever the log moves (an event from elsewhere, or a mutation
-// made here). Reloads triggered close together are coalesced into one.
+// made here). Reloads triggered close together are coalesced into one. Keys are not part of it
+// (a project may have 100,000): each list reads its own pages (key-list.ts) and reads them again
+// when `version` moves.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { DashboardProjectQuery } from '../generated/graphql.ts';
+import type { DashboardKeyPageQuery, DashboardProjectQuery } from '../generated/graphql.ts';
 import { messageOf, request } from './graphql.ts';
 import { followProject, type LiveStatus } from './live.ts';
 import { ProjectQuery, ProjectRevisionQuery } from './operations.ts';
 import { session } from './session.ts';
 
 export type ProjectData = NonNullable<DashboardProjectQuery['project']>;
-export type ApiKeyRow = ProjectData['apiKeys']['edges'][number]['node'];
+export type ApiKeyRow = NonNullable<DashboardKeyPageQuery['project']>['apiKeys']['edges'][number]['node'];
 export type DeploymentRow = ProjectData['deployments']['edges'][number]['node'];
+export type LinkedKey = DeploymentRow['apiKeys'][number];
 
 export interface ProjectState {
   project: ProjectData | null;
@@ -19,6 +22,8 @@ export interface ProjectState {
   error: string | null;
   loading: boolean;
   live: LiveStatus;
+  /** moves each time the project's state was read again: key lists read their pages again */
+  version: number;
   /** a mutation made here committed this revision: reload, and resume after it on reconnect */
   changed: (revision: number) => void;
 }
@@ -30,6 +35,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [live, setLive] = useState<LiveStatus>('connecting');
+  const [version, setVersion] = useState(0);
   const knownRevision = useRef<number | null>(null);
   const [projectId, setProjectId] = useState<string | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -44,6 +50,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
         if (!data.project) setError(`There is no project "${slug}", or your token cannot see it.`);
         else setError(null);
         setProject(data.project ?? null);
+        setVersion((v) => v + 1);
       },
       (e: unknown) => {
         if (mine !== generation.current) return;
@@ -111,5 +118,5 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
     [reloadSoon],
   );
 
-  return { project, error, loading, live, changed };
+  return { project, error, loading, live, version, changed };
 }
