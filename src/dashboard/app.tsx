@@ -124,7 +124,7 @@ const LIVE_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', li
 
 function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbidden: () => void }) {
   const { route } = props;
-  const { project, error, loading, live, version, changed } = useProject(route.slug, props.onForbidden);
+  const { project, error, loading, live, version, ready, changed } = useProject(route.slug, props.onForbidden);
   const section = route.page === 'keys' ? 'keys' : 'deployments';
   const deployment = route.page === 'deployment' ? project?.deployments.edges.find((e) => e.node.id === route.id)?.node.name : null;
   const view = route.page === 'keys' ? 'API Keys' : route.page === 'deployments' ? 'Deployments' : route.tab === 'api-keys' ? 'API Keys' : 'Overview';
@@ -152,8 +152,9 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
       </nav>
       <main class="page">
         {error && <p class="form-error">{error}</p>}
-        {loading && !project && <p class="muted">Loading…</p>}
-        {project && route.page === 'keys' && <ApiKeys project={project} version={version} changed={changed} />}
+        {loading && !project && route.page !== 'keys' && <p class="muted">Loading…</p>}
+        {/* the keys' first page is read alongside the project's state, not after it */}
+        {ready && !error && route.page === 'keys' && <ApiKeys slug={route.slug} project={project} version={version} changed={changed} />}
         {project && route.page === 'deployments' && <Deployments project={project} changed={changed} />}
         {project && route.page === 'deployment' && <Deployment project={project} id={route.id} tab={route.tab} version={version} changed={changed} />}
       </main>

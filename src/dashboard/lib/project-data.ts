@@ -22,8 +22,10 @@ export interface ProjectState {
   error: string | null;
   loading: boolean;
   live: LiveStatus;
-  /** moves each time the project's state was read again: key lists read their pages again */
+  /** moves each time the project's state is read again: key lists read their pages again */
   version: number;
+  /** the revision is read: key lists may read their first page (in parallel with the project's state) */
+  ready: boolean;
   /** a mutation made here committed this revision: reload, and resume after it on reconnect */
   changed: (revision: number) => void;
 }
@@ -36,12 +38,13 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
   const [loading, setLoading] = useState(true);
   const [live, setLive] = useState<LiveStatus>('connecting');
   const [version, setVersion] = useState(0);
+  const [ready, setReady] = useState(false);
   const knownRevision = useRef<number | null>(null);
   const [projectId, setProjectId] = useState<string | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const generation = useRef(0);
 
-  const load = useCallback(() => {
+  const load = useCallback((reload = true) => {
     const mine = ++generation.current;
     request(ProjectQuery, { slug }).then(
       (data) => {
@@ -50,7 +53,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
         if (!data.project) setError(`There is no project "${slug}", or your token cannot see it.`);
         else setError(null);
         setProject(data.project ?? null);
-        setVersion((v) => v + 1);
+        if (reload) setVersion((v) => v + 1);
       },
       (e: unknown) => {
         if (mine !== generation.current) return;
@@ -62,7 +65,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
 
   const reloadSoon = useCallback(() => {
     clearTimeout(pending.current);
-    pending.current = setTimeout(load, COALESCE_MS);
+    pending.current = setTimeout(() => load(), COALESCE_MS);
   }, [load]);
 
   /** Reads the revision, then the state; the stream follows from that revision. */
@@ -75,7 +78,8 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
         return;
       }
       knownRevision.current = head.revision;
-      load();
+      setReady(true);
+      load(false);
       setProjectId(head.id);
     } catch (e) {
       setLoading(false);
@@ -85,6 +89,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
 
   useEffect(() => {
     setProject(null);
+    setReady(false);
     setProjectId(null);
     setLoading(true);
     setError(null);
@@ -118,5 +123,5 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
     [reloadSoon],
   );
 
-  return { project, error, loading, live, version, changed };
+  return { project, error, loading, live, version, ready, changed };
 }

@@ -29,12 +29,13 @@ function useSettled(value: string, delayMs = 250): string {
   return settled;
 }
 
-export function ApiKeys(props: { project: ProjectData; version: number; changed: (revision: number) => void }) {
-  const { project } = props;
+/** `project` is null while its state is still on its way (the list does not wait for it). */
+export function ApiKeys(props: { slug: string; project: ProjectData | null; version: number; changed: (revision: number) => void }) {
+  const { project, slug } = props;
   const [query, setQuery] = useState('');
   const [orderBy, setOrderBy] = useState<ApiKeyOrder>('CREATED_AT_DESC');
   const search = useSettled(query);
-  const list = useKeyList(project.slug, search, orderBy, props.version);
+  const list = useKeyList(slug, search, orderBy, props.version);
   const now = useNow();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<ApiKeyRow | null>(null);
@@ -45,12 +46,16 @@ export function ApiKeys(props: { project: ProjectData; version: number; changed:
     <section>
       <div class="page-head">
         <h1 tabIndex={-1}>API Keys</h1>
-        <button onClick={() => setCreating(true)}>Create API key</button>
+        <button disabled={!project} onClick={() => setCreating(true)}>
+            Create API key
+          </button>
       </div>
       {empty ? (
         <Empty title="No API keys yet">
           <p>Create a key, then link it to a deployment on the deployment's API Keys tab.</p>
-          <button onClick={() => setCreating(true)}>Create API key</button>
+          <button disabled={!project} onClick={() => setCreating(true)}>
+            Create API key
+          </button>
         </Empty>
       ) : (
         <>
@@ -113,7 +118,7 @@ export function ApiKeys(props: { project: ProjectData; version: number; changed:
                         <span class="muted">None</span>
                       ) : (
                         key.deployments.map((d) => {
-                          const href = paths.deployment(project.slug, d.id, 'api-keys');
+                          const href = paths.deployment(slug, d.id, 'api-keys');
                           return (
                             <a class="chip" key={d.id} href={href} onClick={(e) => onLinkClick(e, href)}>
                               {d.name}
@@ -138,7 +143,7 @@ export function ApiKeys(props: { project: ProjectData; version: number; changed:
           <LoadMore shown={list.rows.length} total={list.total} loading={list.loading} hasMore={list.hasMore} onMore={list.loadMore} />
         </>
       )}
-      {creating && <CreateApiKey projectId={project.id} changed={props.changed} onClose={() => setCreating(false)} />}
+      {creating && project && <CreateApiKey projectId={project.id} changed={props.changed} onClose={() => setCreating(false)} />}
       {editing && <EditApiKey apiKey={editing} changed={props.changed} onClose={() => setEditing(null)} />}
       {deleting && <DeleteApiKey apiKey={deleting} changed={props.changed} onClose={() => setDeleting(null)} />}
     </section>
