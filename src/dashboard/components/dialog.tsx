@@ -11,8 +11,10 @@ export function Dialog(props: { title: string; onClose: () => void; children: Co
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
     return () => {
+      // Out of the top layer first: while it is modal, the page behind is inert and cannot take focus.
+      if (dialog?.open) dialog.close();
       // The opener may be gone (a deleted row): then the page's heading takes focus.
-      const target = opener?.isConnected ? opener : document.querySelector<HTMLElement>('main h1');
+      const target = opener?.isConnected && opener !== document.body ? opener : document.querySelector<HTMLElement>('main h1');
       target?.focus();
     };
   }, []);

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { Dialog } from '../components/dialog.tsx';
 import { type ExpiryChoice, ExpiryField } from '../components/expiry-field.tsx';
 import { Field, FormError, FormFooter, useSubmit } from '../components/form.tsx';
-import { SecretDialog } from '../components/secret-dialog.tsx';
+import { SecretPanel, useSecretClose } from '../components/secret-dialog.tsx';
 import { endOfDay, localDateValue } from '../lib/format.ts';
 import { ApiError, messageOf, request } from '../lib/graphql.ts';
 import { CreateApiKeyMutation, DeleteApiKeyMutation, UpdateApiKeyMutation } from '../lib/operations.ts';
@@ -55,13 +55,18 @@ export function CreateApiKey(props: { projectId: string; changed: (revision: num
     props.changed(data.createApiKey.propagation.revision);
   });
 
-  if (created) return <SecretDialog name={created.name} secret={created.secret} onClose={props.onClose} />;
+  const secretClose = useSecretClose(props.onClose);
+  // One dialog from the form to the secret, so focus returns to what opened it.
   return (
-    <Dialog title="Create API key" onClose={props.onClose}>
-      <form onSubmit={submit}>
-        <KeyFields {...{ name, setName, description, setDescription, expiry, setExpiry }} errors={errors.field} />
-        <FormFooter error={errors.form} busy={busy} submit="Create" onCancel={props.onClose} />
-      </form>
+    <Dialog title={created ? `API key "${created.name}" created` : 'Create API key'} onClose={created ? secretClose.close : props.onClose}>
+      {created ? (
+        <SecretPanel secret={created.secret} state={secretClose} onClose={props.onClose} />
+      ) : (
+        <form onSubmit={submit}>
+          <KeyFields {...{ name, setName, description, setDescription, expiry, setExpiry }} errors={errors.field} />
+          <FormFooter error={errors.form} busy={busy} submit="Create" onCancel={props.onClose} />
+        </form>
+      )}
     </Dialog>
   );
 }
