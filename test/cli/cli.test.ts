@@ -32,8 +32,11 @@ describe('keygate migrate', () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      const { rows } = await c.query('SELECT migration_name, finished_at IS NOT NULL AS done, applied_steps_count FROM _prisma_migrations');
-      expect(rows).toEqual([{ migration_name: expect.stringMatching(/_init$/), done: true, applied_steps_count: 1 }]);
+      const { rows } = await c.query('SELECT migration_name, finished_at IS NOT NULL AS done, applied_steps_count FROM _prisma_migrations ORDER BY migration_name');
+      expect(rows).toEqual([
+        { migration_name: expect.stringMatching(/_init$/), done: true, applied_steps_count: 1 },
+        { migration_name: expect.stringMatching(/_access_token_names_per_project$/), done: true, applied_steps_count: 1 },
+      ]);
       expect((await c.query('SELECT revision FROM feed_state')).rows).toEqual([{ revision: 0 }]);
     } finally {
       await c.end();
