@@ -8,8 +8,7 @@
 // open loop at half the bare proxy's maximum gives latency p50/p99. Rejections: keygate (and the
 // bare proxy) answering 401 to a well-formed key that is not in the table, closed loop.
 import { hashSecret, issueSecret } from '../src/domain/secrets.ts';
-import { CreateApiKey, CreateDeployment, CreateProject } from '../test/helpers/operations.ts';
-import { freshDatabase, freshRedisPrefix, gql, startInProcess, startProxyProcess } from './lib/keygate.ts';
+import { seedOneDeployment, startProxyProcess } from './lib/keygate.ts';
 import { cleanRuns, closedLoop, type ClosedRun, MAX_FOREIGN_SHARE, openLoop, type OpenRun, type Target } from './lib/load.ts';
 import { startNginx } from './lib/nginx.ts';
 import { baseEnv, cpuSeconds, CORES, ROOT, startNode } from './lib/procs.ts';
@@ -48,19 +47,10 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   const warmSeconds = quick ? 1 : 2;
 
   // keygate's state through its own API: a project, a key, a guarded deployment linked to it.
-  const db = await freshDatabase();
-  const prefix = freshRedisPrefix();
-  const cp = await startInProcess('control-plane', db.url, prefix);
-  const project = (await gql(cp.url, CreateProject, { slug: 'bench', name: 'bench' })).createProject.project;
-  const key = (await gql(cp.url, CreateApiKey, { input: { projectId: project.id, name: 'bench-key' } })).createApiKey;
-  await gql(cp.url, CreateDeployment, {
-    input: { projectId: project.id, name: 'chat', model: 'llama-3-8b', upstreamUrl: `http://127.0.0.1:${upstream.port}`, authEnabled: true, apiKeyIds: [key.apiKey.id] },
-  });
-  await cp.stop();
-
-  const secret = key.secret;
+  const seeded = await seedOneDeployment(`http://127.0.0.1:${upstream.port}`);
+  const secret = seeded.secret;
   const wrongKey = issueSecret('kg_').secret; // well-formed, checksum valid, in no table
-  const keygate = await startProxyProcess({ name: 'keygate-proxy', databaseUrl: db.url, redisPrefix: prefix, cpu: CORES.proxy, logDir });
+  const keygate = await startProxyProcess({ name: 'keygate-proxy', databaseUrl: seeded.databaseUrl, redisPrefix: seeded.redisPrefix, cpu: CORES.proxy, logDir });
   const bare = startNode({
     name: 'reference-proxy',
     script: `${ROOT}/bench/reference-proxy.ts`,
@@ -71,7 +61,7 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   const barePort = Number((await bare.waitForLine((l) => l.startsWith('listening '), 20_000)).split(' ')[1]);
   const nginx = options.nginxBinary ? await startNginx({ binary: options.nginxBinary, upstreamPort: upstream.port, cpu: CORES.proxy, dir, logDir }) : null;
 
-  const keygateHost = 'model-chat.bench.localhost';
+  const keygateHost = seeded.host;
   const targets: Record<string, Target> = {
     direct: { name: 'direct', port: upstream.port, requests: [chat(null, secret)], cpuSeconds: () => cpuSeconds(upstream.pid) },
     bare: { name: 'bare', port: barePort, requests: [chat(null, secret)], cpuSeconds: () => cpuSeconds(bare.pid) },
@@ -85,7 +75,7 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   // fetch cannot set Host; the load uses host routing, and its warm-up checks the statuses too).
   for (const [name, t] of Object.entries(targets)) {
     const r = t.requests[0]!;
-    const path = r.host ? `/bench/chat${r.path}` : r.path;
+    const path = r.host ? `${seeded.pathPrefix}${r.path}` : r.path;
     const res = await fetch(`http://127.0.0.1:${t.port}${path}`, { method: 'POST', headers: r.headers, body: r.body });
     await res.arrayBuffer();
     const expected = name.endsWith('reject') ? 401 : 200;

@@ -16,13 +16,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanupAll, guardRun, onCleanup } from './lib/cleanup.ts';
 import { profileKeygateInto } from './lib/keygate.ts';
-import { baseEnv, CORES, loadAverage, raisePriority, ROOT, startNode } from './lib/procs.ts';
+import { baseEnv, CORES, loadAverage, raiseFileLimit, raisePriority, ROOT, startNode } from './lib/procs.ts';
 import { markdown, normalize, type Section } from './lib/report.ts';
 import { runPropagation } from './propagation.ts';
 import { runProxyOverhead } from './proxy-overhead.ts';
 import { runScale } from './scale.ts';
+import { runStreams } from './streams.ts';
 
-const SECTIONS = ['proxy', 'propagation', 'scale', 'subscriptions'] as const;
+const SECTIONS = ['proxy', 'streams', 'propagation', 'fleet', 'scale', 'subscriptions'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'cpu-prof': { type: 'boolean', default: false } } });
@@ -120,6 +121,7 @@ async function main(): Promise<number> {
     const tools = ensureTools(notes);
     const nice = raisePriority();
     machine.nice = nice;
+    machine.open_files_limit = raiseFileLimit();
     if (CORES.cores < 2) notes.push('one core only: load generator, upstream and proxies share it');
     log(`keygate bench${quick ? ' --quick' : ''}: ${CORES.cores} cores; load generator and upstream on CPU ${CORES.load}, proxy under test on CPU ${CORES.proxy}; logs in ${logDir}`);
 
@@ -147,6 +149,7 @@ async function main(): Promise<number> {
       }
     };
     await section('proxy', () => runProxyOverhead({ quick, upstream: { port: upstreamPort, pid: upstream.pid }, nginxBinary: tools.nginx, dir, logDir, log }));
+    await section('streams', () => runStreams({ quick, nginxBinary: tools.nginx, dir, logDir, log }));
     await section('propagation', () => runPropagation({ quick, upstreamPort, logDir, log }));
     await section('scale', () => runScale({ quick, upstreamPort, dir, logDir, log }));
     await section('subscriptions', () => runSubscriptions(logDir, notes));
