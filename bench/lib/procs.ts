@@ -47,6 +47,8 @@ export interface Child {
   readonly stdout: string[];
   readonly logFile: string;
   readonly exited: Promise<number | null>;
+  /** calls `listener` with every line from now on; returns the way to stop */
+  onLine(listener: (line: string) => void): () => void;
   /** resolves with the first line matching, or rejects after timeoutMs or when the child exits */
   waitForLine(test: (line: string) => boolean, timeoutMs: number): Promise<string>;
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
@@ -114,6 +116,11 @@ export function startProcess(options: {
     stdout,
     logFile,
     exited,
+    onLine(listener) {
+      const watch = (line: string) => listener(line);
+      watchers.add(watch);
+      return () => watchers.delete(watch);
+    },
     waitForLine(test, timeoutMs) {
       const found = lines.find(test);
       if (found !== undefined) return Promise.resolve(found);
