@@ -18,6 +18,7 @@ import { cleanupAll, guardRun, onCleanup } from './lib/cleanup.ts';
 import { profileKeygateInto } from './lib/keygate.ts';
 import { baseEnv, CORES, loadAverage, raiseFileLimit, raisePriority, ROOT, startNode } from './lib/procs.ts';
 import { markdown, normalize, type Section } from './lib/report.ts';
+import { runFleet } from './fleet.ts';
 import { runPropagation } from './propagation.ts';
 import { runProxyOverhead } from './proxy-overhead.ts';
 import { runScale } from './scale.ts';
@@ -151,6 +152,7 @@ async function main(): Promise<number> {
     await section('proxy', () => runProxyOverhead({ quick, upstream: { port: upstreamPort, pid: upstream.pid }, nginxBinary: tools.nginx, dir, logDir, log }));
     await section('streams', () => runStreams({ quick, nginxBinary: tools.nginx, dir, logDir, log }));
     await section('propagation', () => runPropagation({ quick, upstreamPort, logDir, log }));
+    await section('fleet', () => runFleet({ quick, upstreamPort, logDir, log }));
     await section('scale', () => runScale({ quick, upstreamPort, dir, logDir, log }));
     await section('subscriptions', () => runSubscriptions(logDir, notes));
     await upstream.stop();
