@@ -124,7 +124,7 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
 
 export async function runFleet(options: FleetOptions): Promise<Record<string, number>> {
   const { quick } = options;
-  const rounds = quick ? 100 : 300;
+  const rounds = quick ? 50 : 300;
   const out: Record<string, number> = {};
   for (const [size, real] of [
     [2, true],
