@@ -54,6 +54,13 @@ describe('AuthTable', () => {
     expect(table.findDeployment('acme', 'chat')?.id).toBe('d-chat');
   });
 
+  it('finds a key stored with an uppercase hash by its lowercase hash', () => {
+    const table = new AuthTable();
+    const s = issueSecret('kg_');
+    table.load({ revision: 1, apiKeys: [{ id: 'a', projectId: P1, hash: s.hash.toUpperCase(), expiresAt: null }], deployments: [] });
+    expect(table.findKeyByHash(s.hash)?.id).toBe('a');
+  });
+
   it('parses expiresAt once; null never expires, garbage counts as expired', () => {
     const table = new AuthTable();
     const s = issueSecret('kg_');
