@@ -89,7 +89,7 @@ describe('keygate start on the embedded store', () => {
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 300_000);
 });
 
 async function gql(url: string, token: string, query: string) {
@@ -103,7 +103,7 @@ async function startProcess(env: Record<string, string>) {
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`keygate did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`keygate did not start:\n${output}`)), 150_000);
     const check = () => {
       const m = /GraphiQL:\s+(\S+)/.exec(output);
       if (m && /Admin token/.test(output)) {
