@@ -6,7 +6,7 @@
 // local Postgres, with the local Redis; opens `subscribers` graphql-ws connections from this
 // process, one subscription each, to one project; then makes one mutation (createApiKey) per
 // round and times, for every subscriber, the arrival of its event from the moment the mutation
-// was sent. The mutation itself waits for the proxy's ack (DESIGN.md step 5), so the figures
+// was sent. The mutation itself waits for the proxy's ack (docs/architecture.md, "Change-feed protocol", step 5), so the figures
 // include it. Figures go to stderr, the JSON result to stdout. A benchmark, not a test: it never
 // fails on a timing.
 //

@@ -6,7 +6,7 @@ it('schema.graphql is generated from the Pothos builder and up to date (npm run 
   expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(printedSchema());
 });
 
-it("connection types carry API.md's names, one per node type, shared by every field that returns it", async () => {
+it("connection types carry docs/api.md's names, one per node type, shared by every field that returns it", async () => {
   const { schema } = await import('../src/graphql/schema.ts');
   const { getNamedType, isObjectType } = await import('graphql');
   const objectType = (name: string) => {

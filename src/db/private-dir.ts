@@ -1,5 +1,5 @@
 // The embedded store's directory holds every key hash and the change log: only keygate's user may
-// read or write it (DESIGN.md, "Operating it"). PGlite creates its files with its own modes (0666
+// read or write it (docs/operations.md, "The embedded data directory"). PGlite creates its files with its own modes (0666
 // for WAL, pg_control and the catalogs), and older keygate versions left the directory 0755, so
 // the modes are re-applied on every start, after the store is open.
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';

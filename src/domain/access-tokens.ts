@@ -117,7 +117,7 @@ export async function ensureAdminTokenFile(prisma: PrismaClient, path: string): 
   return path;
 }
 
-/** Ends sessions whose access token was deleted or has expired (DESIGN.md, access to the control plane). */
+/** Ends sessions whose access token was deleted or has expired (docs/api.md, "Signing in"). */
 export interface TokenWatch {
   /** Calls `onEnded` once when the token is found deleted or expired; returns a function that stops watching. */
   watch(tokenId: string, onEnded: () => void): () => void;

@@ -1,5 +1,5 @@
-// How a project's keys and deployments are searched and ordered (API.md "Search and order for big
-// projects"), and the keyset condition that continues a page after a cursor's row in that order.
+// How a project's keys and deployments are searched and ordered (docs/api.md, "Lists, search
+// and order"), and the keyset condition that continues a page after a cursor's row in that order.
 // Each order ends with the id, so it is total and a cursor names one place in it; nullable columns
 // put their nulls last. The cursor is the row's id: its sort values are read back, so a page
 // continues exactly where the previous one ended even when rows were added in between.

@@ -1,4 +1,4 @@
-// Which addresses the proxy may connect to as upstreams (DESIGN.md "Upstream policy"). Every
+// Which addresses the proxy may connect to as upstreams (docs/architecture.md, "Upstream policy"). Every
 // address is judged in all its forms (ip-forms.ts): an IPv6 address that carries an IPv4 address
 // is refused when either is. Checked when a deployment is saved and again whenever a connection
 // is made (the keep-alive agents' lookup and address check), so a host name that resolves to a

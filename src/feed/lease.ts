@@ -1,4 +1,4 @@
-// A proxy's side of leases and acks (DESIGN.md, change-feed protocol, step 4), over any Feed:
+// A proxy's side of leases and acks (docs/architecture.md, "Change-feed protocol", step 4), over any Feed:
 // it holds a lease renewed every third of its TTL with the applied revision, acks applied
 // revisions cumulatively, and deletes the lease on a clean stop.
 //

@@ -1,5 +1,5 @@
 // A request without a valid access token is answered 401 UNAUTHENTICATED before its document is
-// parsed or validated (API.md, "Fixes to the 0.1 contract"): validation errors name the schema's
+// parsed or validated (docs/api.md, "Signing in"): validation errors name the schema's
 // types and fields, which an unauthenticated caller must not learn. yoga builds the context (where
 // the token used to be checked) only after validation, so the token is checked when the request's
 // request arrives, once per HTTP request (the operations of a batch share it), and the context

@@ -1,6 +1,6 @@
 // graphql-ws sessions on /graphql, executed through yoga's envelop pipeline (yoga.ts).
 //
-// Close codes (API.md, "graphql-ws close codes"): 4403 bad or missing token, 4408 no
+// Close codes (docs/api.md, "Watching changes"): 4403 bad or missing token, 4408 no
 // connection_init within `connectionInitWaitMs`, 4429 a second connection_init, 4400 a malformed
 // message, 4401 subscribe before the ack (graphql-ws itself enforces the last four), 1013 when a
 // subscription's bounded queue overflows or authentication cannot reach the database. Keep-alive:

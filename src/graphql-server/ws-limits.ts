@@ -1,4 +1,4 @@
-// graphql-ws limits against a hostile tenant (DESIGN.md, "Limits against a hostile tenant"; issue
+// graphql-ws limits against a hostile tenant (docs/operations.md, "Limits against a hostile tenant"; issue
 // 15, finding 2: one connection took 10,000 subscriptions and one change then blocked the process
 // for ~10 s). Per connection, at most `maxSubscriptions` operations at once: the excess gets a
 // graphql-ws `error` message with code TOO_MANY_SUBSCRIPTIONS and never starts (the connection

@@ -1,4 +1,4 @@
-// The connection rules of API.md: ordered by (createdAt, id), `first` 1–1000 (default 50),
+// The connection rules (docs/api.md, "Lists, search and order"): ordered by (createdAt, id), `first` 1–1000 (default 50),
 // `after` a cursor this API issued. Violations are BAD_USER_INPUT naming the argument.
 import { parsePrismaCursor } from '@pothos/plugin-prisma';
 import { badInput } from '../domain/errors.ts';
@@ -35,7 +35,7 @@ export function pageComplexity(args: { first?: number | null; last?: number | nu
 type ConnectionNodeRef = Parameters<typeof builder.connectionObject>[0]['type'];
 
 /**
- * The connection type of a node type, named as API.md names it (`ProjectConnection`, edges
+ * The connection type of a node type, named as docs/api.md names it (`ProjectConnection`, edges
  * `ProjectEdge`) and shared by every field that returns it: clients generate code from these
  * names, so they must not follow the field. totalCount is what the field's `totalCount` option
  * put on the connection: the count, or a function that reads it.

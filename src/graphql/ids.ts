@@ -8,7 +8,7 @@ export type NodeType = 'Project' | 'ApiKey' | 'Deployment' | 'AccessToken';
 
 const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>(['Project', 'ApiKey', 'Deployment', 'AccessToken']);
 
-/** What node(id:) looks up: null when the id decodes but can name no node (API.md: node answers null). */
+/** What node(id:) looks up: null when the id decodes but can name no node (docs/api.md, "Ids and node(id:)"). */
 export type NodeLookup = { typename: NodeType; id: string } | null;
 
 /**

@@ -1,5 +1,5 @@
-// Limits on what one request may make the control plane do (DESIGN.md, "Limits against a hostile
-// tenant"; issue 15, finding 1).
+// Limits on what one request may make the control plane do (docs/operations.md, "Limits against a
+// hostile tenant"; issue 15, finding 1).
 //
 // The cost estimate (complexity.ts) is checked before anything runs, but it can only guess the
 // length of an unpaged link list (ApiKey.deployments, Deployment.apiKeys): a project token can

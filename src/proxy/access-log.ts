@@ -17,7 +17,7 @@ export interface AccessEntry {
   key: string | null;
   /** why the proxy refused the request (a key refusal), if it did */
   reason: RefusalReason | null;
-  // Usage metering (DESIGN.md "Usage metering") adds the response's prompt and completion
+  // Usage metering, once it is built, adds the response's prompt and completion
   // tokens here, as `tokens: { prompt, completion }`, once it reads them from the response.
 }
 

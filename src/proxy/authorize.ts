@@ -5,7 +5,7 @@ import { API_KEY_PREFIX, hashSecret, isWellFormedSecret } from '../domain/secret
 import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
 import { readCredentials } from './credentials.ts';
 
-/** Why a request was refused (DESIGN.md "Operating it"), for metrics and logs; the client gets
+/** Why a request was refused (docs/operations.md, "Metrics"), for metrics and logs; the client gets
  *  one invalid_api_key body (or missing_api_key, or the 429) whatever the reason. rotated_out
  *  (an ended rotation overlap) and rate_limited come with rotation and rate limits. */
 export const REFUSAL_REASONS = ['missing', 'malformed', 'unknown', 'not_linked', 'expired', 'rotated_out', 'other_project', 'rate_limited'] as const;

@@ -45,7 +45,7 @@ export interface ProxyMetrics {
   /** cached per deployment label; forget() drops it */
   deployment(label: string): DeploymentMetrics;
   rejected(code: ProxyErrorCode): void;
-  /** a refused key (401, later 429), by DESIGN.md's reason */
+  /** a refused key (401, later 429), by reason (docs/operations.md, "Metrics") */
   refused(reason: RefusalReason): void;
   /** a client connection beyond the cap, answered 503 or dropped */
   connectionRefused(): void;

@@ -1,5 +1,5 @@
 // The keep-alive pools to upstreams, one per origin, whose every new connection obeys the upstream
-// policy (DESIGN.md "Upstream policy"): the policy runs on each connect, not only when a
+// policy (docs/architecture.md, "Upstream policy"): the policy runs on each connect, not only when a
 // deployment was saved, since what a name resolves to can change.
 import http from 'node:http';
 import https from 'node:https';

@@ -25,7 +25,7 @@ export interface KeygateTuning extends ControlPlaneTuning {
   proxyClient?: ProxyServerConfig['client'];
 }
 
-/** The run mode's requirements on DATABASE_URL and REDIS_URL (DESIGN.md "Run modes"). */
+/** The run mode's requirements on DATABASE_URL and REDIS_URL (docs/architecture.md, "Run modes"). */
 export function checkRunMode(mode: RunMode, config: Config): void {
   if (mode !== 'start' && (!config.databaseUrl || !config.redisUrl)) {
     throw new StartupError(`keygate ${mode} needs DATABASE_URL and REDIS_URL: it runs as one of several replicas sharing Postgres and Redis`);

@@ -1,4 +1,4 @@
-// A key that has expired cannot be linked (API.md "Fixes to the 0.1 contract"): linkApiKey,
+// A key that has expired cannot be linked (docs/api.md, "The model"): linkApiKey,
 // setDeploymentAuth and createDeployment refuse it with BAD_USER_INPUT naming the field; a key
 // that expired while linked may stay in the set, and re-linking it changes nothing.
 import pg from 'pg';

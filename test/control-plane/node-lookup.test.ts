@@ -1,6 +1,6 @@
 // Issue 15, finding 7: node(id:) answered "Unexpected error." with an error-level log and a stack
-// for every unknown or foreign id, so any token could fill the error log. API.md ("Fixes to the
-// 0.1 contract"): null, no error and no error log, for an unknown, a malformed-but-decodable or an
+// for every unknown or foreign id, so any token could fill the error log. docs/api.md ("Ids and
+// node(id:)"): null, no error and no error log, for an unknown, a malformed-but-decodable or an
 // out-of-reach id; only an id that is not a global id at all is BAD_USER_INPUT.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

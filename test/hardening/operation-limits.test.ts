@@ -3,7 +3,7 @@
 // accepted (estimated cost ~143k), returned 2.89 M items (49.6 MB) in 18-22 s and stalled the
 // process; a batch of two took 163 s. Now a request's link lists are counted as they resolve and
 // the request is cut (RESULT_TOO_LARGE) before the items are built; a deadline cuts what runs
-// longer than 2 s (OPERATION_TIMEOUT). DESIGN.md, "Limits against a hostile tenant".
+// longer than 2 s (OPERATION_TIMEOUT). docs/operations.md, "Limits against a hostile tenant".
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINKED_ITEMS } from '../../src/graphql/operation-limits.ts';

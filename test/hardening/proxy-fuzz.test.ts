@@ -6,7 +6,7 @@
 // duplicated headers, obs-text, control bytes and odd request targets reach the server exactly as
 // generated; some are WebSocket handshakes.
 //
-// The oracle (`spec`) computes the expected outcome from the DESIGN.md contract and a declarative
+// The oracle (`spec`) computes the expected outcome from the proxy contract (docs/architecture.md) and a declarative
 // model of the world, not from the proxy's table or authorizeRequest. Each request then proves:
 //   - the status and error code (and the one identical invalid_api_key body) match the contract,
 //     or Node's parser refused the request (400) before the proxy saw it;

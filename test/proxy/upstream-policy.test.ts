@@ -136,7 +136,7 @@ const v4Arb: fc.Arbitrary<V4> = fc.oneof(
   fc.tuple(fc.constant(127), octet, octet, octet),
   fc.constantFrom<V4>([169, 254, 169, 254], [100, 100, 100, 200], [0, 0, 0, 0], [127, 0, 0, 1], [100, 100, 100, 201], [8, 8, 8, 8]),
 );
-/** what the policy must decide for an IPv4 address, from DESIGN.md's list */
+/** what the policy must decide for an IPv4 address, from the list in docs/architecture.md, "Upstream policy" */
 const mustRefuse = ([a, b, c, d]: V4, production: boolean) =>
   a === 0 || (a === 169 && b === 254) || (a === 100 && b === 100 && c === 100 && d === 200) || (production && a === 127);
 

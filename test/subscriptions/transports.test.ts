@@ -1,5 +1,5 @@
 // The two subscription transports: GraphQL over SSE (yoga's own) delivers what graphql-ws
-// delivers; graphql-ws sessions follow API.md's close codes and keep-alive.
+// delivers; graphql-ws sessions follow docs/api.md's close codes and keep-alive.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { CreateAccessToken, LinkApiKey, UpdateDeployment } from '../helpers/operations.ts';
@@ -85,7 +85,7 @@ describe('GraphQL over SSE', () => {
   });
 });
 
-describe('graphql-ws close codes (API.md)', () => {
+describe('graphql-ws close codes (docs/api.md)', () => {
   it('4403 for a missing, malformed or unknown token', async () => {
     for (const payload of [undefined, {}, { authorization: 'Bearer kgat_not_a_real_token' }, { authorization: 'Basic abc' }]) {
       const s = await rawSocket(a.url);
