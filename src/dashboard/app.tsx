@@ -1,6 +1,6 @@
 // The dashboard's shell: sign-in, the header (project, navigation, live status, sign-out) and the
 // page for the current URL.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardViewerQuery } from './generated/graphql.ts';
 import { messageOf, request, whenUnauthenticated } from './lib/graphql.ts';
 import type { LiveStatus } from './lib/live.ts';
@@ -30,7 +30,7 @@ export function App() {
     setNotice(why);
   }, []);
   const forbidden = useCallback(() => signOut('Your access token is no longer accepted (deleted or expired). Sign in again.'), [signOut]);
-  useEffect(() => whenUnauthenticated(forbidden), [forbidden]);
+  useLayoutEffect(() => whenUnauthenticated(forbidden), [forbidden]);
   // One session per browser: a sign-in or sign-out in another tab holds here too.
   useEffect(
     () =>
@@ -42,8 +42,10 @@ export function App() {
     [],
   );
 
-  // After a reload the token is there but not who it is; a sign-in brings both.
-  useEffect(() => {
+  // After a reload the token is there but not who it is; a sign-in brings both. A project page
+  // does not wait for it: its own first reads go out alongside this one. Layout effects (here and
+  // in useProject) send the first reads as the app mounts rather than after its first paint.
+  useLayoutEffect(() => {
     if (!token || viewer) return;
     request(ViewerQuery, {}).then(
       (data) => setViewer(data.viewer),
@@ -65,11 +67,11 @@ export function App() {
       />
     );
   }
-  if (!viewer) return <main class="page">{error ? <p class="form-error">{error}</p> : <p class="muted">Loading…</p>}</main>;
-  return <SignedIn viewer={viewer} onSignOut={() => signOut()} onForbidden={forbidden} />;
+  return <SignedIn viewer={viewer} error={error} onSignOut={() => signOut()} onForbidden={forbidden} />;
 }
 
-function SignedIn(props: { viewer: Viewer; onSignOut: () => void; onForbidden: () => void }) {
+/** `viewer` is null while it is being read: project pages start at once, the others wait for it. */
+function SignedIn(props: { viewer: Viewer | null; error: string | null; onSignOut: () => void; onForbidden: () => void }) {
   const route = useRoute();
   const { viewer } = props;
   // After sign-in and after each navigation, focus goes to the new view's heading.
@@ -81,8 +83,8 @@ function SignedIn(props: { viewer: Viewer; onSignOut: () => void; onForbidden: (
   }, [route]);
   // A project token sees one project: start there.
   useEffect(() => {
-    if (route.page === 'projects' && viewer.project) navigate(paths.keys(viewer.project.slug));
-  }, [route.page, viewer.project]);
+    if (route.page === 'projects' && viewer?.project) navigate(paths.keys(viewer.project.slug));
+  }, [route.page, viewer?.project]);
 
   return (
     <>
@@ -90,15 +92,19 @@ function SignedIn(props: { viewer: Viewer; onSignOut: () => void; onForbidden: (
         <a class="brand" href="/" onClick={(e) => onLinkClick(e, '/')}>
           keygate
         </a>
-        <span class="who">
-          {viewer.tokenName} <span class="muted">({viewer.role === 'ADMIN' ? 'admin' : 'project'})</span>
-        </span>
+        {viewer && (
+          <span class="who">
+            {viewer.tokenName} <span class="muted">({viewer.role === 'ADMIN' ? 'admin' : 'project'})</span>
+          </span>
+        )}
         <button class="secondary small" onClick={props.onSignOut}>
           Sign out
         </button>
       </header>
       {'slug' in route ? (
         <ProjectPages key={route.slug} route={route} onForbidden={props.onForbidden} />
+      ) : !viewer ? (
+        <main class="page">{props.error ? <p class="form-error">{props.error}</p> : <p class="muted">Loading…</p>}</main>
       ) : route.page === 'projects' ? (
         <Projects isAdmin={viewer.role === 'ADMIN'} />
       ) : (

@@ -1,6 +1,7 @@
 // The connection rules (docs/api.md, "Lists, search and order"): ordered by (createdAt, id), `first` 1–1000 (default 50),
 // `after` a cursor this API issued. Violations are BAD_USER_INPUT naming the argument.
 import { parsePrismaCursor } from '@pothos/plugin-prisma';
+import { type GraphQLResolveInfo, Kind } from 'graphql';
 import { badInput } from '../domain/errors.ts';
 import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 
@@ -54,4 +55,28 @@ export function nodeConnection<Type extends ConnectionNodeRef>(type: Type, name:
       }),
     }),
   });
+}
+
+/**
+ * A connection's count read alongside its page. Pothos reads the `totalCount` option only once the
+ * page is back (when the totalCount field resolves), so count and page would run one after the
+ * other; the field's resolver calls `start` first, and `totalCount` answers with the count already
+ * under way. Pothos hands both the same `args` object, which keys the count to its request.
+ */
+export function concurrentCount<Parent, Args extends object, Context>(count: (parent: Parent, args: Args, ctx: Context) => Promise<number>) {
+  const started = new WeakMap<Args, Promise<number>>();
+  return {
+    start(parent: Parent, args: Args, ctx: Context, info: GraphQLResolveInfo) {
+      if (!selectsField(info, 'totalCount')) return;
+      const counting = count(parent, args, ctx);
+      counting.catch(() => {}); // a failed page fails the request; its count's error is not unhandled
+      started.set(args, counting);
+    },
+    totalCount: (parent: Parent, args: Args, ctx: Context) => started.get(args) ?? count(parent, args, ctx),
+  };
+}
+
+/** Whether the field's own selection (not through fragments) asks for `name`. */
+function selectsField(info: GraphQLResolveInfo, name: string) {
+  return info.fieldNodes.some((node) => node.selectionSet?.selections.some((s) => s.kind === Kind.FIELD && s.name.value === name));
 }

@@ -1,6 +1,7 @@
 // Project.apiKeys(search, orderBy) and Project.deployments(search): every order pages through
 // every key exactly once (pages of 3, compared with the same order asked of Postgres directly),
-// nulls last, totalCount of the filtered set, LIKE wildcards taken literally, bad arguments refused.
+// nulls last, totalCount of the filtered set (several pages in one request each counted on its
+// own), LIKE wildcards taken literally, bad arguments refused.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/gql.ts';
@@ -29,6 +30,19 @@ const SearchDeployments = graphql(`
         pageInfo { hasNextPage endCursor }
         edges { node { name } }
       }
+    }
+  }
+`);
+
+// Several pages of one connection in one request: each count is read alongside its own page
+// (connections.ts concurrentCount), whether asked on the field or through a fragment.
+const SeveralPages = graphql(`
+  query SeveralKeyPages($slug: String!) {
+    project(slug: $slug) {
+      svc: apiKeys(first: 1, search: "svc", orderBy: NAME_ASC) { totalCount edges { node { name } } }
+      dotted: apiKeys(first: 2, search: ".") { ... on ApiKeyConnection { totalCount } edges { node { name } } }
+      all: apiKeys(first: 1) { totalCount }
+      deployments(first: 1) { totalCount }
     }
   }
 `);
@@ -117,6 +131,18 @@ describe('searching and ordering a project\'s keys', () => {
     expect((await page({ search: '.' })).data!.project!.apiKeys.totalCount).toBe(9);
     // blank search is no search
     expect((await page({ search: '   ' })).data!.project!.apiKeys.totalCount).toBe(15);
+  });
+
+  it('counts each page of one request on its own, the count asked directly or through a fragment', async () => {
+    const total = async (search?: string) => (await page({ first: 1, search })).data!.project!.apiKeys.totalCount;
+    const r = await t.kg.gql(SeveralPages, { slug: project.slug });
+    expect(r.errors).toBeUndefined();
+    const p = r.data!.project!;
+    expect([p.svc.totalCount, p.svc.edges.map((e) => e.node.name)]).toEqual([await total('svc'), ['svc-100']]);
+    expect([p.dotted.totalCount, p.dotted.edges.length]).toEqual([await total('.'), 2]);
+    expect(p.all.totalCount).toBe(await total());
+    expect(new Set([p.svc.totalCount, p.dotted.totalCount, p.all.totalCount]).size).toBe(3);
+    expect(p.deployments.totalCount).toBe((await t.kg.gql(SearchDeployments, { slug: project.slug })).data!.project!.deployments.totalCount);
   });
 
   it('continues after a page when keys are added in between, and refuses a cursor whose key was deleted', async () => {

@@ -2,7 +2,7 @@
 // (more as the user scrolls), with the total of the matches. When the project changes (`version`
 // moves: a change here, elsewhere or by expiry), the pages already shown are read again, so new
 // keys appear and deleted ones go without losing the user's place.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ApiKeyOrder } from '../generated/graphql.ts';
 import { ApiError, messageOf, request } from './graphql.ts';
 import { KeyPageQuery } from './operations.ts';
@@ -59,8 +59,9 @@ export function useKeyList(slug: string, search: string, orderBy: ApiKeyOrder, v
     [slug, search, orderBy],
   );
 
-  // A new search or order starts from the first page.
-  useEffect(() => readFromStart(PAGE_SIZE), [readFromStart]);
+  // A new search or order starts from the first page. A layout effect: the first page's request
+  // leaves as the list mounts (alongside the project's state), not after the next paint.
+  useLayoutEffect(() => readFromStart(PAGE_SIZE), [readFromStart]);
   // The project changed: read again what is shown.
   const firstVersion = useRef(version);
   useEffect(() => {

@@ -4,7 +4,7 @@
 // made here). Reloads triggered close together are coalesced into one. Keys are not part of it
 // (a project may have 100,000): each list reads its own pages (key-list.ts) and reads them again
 // when `version` moves.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardKeyPageQuery, DashboardProjectQuery } from '../generated/graphql.ts';
 import { messageOf, request } from './graphql.ts';
 import { followProject, type LiveStatus } from './live.ts';
@@ -87,7 +87,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
     }
   }, [slug, load]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     setProject(null);
     setReady(false);
     setProjectId(null);
