@@ -74,6 +74,7 @@ const envSchema = z.object({
   KEYGATE_UPSTREAM_ALLOW: cidrList,
   KEYGATE_UPSTREAM_DENY: cidrList,
   KEYGATE_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
+  KEYGATE_USAGE_METERING: optionalString.pipe(z.enum(['true', 'false']).optional()),
   NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
 });
@@ -107,6 +108,8 @@ export interface Config {
   };
   production: boolean;
   introspection: boolean;
+  /** the proxy counts requests and tokens (KEYGATE_USAGE_METERING, default true; false is for measuring its cost) */
+  usageMetering: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -162,6 +165,7 @@ export function loadConfig(env: Env): Config {
     },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
+    usageMetering: e.KEYGATE_USAGE_METERING !== 'false',
     logLevel: e.LOG_LEVEL,
   };
 }

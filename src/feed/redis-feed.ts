@@ -1,5 +1,5 @@
 // The change feed over Redis (DESIGN.md, change-feed protocol): events on `${prefix}changes`,
-// acks on `${prefix}acks`, proxy leases in `${prefix}proxies:leases` (a ZSET of proxy ids scored
+// acks on `${prefix}acks`, usage batches on `${prefix}usage`, proxy leases in `${prefix}proxies:leases` (a ZSET of proxy ids scored
 // by expiry) and `${prefix}proxies:applied` (a HASH of their applied revisions). Lease expiry is
 // judged by the Redis server's clock (TIME inside Lua scripts), so clock skew between machines
 // does not matter.
@@ -12,6 +12,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { CHANGE_TYPES, type ChangeEvent } from './events.ts';
 import type { Feed, FeedHandlers, Unsubscribe } from './feed.ts';
+import { parseUsageBatch, type UsageBatch } from '../usage/usage-update.ts';
 
 export interface RedisFeedOptions {
   url: string;
@@ -167,6 +168,7 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   const keys = {
     changes: `${prefix}changes`,
     acks: `${prefix}acks`,
+    usage: `${prefix}usage`,
     leases: `${prefix}proxies:leases`,
     applied: `${prefix}proxies:applied`,
   };
@@ -184,6 +186,7 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   let closed = false;
   const handlers = new Set<FeedHandlers>();
   const ackListeners = new Set<(proxyId: string, revision: number) => void>();
+  const usageListeners = new Set<(batch: UsageBatch) => void>();
 
   /** Tracks one connection: ready, down (failed since its last ready), and a waiter for the first connect. */
   function track(conn: Redis, role: 'cmd' | 'sub') {
@@ -332,6 +335,19 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   }, Math.max(50, healthCheckMs));
   healthTimer.unref();
 
+  /** Hands a usage batch to the control plane's listeners; one that throws does not stop the rest. */
+  function deliverUsage(message: string) {
+    const batch = parseUsageBatch(message);
+    if (!batch) return void log.warn({ channel: keys.usage, bytes: message.length }, 'ignoring a malformed usage message');
+    for (const listener of [...usageListeners]) {
+      try {
+        listener(batch);
+      } catch (error) {
+        log.error({ err: errorMessage(error) }, 'usage listener failed');
+      }
+    }
+  }
+
   sub.on('message', (channel: string, message: string) => {
     if (closed) return;
     if (channel === keys.changes) {
@@ -347,6 +363,8 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
           log.error({ revision: event.revision, err: errorMessage(error) }, 'change feed handler failed');
         }
       }
+    } else if (channel === keys.usage) {
+      deliverUsage(message);
     } else if (channel === keys.acks) {
       const ack = parseAck(message);
       if (!ack) {
@@ -420,11 +438,24 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
       };
     },
 
+    async publishUsage(batch) {
+      await command(() => cmd.publish(keys.usage, JSON.stringify(batch)));
+    },
+
+    onUsage(listener) {
+      usageListeners.add(listener);
+      ensureSubscribed(keys.usage).catch((error: unknown) => log.debug({ err: errorMessage(error) }, 'usage subscription not active yet'));
+      return () => {
+        usageListeners.delete(listener);
+      };
+    },
+
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(healthTimer);
       handlers.clear();
+      usageListeners.clear();
       ackListeners.clear();
       await Promise.all(
         [cmd, sub].map(async (conn) => {

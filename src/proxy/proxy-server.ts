@@ -12,7 +12,9 @@ import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
+import { createUsageMeter } from './usage-meter.ts';
 import { createUpstreamPolicy } from '../domain/upstream-policy.ts';
+import type { UsageAggregator } from '../usage/aggregator.ts';
 
 export type ProxyStatus = 'ready' | 'not_ready' | 'feed_unavailable';
 
@@ -38,6 +40,8 @@ export interface ProxyServerDeps {
   registry: Registry;
   /** where the feed stands; read on every request, so it must be cheap */
   status: () => ProxyStatus;
+  /** counts usage per (deployment, key, minute); absent: metering off */
+  usage?: UsageAggregator;
 }
 
 export interface ProxyServer {
@@ -68,9 +72,11 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     status: () => (draining ? 'not_ready' : status()),
   });
   let draining = false;
+  const meter = deps.usage ? createUsageMeter(deps.usage, table) : null;
 
   const hooks: ForwardHooks = {
-    responded(f, statusCode, seconds) {
+    responded(f, statusCode, seconds, upstream) {
+      meter?.responded(f.deployment, f.keyId, statusCode, upstream);
       const m = metrics.deployment(f.deployment.label);
       m.requests.forwarded.inc();
       m.upstreamSeconds.observe(seconds);
@@ -79,12 +85,14 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
       }
     },
     failed(f, code, error) {
+      meter?.failed(f.deployment, f.keyId);
       const publicCode = code === 'upstream_refused' ? 'upstream_unavailable' : code;
       metrics.deployment(f.deployment.label).requests[publicCode].inc();
       metrics.rejected(publicCode);
       log.warn({ deployment: f.deployment.label, requestId: f.requestId, code, err: error.message }, 'upstream failed');
     },
     clientClosed(f) {
+      meter?.clientClosed(f.deployment, f.keyId);
       metrics.deployment(f.deployment.label).requests.client_closed.inc();
       log.debug({ deployment: f.deployment.label, requestId: f.requestId }, 'client closed before the upstream answered');
     },
@@ -101,7 +109,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   });
 
   /** The checks every request to a deployment goes through, plain or upgrade, in this order. */
-  function admit(req: IncomingMessage): { deployment: DeploymentEntry; path: string } | ProxyErrorCode | InternalEndpoint {
+  function admit(req: IncomingMessage): { deployment: DeploymentEntry; path: string; keyId: string | null } | ProxyErrorCode | InternalEndpoint {
     const r = route(req.headers.host, req.url ?? '/');
     if (r.kind === 'internal') return r.endpoint;
     if (r.kind === 'none') return 'deployment_not_found';
@@ -111,13 +119,16 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (s !== 'ready') return s;
     const deployment = table.findDeployment(r.projectSlug, r.name);
     if (deployment === undefined) return 'deployment_not_found';
-    const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now(), keyMemoOf(req.socket as MemoSocket));
+    const memo = keyMemoOf(req.socket as MemoSocket);
+    const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now(), memo);
     if (!auth.ok) {
       metrics.deployment(deployment.label).requests.rejected.inc();
+      meter?.refused(deployment, req.rawHeaders, memo);
       return auth.code;
     }
-    if (auth.keyId !== null) table.recordUse(auth.keyId);
-    return { deployment, path: r.path };
+    // With metering on, lastUsedAt is part of the usage flush.
+    if (auth.keyId !== null && meter === null) table.recordUse(auth.keyId);
+    return { deployment, path: r.path, keyId: auth.keyId };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
@@ -131,7 +142,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (typeof admitted === 'object') {
       // The client waited to send its body until the key was checked.
       if (expectsContinue) res.writeContinue();
-      forwarder.web(req, res, admitted.deployment, admitted.path);
+      forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId);
     } else if (admitted === 'healthz' || admitted === 'readyz' || admitted === 'metrics') {
       serveInternal(admitted, res);
     } else {
@@ -152,6 +163,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     }
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
+    meter?.upgraded(admitted.deployment, admitted.keyId);
     forwarder.ws(req, socket, head, admitted.deployment, admitted.path);
   }
 

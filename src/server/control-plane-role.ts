@@ -10,6 +10,7 @@ import { createUpstreamPolicy } from '../domain/upstream-policy.ts';
 import { changeLogSource, FeedConsumer } from '../feed/consumer.ts';
 import type { Feed } from '../feed/feed.ts';
 import { createProjectEvents, type EventSource } from '../graphql/project-events.ts';
+import { createUsageUpdates } from '../graphql/usage-updates.ts';
 import { startBackgroundJobs } from './background.ts';
 import { createControlPlaneMetrics } from './control-plane-metrics.ts';
 import { createDashboardRoutes } from './dashboard.ts';
@@ -86,10 +87,11 @@ export async function startControlPlaneRole(deps: {
     });
     stops.push(async () => tokens.stop());
     const events = createProjectEvents({ prisma, source, tokens, maxQueue: tuned.maxQueue });
+    const usage = createUsageUpdates({ source: feed, tokens });
     const metrics = createControlPlaneMetrics({
       appliedRevision: () => consumer.applied,
       ready: () => consumer.ready,
-      subscribers: () => events.subscriberCount,
+      subscribers: () => events.subscriberCount + usage.subscriberCount,
     });
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
     const dashboard = createDashboardRoutes(tuning.dashboardDir);
@@ -101,6 +103,7 @@ export async function startControlPlaneRole(deps: {
       prisma,
       domain: { prisma, changes, upstreamPolicy: createUpstreamPolicy(config.upstream) },
       events,
+      usage,
       authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
       log,
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),

@@ -24,6 +24,7 @@ import type { GraphQLContext } from '../graphql/context.ts';
 import { confirmingDomain, useConfirmBeforeAnswer } from '../graphql/confirm-before-answer.ts';
 import { toClientError } from '../graphql/errors.ts';
 import type { ProjectEvents, SlowConsumerHook } from '../graphql/project-events.ts';
+import type { UsageUpdates } from '../graphql/usage-updates.ts';
 import { useSharedSubscriptionResults } from '../graphql/shared-subscription-results.ts';
 import { schema } from '../graphql/schema.ts';
 
@@ -36,6 +37,7 @@ export interface ControlPlaneOptions {
   prisma: PrismaClient;
   domain: DomainDeps;
   events: ProjectEvents;
+  usage: UsageUpdates;
   authenticate: Authenticate;
   log: Logger;
   http?: Partial<HttpLimits>;
@@ -58,7 +60,7 @@ export interface SubscriptionTuning {
 export interface ControlPlaneStats {
   /** WebSocket connections */
   wsClients: number;
-  /** projectEvents subscriptions (graphql-ws and SSE) */
+  /** projectEvents and usageUpdates subscriptions (graphql-ws and SSE) */
   subscribers: number;
   /** access-token watchers (graphql-ws sessions and subscriptions opened with a stored token) */
   tokenWatchers: number;
@@ -116,7 +118,7 @@ const unauthenticated = () =>
 
 /** Client errors are 200 with `errors`; only a missing or bad token changes the HTTP status. */
 export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
-  const { prisma, domain, events, authenticate, log } = options;
+  const { prisma, domain, events, usage, authenticate, log } = options;
   const { scheme, baseDomain, port: publicPort } = options.endpoint;
   const portSuffix = (scheme === 'http' && publicPort === 80) || (scheme === 'https' && publicPort === 443) ? '' : `:${publicPort}`;
   const endpointUrl = (project: string, deployment: string) =>
@@ -124,7 +126,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
 
   const contextFor = (viewer: Viewer): GraphQLContext => {
     const confirming = confirmingDomain(domain);
-    return { viewer, prisma, domain: confirming.domain, confirmed: confirming.confirmed, events, endpointUrl };
+    return { viewer, prisma, domain: confirming.domain, confirmed: confirming.confirmed, events, usage, endpointUrl };
   };
 
   const introspectionOff: Plugin = {
@@ -290,6 +292,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       const sockets = [...wss.clients];
       for (const socket of sockets) closeSocket(socket, WS_CLOSE.goingAway);
       events.close();
+      usage.close();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await Promise.all(
@@ -300,7 +303,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       await httpClosed;
     },
     stats() {
-      return { wsClients: wss.clients.size, subscribers: events.subscriberCount, tokenWatchers: options.tokens?.size ?? 0 };
+      return { wsClients: wss.clients.size, subscribers: events.subscriberCount + usage.subscriberCount, tokenWatchers: options.tokens?.size ?? 0 };
     },
   };
 }

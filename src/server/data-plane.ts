@@ -1,5 +1,6 @@
 // The data plane of one process: the auth table, the feed consumer that keeps it current, the
-// lease and acks that let mutations confirm, lastUsedAt batching, and the proxy server in front.
+// lease and acks that let mutations confirm, usage metering (with lastUsedAt) or lastUsedAt
+// batching alone, and the proxy server in front.
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
@@ -10,6 +11,9 @@ import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
 import { createProxyServer, type ProxyServerConfig } from '../proxy/proxy-server.ts';
+import { addUsage } from '../db/statements/usage.ts';
+import { UsageAggregator } from '../usage/aggregator.ts';
+import { startUsageFlusher, type UsageFlusher } from '../usage/flusher.ts';
 import { every } from './background.ts';
 import type { Logger } from './logger.ts';
 
@@ -32,6 +36,8 @@ export interface DataPlaneDeps {
   registry: Registry;
   /** client-side timeouts of the proxy server (tests shorten them) */
   client?: ProxyServerConfig['client'];
+  /** how often usage is flushed (default and maximum 5 s; tests shorten it) */
+  usageFlushMs?: number;
 }
 
 export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
@@ -41,6 +47,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
   const table = new AuthTable();
   let consumer: FeedConsumer | null = null;
   let stopped = false;
+  const usage = config.usageMetering ? new UsageAggregator() : undefined;
 
   const proxy = createProxyServer({
     table,
@@ -48,6 +55,7 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
     log: deps.log, // the server names its own component
     registry,
     status: () => (consumer ? consumer.status() : 'not_ready'),
+    usage,
   });
   const { port } = await proxy.start();
 
@@ -107,6 +115,16 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
     }
   };
   const stopFlusher = every(LAST_USED_FLUSH_MS, flushLastUsed);
+  const usageFlusher: UsageFlusher | null = usage
+    ? startUsageFlusher({
+        aggregator: usage,
+        write: (rows) => addUsage(sql, rows),
+        publish: (batch) => feed.publishUsage(batch),
+        log,
+        registry,
+        intervalMs: deps.usageFlushMs,
+      })
+    : null;
 
   return {
     port,
@@ -120,6 +138,8 @@ export async function startDataPlane(deps: DataPlaneDeps): Promise<DataPlane> {
       await consumer?.stop();
       await stopFlusher();
       await flushLastUsed();
+      // After the drain: the last requests' counts go out with this flush.
+      await usageFlusher?.stop();
     },
   };
 }
