@@ -1,7 +1,7 @@
 // keygate's benchmark suite (issue 5): `npm run bench` (≤ 10 minutes) or `npm run bench -- --quick`
 // (≤ 2 minutes). Writes bench/results.json and bench/results.md and prints the Performance table.
 //
-//   npm run bench [-- --quick] [--only proxy,propagation,scale,subscriptions] [--cpu-prof]
+//   npm run bench [-- --quick] [--only proxy,propagation,scale,subscriptions,usage] [--cpu-prof]
 //
 // --cpu-prof runs every keygate process with node --cpu-prof into bench/profiles/.
 //
@@ -21,8 +21,9 @@ import { markdown, normalize, type Section } from './lib/report.ts';
 import { runPropagation } from './propagation.ts';
 import { runProxyOverhead } from './proxy-overhead.ts';
 import { runScale } from './scale.ts';
+import { runUsage } from './usage.ts';
 
-const SECTIONS = ['proxy', 'propagation', 'scale', 'subscriptions'] as const;
+const SECTIONS = ['proxy', 'propagation', 'scale', 'subscriptions', 'usage'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'cpu-prof': { type: 'boolean', default: false } } });
@@ -150,6 +151,7 @@ async function main(): Promise<number> {
     await section('propagation', () => runPropagation({ quick, upstreamPort, logDir, log }));
     await section('scale', () => runScale({ quick, upstreamPort, dir, logDir, log }));
     await section('subscriptions', () => runSubscriptions(logDir, notes));
+    await section('usage', () => runUsage({ quick, upstreamPort, dir, logDir, log }));
     await upstream.stop();
   } catch (error) {
     failures++;

@@ -8,6 +8,7 @@ export interface Results {
   propagation: Section;
   scale: Section;
   subscriptions: Section;
+  usage: Section;
   [extra: string]: Section;
 }
 
@@ -16,6 +17,7 @@ export const REQUIRED = {
   propagation: ['rounds', 'mutation_p50_ms', 'mutation_p99_ms', 'apply_p50_ms', 'apply_p99_ms', 'stale_decisions'],
   scale: ['keys', 'links', 'snapshot_load_ms', 'rss_mb', 'cpu_ratio_vs_small', 'list_1000_p95_ms', 'list_1000_sql_queries'],
   subscriptions: ['subscribers', 'delivery_p50_ms', 'delivery_p99_ms'],
+  usage: ['cpu_ratio_vs_off', 'flush_p99_ms', 'query_30d_hourly_p95_ms', 'rows_per_day'],
 } as const;
 
 /** Required keys first (0 when a section failed), extras after; every value a finite number. */
@@ -50,6 +52,7 @@ export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
   const g = r.propagation;
   const s = r.scale;
   const sub = r.subscriptions;
+  const u = r.usage;
   const on = (section: string, ok: boolean) => (ran[section] ? ok : null);
   const added = p.keygate_p99_ms! - p.direct_p99_ms!;
   return [
@@ -67,6 +70,8 @@ export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
     { target: '1,000-key list p95 ≤ 50 ms', figure: `${n(s.list_1000_p95_ms, 1)} ms`, met: on('scale', s.list_1000_p95_ms! <= 50 && s.list_1000_p95_ms! > 0) },
     { target: '1,000-key list in ≤ 4 SQL queries', figure: n(s.list_1000_sql_queries), met: on('scale', s.list_1000_sql_queries! <= 4 && s.list_1000_sql_queries! > 0) },
     { target: '1,000-subscriber delivery p99 ≤ 100 ms', figure: `${n(sub.delivery_p99_ms, 1)} ms`, met: on('subscriptions', sub.delivery_p99_ms! <= 100 && sub.delivery_p99_ms! > 0) },
+    { target: 'usage metering: proxy CPU/request ≤ 1.05× metering off (issue 12)', figure: x(u.cpu_ratio_vs_off), met: on('usage', u.cpu_ratio_vs_off! <= 1.05 && u.cpu_ratio_vs_off! > 0) },
+    { target: '30-day hourly usage of a key p95 ≤ 50 ms (issue 12)', figure: `${n(u.query_30d_hourly_p95_ms, 1)} ms`, met: on('usage', u.query_30d_hourly_p95_ms! <= 50 && u.query_30d_hourly_p95_ms! > 0) },
   ];
 }
 
@@ -119,6 +124,13 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
       : '**Subscriptions** — not measured in this run (see notes).',
     '',
   );
+  if (ran.usage) {
+    const u = r.usage;
+    lines.push(
+      `**Usage metering** — proxy CPU per request with metering on ÷ off: JSON ${x(u.cpu_ratio_json)} (${n(u.cpu_us_per_req_json_on, 1)} vs ${n(u.cpu_us_per_req_json_off, 1)} µs), SSE ${x(u.cpu_ratio_sse)} (${n(u.cpu_us_per_req_sse_on, 1)} vs ${n(u.cpu_us_per_req_sse_off, 1)} µs), medians of ${n(u.cpu_rounds)} interleaved rounds; a flush of ${n(u.flush_rows)} (key, deployment) rows p50 ${n(u.flush_p50_ms)} ms, p99 ${n(u.flush_p99_ms)} ms; ${n(u.rows_per_day)} rows/day at 1,000 keys × 10 deployments all active every minute (~${n(u.bytes_per_row)} B/row with indexes); a key's 30-day hourly series p95 ${n(u.query_30d_hourly_p95_ms, 1)} ms.`,
+      '',
+    );
+  }
   lines.push(
     'Targets: ratios are taken within each round and the median over rounds is shown; runs during which other processes took more than 25% of the proxy core are left out of every median when cleaner runs of the same kind exist.',
     '',
