@@ -92,6 +92,7 @@ async function main() {
         KEYGATE_ADMIN_TOKEN: ADMIN_TOKEN,
         KEYGATE_PORT: String(port),
         KEYGATE_PROXY_PORT: String(proxyPort),
+        KEYGATE_STATUS_PORT: '0',
         KEYGATE_DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
       },

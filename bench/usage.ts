@@ -12,7 +12,7 @@
 //    of hourly data on 10 deployments (720 buckets), through GraphQL on a control plane in this
 //    process, in a table that also holds the rows above.
 import { randomUUID } from 'node:crypto';
-import { createSqlPool, type Sql } from '../src/db/queries.ts';
+import { createSqlPool, type Sql } from '../src/db/sql.ts';
 import { addUsage } from '../src/db/statements/usage.ts';
 import type { UsageRow } from '../src/usage/aggregator.ts';
 import { CreateApiKey, CreateDeployment, CreateProject } from '../test/helpers/operations.ts';

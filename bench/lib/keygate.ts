@@ -94,7 +94,7 @@ export async function startProxyProcess(options: {
     cpu: options.cpu,
     logDir: options.logDir,
     nodeArgs: [...profileArgs(), ...(options.nodeArgs ?? [])],
-    env: keygateEnv(options.databaseUrl, options.redisPrefix, { KEYGATE_PROXY_PORT: String(port), ...options.env }),
+    env: keygateEnv(options.databaseUrl, options.redisPrefix, { KEYGATE_PROXY_PORT: String(port), KEYGATE_STATUS_PORT: '0', ...options.env }),
   });
   const ready = await child.waitForLine((l) => parseLog(l)?.msg === 'proxy ready', options.readyTimeoutMs ?? 60_000);
   await waitForHttp(`http://127.0.0.1:${port}/-/readyz`, 200, 10_000);

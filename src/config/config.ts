@@ -43,6 +43,15 @@ const cidrList = optionalString.pipe(
     .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'must be a comma-separated list of addresses or CIDR ranges'))),
 );
 
+/** Comma-separated origins allowed to call the control plane from a browser, e.g. "https://admin.example.com". */
+const originList = optionalString.pipe(
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/i, 'must be a comma-separated list of origins (scheme://host[:port])'))),
+);
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const envSchema = z.object({
@@ -53,6 +62,11 @@ const envSchema = z.object({
   KEYGATE_HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
   KEYGATE_PORT: int(4000, 0, 65535),
   KEYGATE_PROXY_PORT: int(8080, 0, 65535),
+  /** -1: unset, the proxy port + 1 (0 when the proxy port is 0) */
+  KEYGATE_STATUS_PORT: int(-1, 0, 65535),
+  KEYGATE_STATUS_HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
+  KEYGATE_PROXY_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  KEYGATE_ACCESS_LOG: optionalString.pipe(z.enum(['true', 'false']).optional().transform((v) => v === 'true')),
   KEYGATE_BASE_DOMAIN: optionalString.pipe(
     z
       .string()
@@ -75,6 +89,14 @@ const envSchema = z.object({
   KEYGATE_UPSTREAM_DENY: cidrList,
   KEYGATE_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
   KEYGATE_USAGE_METERING: optionalString.pipe(z.enum(['true', 'false']).optional()),
+  KEYGATE_URL: url(['http:', 'https:']),
+  KEYGATE_TOKEN: optionalString,
+  KEYGATE_OPERATION_DEADLINE_MS: int(2000, 1, 600_000),
+  KEYGATE_CORS_ORIGINS: originList,
+  KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  KEYGATE_WS_MAX_SUBSCRIPTIONS: int(100, 1, 100_000),
+  KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN: int(1_000, 1, 1_000_000),
+  KEYGATE_MAX_LINKED_ITEMS: int(50_000, 1, 10_000_000),
   NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
 });
@@ -89,6 +111,12 @@ export interface Config {
   host: string;
   port: number;
   proxyPort: number;
+  /** the proxy's status listener (/metrics), off the public port */
+  status: { host: string; port: number };
+  /** open client connections the proxy accepts; the excess is answered 503 and closed */
+  proxyMaxConnections: number;
+  /** one log line per proxied request */
+  accessLog: boolean;
   baseDomain: string;
   publicScheme: 'http' | 'https';
   /** 0: the proxy's own port */
@@ -105,7 +133,19 @@ export interface Config {
     idleTimeoutMs: number;
     allow: string[];
     deny: string[];
+    /** NODE_ENV=production: loopback upstreams are refused unless allowed */
+    refuseLoopback: boolean;
   };
+  /** the CLI's management commands: a running keygate's control plane and the token they send */
+  api: { url: string | undefined; token: string | undefined };
+  /** browser origins allowed by CORS; empty: no CORS headers at all (the dashboard is same-origin) */
+  corsOrigins: string[];
+  /** open TCP connections (HTTP and WebSocket) the control-plane server accepts at once */
+  controlPlaneMaxConnections: number;
+  /** graphql-ws: subscriptions per connection, connections per access token (src/graphql-server/ws-limits.ts) */
+  wsLimits: { maxSubscriptions: number; maxConnectionsPerToken: number };
+  /** what one GraphQL request (a batch as a whole) may spend: src/graphql/operation-limits.ts */
+  operationLimits: { deadlineMs: number; maxLinkedItems: number };
   production: boolean;
   introspection: boolean;
   /** the proxy counts requests and tokens (KEYGATE_USAGE_METERING, default true; false is for measuring its cost) */
@@ -137,6 +177,9 @@ export function loadConfig(env: Env): Config {
   if (e.KEYGATE_POLL_INTERVAL_MS >= e.KEYGATE_MAX_STALENESS_MS) {
     problems.push('KEYGATE_POLL_INTERVAL_MS must be smaller than KEYGATE_MAX_STALENESS_MS');
   }
+  if (e.KEYGATE_STATUS_PORT === -1 && e.KEYGATE_PROXY_PORT === 65535) {
+    problems.push('KEYGATE_STATUS_PORT must be set when KEYGATE_PROXY_PORT is 65535 (its default is the proxy port + 1)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const production = e.NODE_ENV === 'production';
   return {
@@ -147,6 +190,13 @@ export function loadConfig(env: Env): Config {
     host: e.KEYGATE_HOST,
     port: e.KEYGATE_PORT,
     proxyPort: e.KEYGATE_PROXY_PORT,
+    status: {
+      host: e.KEYGATE_STATUS_HOST,
+      // An ephemeral proxy port (tests) makes the status port ephemeral too.
+      port: e.KEYGATE_STATUS_PORT !== -1 ? e.KEYGATE_STATUS_PORT : e.KEYGATE_PROXY_PORT === 0 ? 0 : e.KEYGATE_PROXY_PORT + 1,
+    },
+    proxyMaxConnections: e.KEYGATE_PROXY_MAX_CONNECTIONS,
+    accessLog: e.KEYGATE_ACCESS_LOG,
     baseDomain: e.KEYGATE_BASE_DOMAIN,
     publicScheme: e.KEYGATE_PUBLIC_SCHEME,
     publicPort: e.KEYGATE_PUBLIC_PORT,
@@ -162,7 +212,13 @@ export function loadConfig(env: Env): Config {
       idleTimeoutMs: e.KEYGATE_UPSTREAM_IDLE_TIMEOUT_MS,
       allow: e.KEYGATE_UPSTREAM_ALLOW,
       deny: e.KEYGATE_UPSTREAM_DENY,
+      refuseLoopback: production,
     },
+    api: { url: e.KEYGATE_URL, token: e.KEYGATE_TOKEN },
+    corsOrigins: e.KEYGATE_CORS_ORIGINS,
+    controlPlaneMaxConnections: e.KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS,
+    wsLimits: { maxSubscriptions: e.KEYGATE_WS_MAX_SUBSCRIPTIONS, maxConnectionsPerToken: e.KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN },
+    operationLimits: { deadlineMs: e.KEYGATE_OPERATION_DEADLINE_MS, maxLinkedItems: e.KEYGATE_MAX_LINKED_ITEMS },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
     usageMetering: e.KEYGATE_USAGE_METERING !== 'false',

@@ -1,17 +1,20 @@
 // Opens keygate's database: Postgres at DATABASE_URL, or the embedded store (PGlite, Postgres in
 // WebAssembly) under KEYGATE_DATA_DIR, which applies the same migrations to itself.
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { PrismaClient } from '../generated/prisma/client.ts';
-import { applyMigrations, pendingMigrations, readMigrations } from './migrations.ts';
-import { createSqlPool, type SqlPool } from './queries.ts';
-import { connectPostgres, pgliteConnection } from './sql.ts';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.ts';
+import { lockDataDir } from './data-dir-lock.ts';
+import { makeDirPrivate } from './private-dir.ts';
+import { applyMigrations, readMigrations } from './migrations.ts';
+import { assertMigrated } from './postgres-pool.ts';
+import { connectPostgres, pgliteSql } from './sql.ts';
 
 export type { PrismaClient };
+/** Prisma inside one of its interactive transactions. */
+export type Tx = Prisma.TransactionClient;
 
 export interface Database {
   prisma: PrismaClient;
@@ -26,36 +29,12 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
-export class NotMigratedError extends Error {
-  constructor(pending: string[]) {
-    super(`the database is missing keygate's migrations (${pending.join(', ')}): run keygate migrate`);
-    this.name = 'NotMigratedError';
-  }
-}
-
 function createClient(adapter: SqlDriverAdapterFactory, options: DatabaseOptions): PrismaClient {
   const { onQuery } = options;
   if (!onQuery) return new PrismaClient({ adapter });
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' } as const] });
   prisma.$on('query', (e) => onQuery(e.query));
   return prisma as unknown as PrismaClient;
-}
-
-/** Refuses a database that lacks the committed migrations. */
-async function assertMigrated(databaseUrl: string): Promise<void> {
-  const sql = await connectPostgres(databaseUrl);
-  try {
-    const pending = await pendingMigrations(sql, await readMigrations());
-    if (pending.length > 0) throw new NotMigratedError(pending);
-  } finally {
-    await sql.close();
-  }
-}
-
-/** A small raw-SQL pool on a migrated database: all a proxy process needs. */
-export async function openPostgresPool(databaseUrl: string): Promise<SqlPool> {
-  await assertMigrated(databaseUrl);
-  return createSqlPool(databaseUrl);
 }
 
 /** Connects Prisma to Postgres; refuses a database that lacks the committed migrations. */
@@ -66,21 +45,41 @@ export async function openPostgres(databaseUrl: string, options: DatabaseOptions
   return { prisma, kind: 'postgres', close: () => prisma.$disconnect() };
 }
 
-/** Opens (and migrates) the embedded store in dataDir; its data survives restarts. */
+/**
+ * Opens (and migrates) the embedded store in dataDir; its data survives restarts. Holds the data
+ * directory's lock until close: a second process gets DataDirLockedError instead of a store that
+ * silently loses its writes.
+ */
 export async function openEmbedded(dataDir: string, options: DatabaseOptions = {}): Promise<Database> {
-  const dir = join(dataDir, 'pgdata');
-  await mkdir(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
-  await applyMigrations(pgliteConnection(pglite), await readMigrations());
-  const prisma = createClient(new PrismaPGlite(pglite), options);
-  return {
-    prisma,
-    kind: 'embedded',
-    close: async () => {
-      await prisma.$disconnect();
+  const lock = await lockDataDir(dataDir);
+  try {
+    const dir = join(dataDir, 'pgdata');
+    await makeDirPrivate(dataDir);
+    const pglite = await PGlite.create(dir);
+    try {
+      await applyMigrations(pgliteSql(pglite), await readMigrations());
+      await makeDirPrivate(dataDir); // PGlite wrote its files with its own modes
+    } catch (error) {
       await pglite.close();
-    },
-  };
+      throw error;
+    }
+    const prisma = createClient(new PrismaPGlite(pglite), options);
+    return {
+      prisma,
+      kind: 'embedded',
+      close: async () => {
+        try {
+          await prisma.$disconnect();
+          await pglite.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
 }
 
 /** Applies the committed migrations to a Postgres database (what `keygate migrate` runs). */

@@ -1,7 +1,7 @@
 // Access tokens for the control plane: issuing, deleting, and recognising the bearer of one.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import type { PrismaClient } from '../db/database.ts';
 import { type Viewer, assertProjectReach, projectScope, requireAdmin } from './access.ts';
 import { DomainError, conflict } from './errors.ts';
@@ -16,7 +16,7 @@ export interface CreateAccessTokenInput {
 
 export async function createAccessToken(prisma: PrismaClient, viewer: Viewer, input: CreateAccessTokenInput) {
   const name = check(rules.tokenName, input.name, 'name');
-  const expiresAt = checkExpiry(input.expiresAt, 'expiresAt') ?? null;
+  const expiresAt = notAfterMinter(checkExpiry(input.expiresAt, 'expiresAt') ?? null, viewer);
   const projectId = input.projectId ?? null;
   if (projectId === null) requireAdmin(viewer, 'create admin tokens');
   else {
@@ -28,13 +28,27 @@ export async function createAccessToken(prisma: PrismaClient, viewer: Viewer, in
   return issueAccessToken(prisma, { name, projectId, expiresAt });
 }
 
+/**
+ * A token never outlives the token that minted it (issue 15, finding 5): a later expiry, or none,
+ * is capped to the minter's. Capped rather than refused, so a client that asks for "never" with
+ * a short-lived token still gets a token; the capped expiry is readable as AccessToken.expiresAt.
+ */
+function notAfterMinter(requested: Date | null, minter: Viewer): Date | null {
+  const limit = minter.expiresAt ?? null;
+  if (limit === null) return requested;
+  return requested === null || requested.getTime() > limit.getTime() ? limit : requested;
+}
+
 /** Stores a new token's hash and returns the token itself, the only time it is seen. */
 export async function issueAccessToken(
   prisma: PrismaClient,
   input: { name: string; projectId: string | null; expiresAt?: Date | null },
 ): Promise<{ id: string; token: string }> {
-  if (await prisma.accessToken.findUnique({ where: { name: input.name }, select: { id: true } })) {
-    throw conflict(`an access token named "${input.name}" already exists`, 'name');
+  // Names are unique per project, admin tokens among themselves: the answer says nothing about
+  // other projects' tokens (issue 15, finding 6).
+  if (await prisma.accessToken.findFirst({ where: { name: input.name, projectId: input.projectId }, select: { id: true } })) {
+    const where = input.projectId ? 'in this project' : 'among admin tokens';
+    throw conflict(`an access token named "${input.name}" already exists ${where}`, 'name');
   }
   const issued = issueSecret(ACCESS_TOKEN_PREFIX);
   const row = await prisma.accessToken.create({
@@ -79,26 +93,25 @@ export function createAuthenticator(prisma: PrismaClient, options: { adminToken?
       if (lastTouched.size > 10_000) lastTouched.clear();
       prisma.accessToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
     }
-    return { tokenId: row.id, tokenName: row.name, role: row.role, projectId: row.projectId };
+    return { tokenId: row.id, tokenName: row.name, role: row.role, projectId: row.projectId, expiresAt: row.expiresAt };
   };
 }
 
 export type Authenticate = ReturnType<typeof createAuthenticator>;
 
 /**
- * With no KEYGATE_ADMIN_TOKEN, `keygate start` keeps an admin token in dataDir/admin-token (0600).
+ * With no KEYGATE_ADMIN_TOKEN, `keygate start` keeps an admin token in a file (0600, see config/admin-token-file.ts).
  * Reuses the file while its token is valid; otherwise issues a new one. Returns the file's path.
  */
-export async function ensureAdminTokenFile(prisma: PrismaClient, dataDir: string): Promise<string> {
-  const path = join(dataDir, 'admin-token');
+export async function ensureAdminTokenFile(prisma: PrismaClient, path: string): Promise<string> {
   const existing = await readFile(path, 'utf8').then((s) => s.trim(), () => null);
   if (existing && (await prisma.accessToken.findUnique({ where: { hash: hashSecret(existing) }, select: { id: true } }))) {
     return path;
   }
   let name = 'admin';
-  for (let i = 2; await prisma.accessToken.findUnique({ where: { name }, select: { id: true } }); i++) name = `admin-${i}`;
+  for (let i = 2; await prisma.accessToken.findFirst({ where: { name, projectId: null }, select: { id: true } }); i++) name = `admin-${i}`;
   const { token } = await issueAccessToken(prisma, { name, projectId: null });
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${token}\n`, { mode: 0o600 });
   await chmod(path, 0o600);
   return path;

@@ -10,6 +10,8 @@ export interface Viewer {
   role: Role;
   /** the project a PROJECT token is confined to */
   projectId: string | null;
+  /** when the token expires (null: never); tokens it mints expire no later (access-tokens.ts) */
+  expiresAt?: Date | null;
 }
 
 /** Projects outside a token's reach look exactly like projects that do not exist. */

@@ -1,7 +1,9 @@
 // API keys: created with a secret shown once, updated, deleted (forcing unlinks if asked).
 import { type Viewer, assertProjectReach } from './access.ts';
-import { readDeploymentState, toKeyState, type Tx } from './change-log.ts';
-import { RetryableChangeError } from './changes.ts';
+import type { Tx } from '../db/database.ts';
+import { readDeploymentState } from '../feed/change-log.ts';
+import { toKeyState } from '../feed/events.ts';
+import { RetryableChangeError } from '../feed/recorder.ts';
 import type { DomainDeps } from './deps.ts';
 import { lockApiKey, lockDeployments } from './locks.ts';
 import { conflict, notFound } from './errors.ts';

@@ -1,7 +1,7 @@
 // Deployments and their linked API keys: create, update, delete, the auth toggle with its linked
 // set, link and unlink. Every change carries the deployment's resulting state and linked set.
 import { type Viewer, canReachProject } from './access.ts';
-import type { Tx } from './change-log.ts';
+import type { Tx } from '../db/database.ts';
 import type { DomainDeps } from './deps.ts';
 import { lockDeployment } from './locks.ts';
 import type { UpstreamPolicy } from './upstream-policy.ts';

@@ -1,16 +1,32 @@
-// Which addresses the proxy may connect to as upstreams. Link-local and cloud metadata addresses
-// are refused unless KEYGATE_UPSTREAM_ALLOW lists them; KEYGATE_UPSTREAM_DENY adds more. Checked
-// when a connection is made (the keep-alive agents' lookup), so a hostname that resolves to a
-// refused address is refused as well, whenever DNS answers that.
+// Which addresses the proxy may connect to as upstreams (DESIGN.md "Upstream policy"). Every
+// address is judged in all its forms (ip-forms.ts): an IPv6 address that carries an IPv4 address
+// is refused when either is. Checked when a deployment is saved and again whenever a connection
+// is made (the keep-alive agents' lookup and address check), so a host name that resolves to a
+// refused address is refused too, whenever DNS answers that.
 import dns from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { addressForms } from './ip-forms.ts';
 
-/** Always refused unless allowed: where instance credentials live. */
-export const DEFAULT_REFUSED = ['169.254.0.0/16', 'fe80::/10', 'fd00:ec2::254/128'];
+/** Never an upstream, whatever KEYGATE_UPSTREAM_ALLOW says: "this host" addresses, which the
+ *  kernel routes to the proxy's own machine. */
+export const NEVER_ALLOWED = ['0.0.0.0/8', '::/128'];
+/** Refused unless KEYGATE_UPSTREAM_ALLOW lists them: link-local and the cloud metadata services
+ *  (AWS/GCP/Azure 169.254.169.254, Alibaba 100.100.100.200, AWS IPv6 fd00:ec2::254). */
+export const DEFAULT_REFUSED = ['169.254.0.0/16', 'fe80::/10', '100.100.100.200/32', 'fd00:ec2::254/128'];
+/** Refused too with NODE_ENV=production: a deployment must not reach the process's own ports. */
+export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
 export const UPSTREAM_REFUSED = 'KEYGATE_UPSTREAM_REFUSED';
 
+export interface UpstreamRules {
+  allow: readonly string[];
+  deny: readonly string[];
+  /** NODE_ENV=production: loopback is refused unless allowed */
+  refuseLoopback?: boolean;
+}
+
 export interface UpstreamPolicy {
+  /** whether an address (in any form) is refused; false for a host name */
   isRefused(address: string): boolean;
   /** the refused address an upstream URL's host is or resolves to now; null when none */
   refusedTarget(url: string): Promise<string | null>;
@@ -20,17 +36,18 @@ export interface UpstreamPolicy {
   refusal(host: string, address: string): NodeJS.ErrnoException;
 }
 
-export function createUpstreamPolicy(rules: { allow: readonly string[]; deny: readonly string[] }): UpstreamPolicy {
-  const refused = toBlockList([...DEFAULT_REFUSED, ...rules.deny]);
+export function createUpstreamPolicy(rules: UpstreamRules): UpstreamPolicy {
+  const never = toBlockList(NEVER_ALLOWED);
+  const refused = toBlockList([...DEFAULT_REFUSED, ...(rules.refuseLoopback ? LOOPBACK : []), ...rules.deny]);
   const allowed = toBlockList(rules.allow);
 
   function isRefused(address: string): boolean {
-    const family = isIP(address);
-    if (family === 0) return false;
-    // ::ffff:169.254.169.254 reaches the IPv4 address; judge it as IPv4.
-    const mapped = family === 6 ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] : undefined;
-    const [addr, type] = mapped ? [mapped, 'ipv4' as const] : [address, family === 4 ? ('ipv4' as const) : ('ipv6' as const)];
-    return refused.check(addr, type) && !allowed.check(addr, type);
+    const forms = addressForms(address);
+    if (forms === null) return false;
+    const own = [forms.address, forms.family === 4 ? 'ipv4' : 'ipv6'] as const;
+    const inside = (list: BlockList) => list.check(...own) || (forms.embedded !== undefined && list.check(forms.embedded, 'ipv4'));
+    if (inside(never)) return true;
+    return inside(refused) && !inside(allowed);
   }
 
   function refusal(host: string, address: string): NodeJS.ErrnoException {
@@ -54,8 +71,9 @@ export function createUpstreamPolicy(rules: { allow: readonly string[]; deny: re
   // Checked when a deployment is saved, and again on every connection (lookup above), since
   // what a name resolves to can change later.
   async function refusedTarget(url: string): Promise<string | null> {
-    const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
-    if (isIP(host)) return isRefused(host) ? host : null;
+    const host = new URL(url).hostname;
+    const forms = addressForms(host);
+    if (forms !== null) return isRefused(forms.address) ? forms.address : null;
     try {
       const addresses = await dns.promises.lookup(host, { all: true });
       return addresses.find((a) => isRefused(a.address))?.address ?? null;
@@ -71,6 +89,8 @@ function toBlockList(entries: readonly string[]): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
     const [address = '', prefix] = entry.split('/');
+    // Rules are written in standard notation only; the addresses they are checked against are
+    // canonicalised first.
     const family = isIP(address);
     if (family === 0) throw new Error(`not an address or CIDR range: ${entry}`);
     const type = family === 4 ? 'ipv4' : 'ipv6';

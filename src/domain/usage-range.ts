@@ -1,6 +1,6 @@
 // The range of a usage read (API.md "Usage"): `from` aligned down and `to` (default now) aligned up
 // to the granularity, so the series is whole buckets; at most MAX_USAGE_BUCKETS of them.
-import type { Granularity } from '../db/statements/usage.ts';
+import type { Granularity } from '../db/statements/index.ts';
 import { badInput } from './errors.ts';
 
 export const MAX_USAGE_BUCKETS = 1500;

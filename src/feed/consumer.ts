@@ -1,47 +1,19 @@
-// Consuming the change feed (DESIGN.md, change-feed protocol, steps 3 and 6), the same way in a
+// Consuming the change feed (docs: change-feed protocol, steps 3 and 6), the same way in a
 // proxy and in a control plane: subscribe first, load a state and the revision it reflects,
-// apply newer buffered events, then be ready. Events apply strictly in revision order; a
-// skipped revision, a reconnect of the transport and a head poll that finds the consumer behind
-// all trigger a catch-up read of the change log; a consumer behind the retained log reloads.
+// apply newer buffered events, then be ready. This file is the consumer's lifecycle: the
+// subscription and its retries, the head poll and staleness. Applying events in revision order,
+// filling gaps from the change log and reloading are follower.ts.
 //
 // Staleness: the consumer proves itself current by a head poll that finds applied ≥ head, or by
 // the caller's markCurrent() (a lease renewal that succeeded) while the subscription is healthy
 // and no gap or catch-up is pending. Unable to prove it for maxStalenessMs, its status is
 // 'feed_unavailable' until it proves it again.
-//
-// Logs carry revisions and event types only, never payloads (they hold key hashes).
 import type { Logger } from 'pino';
-import type { Query } from '../db/queries.ts';
-import { eventsAfter, headRevision, oldestRetainedRevision } from '../domain/change-log.ts';
 import type { ChangeEvent } from './events.ts';
 import type { Feed, FeedHandlers, Unsubscribe } from './feed.ts';
-
-/** Where a consumer reads the change log (Postgres or the embedded store). */
-export interface ChangeSource {
-  head(): Promise<number>;
-  /** events with revision > `revision`, oldest first, at most `limit` */
-  eventsAfter(revision: number, limit: number): Promise<ChangeEvent[]>;
-  /** the oldest revision still in the log; null when it is empty */
-  oldestRetained(): Promise<number | null>;
-}
-
-/** The change log in the database as a ChangeSource. */
-export function changeLogSource(db: Query): ChangeSource {
-  return {
-    head: () => headRevision(db),
-    eventsAfter: (revision, limit) => eventsAfter(db, revision, { limit }),
-    oldestRetained: () => oldestRetainedRevision(db),
-  };
-}
+import { type AppliedListener, type ChangeSource, errorMessage, LogFollower } from './follower.ts';
 
 export type ConsumerStatus = 'not_ready' | 'ready' | 'feed_unavailable';
-
-/**
- * Called after every change of the applied revision, synchronously, in revision order.
- * `event` is the event just applied; null when the state was (re)loaded wholesale to
- * `revision` (the initial load, or a reload after falling behind the retained log).
- */
-export type AppliedListener = (revision: number, event: ChangeEvent | null) => void;
 
 export interface FeedConsumerOptions {
   feed: Feed;
@@ -62,39 +34,20 @@ export interface FeedConsumerOptions {
   maxBuffered?: number;
 }
 
-const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 export class FeedConsumer {
   private readonly options: FeedConsumerOptions;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly batchSize: number;
-  private readonly maxBuffered: number;
+  private readonly follower: LogFollower;
 
-  private appliedRevision = 0;
-  private isReady = false;
   private started = false;
   private stopped = false;
-  /** initialize() or reload() is running: every event is buffered */
-  private loading = false;
-  /** events newer than applied + 1 (or, while loading, any event) */
-  private readonly buffer = new Map<number, ChangeEvent>();
-  private readonly listeners = new Set<AppliedListener>();
   private readonly statusListeners = new Set<(status: ConsumerStatus) => void>();
 
   private unsubscribe: Unsubscribe | null = null;
   private subscribing = false;
   /** the transport's subscription is up (false after onDisconnect until onReconnect) */
   private feedConnected = false;
-  /** messages may have been missed (reconnect, late subscription): a catch-up must complete */
-  private needsCatchUp = false;
-  private missedGeneration = 0;
-
-  private worker: Promise<void> | null = null;
-  private catchUpRequested = false;
-  private reloadRequested = false;
-  /** what failed last; the next poll asks for it again */
-  private failedWork: 'catch-up' | 'reload' | null = null;
 
   private lastCurrentAt = 0;
   private lastStatus: ConsumerStatus = 'not_ready';
@@ -103,11 +56,13 @@ export class FeedConsumer {
   private pollFailing = false;
 
   private readonly handlers: FeedHandlers = {
-    onEvent: (event) => this.onEvent(event),
+    onEvent: (event) => {
+      if (!this.stopped) this.follower.receive(event);
+    },
     onReconnect: () => {
       if (this.stopped) return;
       this.feedConnected = true;
-      this.missed('reconnect');
+      this.follower.missed('reconnect');
     },
     onDisconnect: () => {
       if (this.stopped) return;
@@ -120,17 +75,26 @@ export class FeedConsumer {
     this.options = options;
     this.log = options.log;
     this.now = options.now ?? Date.now;
-    this.batchSize = options.batchSize ?? 500;
-    this.maxBuffered = options.maxBuffered ?? 10_000;
+    this.follower = new LogFollower({
+      source: options.source,
+      initialize: options.initialize,
+      reload: options.reload,
+      apply: options.apply,
+      log: options.log,
+      now: this.now,
+      batchSize: options.batchSize ?? 500,
+      maxBuffered: options.maxBuffered ?? 10_000,
+      proven: (at) => this.proven(at),
+    });
   }
 
   /** The revision the state reflects. */
   get applied(): number {
-    return this.appliedRevision;
+    return this.follower.applied;
   }
 
   get ready(): boolean {
-    return this.isReady && !this.stopped;
+    return this.follower.ready && !this.stopped;
   }
 
   status(): ConsumerStatus {
@@ -139,10 +103,7 @@ export class FeedConsumer {
   }
 
   onApplied(listener: AppliedListener): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.follower.onApplied(listener);
   }
 
   /** Called on every status transition (for metrics); the transitions are logged too. */
@@ -159,8 +120,7 @@ export class FeedConsumer {
    * pending. Returns whether it counted.
    */
   markCurrent(): boolean {
-    if (!this.ready || !this.feedConnected || this.needsCatchUp || this.loading) return false;
-    if (this.buffer.size > 0 || this.worker || this.catchUpRequested || this.reloadRequested || this.failedWork) return false;
+    if (!this.ready || !this.feedConnected || !this.follower.settled) return false;
     this.proven(this.now());
     return true;
   }
@@ -176,221 +136,40 @@ export class FeedConsumer {
     await this.trySubscribe(true);
     if (this.stopped) return;
 
-    const startedAt = this.now();
-    this.loading = true;
-    let revision: number;
+    let loaded: { revision: number; startedAt: number };
     try {
-      revision = await this.options.initialize();
+      loaded = await this.follower.load();
     } catch (error) {
-      this.loading = false;
       await this.stop();
       throw error;
     }
     if (this.stopped) return;
-    this.isReady = true;
-    this.finishLoad(revision, startedAt);
-    this.log.info({ revision, feed: this.options.feed.kind }, 'change feed consumer ready');
+    this.follower.loaded(loaded.revision, loaded.startedAt);
+    this.log.info({ revision: loaded.revision, feed: this.options.feed.kind }, 'change feed consumer ready');
     this.checkStatus();
 
     this.pollTimer = setInterval(() => this.tick(), Math.max(1, this.options.pollIntervalMs));
     this.pollTimer.unref();
     // A gap left by the buffered events, or events missed while the subscription was failing.
-    if (this.buffer.size > 0 || this.needsCatchUp || this.catchUpRequested) await this.work();
+    await this.follower.catchUpIfBehind();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.isReady = false;
+    this.follower.stop();
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
-    this.buffer.clear();
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     if (unsubscribe) await unsubscribe().catch(() => {});
-    this.listeners.clear();
+    this.follower.clearListeners();
     this.statusListeners.clear();
   }
 
   /** Reads the log now, as a poll that found the consumer behind would. */
   catchUp(): Promise<void> {
-    this.catchUpRequested = true;
-    return this.work();
-  }
-
-  // ---- events -------------------------------------------------------------------------------
-
-  private onEvent(event: ChangeEvent): void {
-    if (this.stopped) return;
-    if (this.loading || !this.isReady) {
-      this.hold(event);
-      return;
-    }
-    this.offer(event);
-  }
-
-  /** An event while loaded: apply it if it is next, drop it if old, hold it and catch up if early. */
-  private offer(event: ChangeEvent): void {
-    if (event.revision <= this.appliedRevision) return;
-    if (event.revision === this.appliedRevision + 1) {
-      if (this.applyOne(event)) this.drain();
-      return;
-    }
-    this.hold(event);
-    this.log.debug({ applied: this.appliedRevision, received: event.revision }, 'change feed gap; catching up');
-    this.catchUpRequested = true;
-    void this.work();
-  }
-
-  private hold(event: ChangeEvent): void {
-    if (this.buffer.size >= this.maxBuffered && !this.buffer.has(event.revision)) {
-      // Re-read from the log by the catch-up that the gap triggers anyway.
-      this.catchUpRequested = true;
-      return;
-    }
-    this.buffer.set(event.revision, event);
-  }
-
-  /** Applies buffered events that continue the applied revision; forgets older ones. */
-  private drain(): void {
-    for (const revision of [...this.buffer.keys()]) if (revision <= this.appliedRevision) this.buffer.delete(revision);
-    for (;;) {
-      const next = this.buffer.get(this.appliedRevision + 1);
-      if (!next) return;
-      this.buffer.delete(next.revision);
-      if (!this.applyOne(next)) return;
-    }
-  }
-
-  private applyOne(event: ChangeEvent): boolean {
-    try {
-      this.options.apply(event);
-    } catch (error) {
-      // The state can no longer be trusted to follow the log: load it again.
-      this.log.error({ revision: event.revision, type: event.type, err: errorMessage(error) }, 'applying a change failed; reloading');
-      this.reloadRequested = true;
-      void this.work();
-      return false;
-    }
-    this.appliedRevision = event.revision;
-    this.notify(event.revision, event);
-    return true;
-  }
-
-  private notify(revision: number, event: ChangeEvent | null): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(revision, event);
-      } catch (error) {
-        this.log.error({ revision, err: errorMessage(error) }, 'applied listener failed');
-      }
-    }
-  }
-
-  private finishLoad(revision: number, startedAt: number): void {
-    this.loading = false;
-    this.appliedRevision = revision;
-    this.proven(startedAt);
-    this.notify(revision, null);
-    this.drain();
-  }
-
-  // ---- catch-up and reload ------------------------------------------------------------------
-
-  /** Messages may have been lost: catch up, and do not count the feed as proof until done. */
-  private missed(reason: string): void {
-    this.needsCatchUp = true;
-    this.missedGeneration += 1;
-    this.catchUpRequested = true;
-    this.log.info({ reason, applied: this.appliedRevision }, 'change feed catching up from the log');
-    if (this.isReady) void this.work();
-  }
-
-  /** Runs requested catch-ups and reloads one at a time; never rejects. */
-  private work(): Promise<void> {
-    if (this.stopped || !this.isReady) return Promise.resolve();
-    if (!this.worker) {
-      this.worker = this.runWork().finally(() => {
-        this.worker = null;
-        // A request that came in as the loop was finishing.
-        if (this.catchUpRequested || this.reloadRequested) void this.work();
-      });
-    }
-    return this.worker;
-  }
-
-  private async runWork(): Promise<void> {
-    await null; // `this.worker` is set before any work starts
-    let rounds = 0;
-    while (!this.stopped && (this.catchUpRequested || this.reloadRequested)) {
-      const reload = this.reloadRequested;
-      this.catchUpRequested = false;
-      this.reloadRequested = false;
-      const generation = this.missedGeneration;
-      try {
-        if (reload) await this.doReload('apply failed');
-        else await this.doCatchUp();
-      } catch (error) {
-        this.failedWork = reload ? 'reload' : 'catch-up';
-        this.log.warn({ applied: this.appliedRevision, err: errorMessage(error) }, reload ? 'reload failed; retrying on the next poll' : 'catch-up failed; retrying on the next poll');
-        return;
-      }
-      if (this.stopped) return;
-      if (generation === this.missedGeneration && this.needsCatchUp) {
-        this.needsCatchUp = false;
-        this.log.info({ applied: this.appliedRevision }, 'change feed caught up');
-      }
-      // Events that arrived while the log was read may still leave a gap: read again, a few
-      // times, then leave it to the poll.
-      if (this.buffer.size > 0 && !this.reloadRequested) {
-        rounds += 1;
-        if (rounds < 3) this.catchUpRequested = true;
-      }
-    }
-  }
-
-  private async doCatchUp(): Promise<void> {
-    const oldest = await this.options.source.oldestRetained();
-    if (this.stopped) return;
-    if (oldest !== null && oldest > this.appliedRevision + 1) {
-      await this.doReload('behind the retained change log');
-      return;
-    }
-    for (;;) {
-      const events = await this.options.source.eventsAfter(this.appliedRevision, this.batchSize);
-      if (this.stopped) return;
-      for (const event of events) {
-        if (event.revision <= this.appliedRevision) continue;
-        if (event.revision !== this.appliedRevision + 1) {
-          // The log starts after the revision we need: it was pruned meanwhile.
-          await this.doReload('behind the retained change log');
-          return;
-        }
-        if (!this.applyOne(event)) return;
-      }
-      this.drain();
-      if (events.length < this.batchSize) return;
-    }
-  }
-
-  private async doReload(reason: string): Promise<void> {
-    this.log.warn({ applied: this.appliedRevision, reason }, 'reloading the state');
-    const startedAt = this.now();
-    this.loading = true;
-    let revision: number;
-    try {
-      revision = await (this.options.reload ?? this.options.initialize)();
-    } catch (error) {
-      // The old state stands; events held meanwhile that continue it still apply.
-      this.loading = false;
-      this.drain();
-      throw error;
-    }
-    if (this.stopped) return;
-    this.finishLoad(revision, startedAt);
-    this.log.info({ revision }, 'state reloaded');
-    // Events committed between the load and now are read by a catch-up.
-    this.catchUpRequested = true;
+    return this.follower.catchUp();
   }
 
   // ---- poll, subscription retry, staleness --------------------------------------------------
@@ -408,7 +187,7 @@ export class FeedConsumer {
       this.feedConnected = true;
       if (!initial) {
         this.log.info('change feed subscription established');
-        this.missed('late subscription');
+        this.follower.missed('late subscription');
       }
     } catch (error) {
       if (initial) this.log.warn({ err: errorMessage(error) }, 'change feed subscription failed; polling and retrying');
@@ -444,16 +223,9 @@ export class FeedConsumer {
     if (this.pollFailing) this.log.info('head poll works again');
     this.pollFailing = false;
     if (this.stopped) return;
-    if (head > this.appliedRevision) this.catchUpRequested = true;
-    if (this.failedWork === 'reload') this.reloadRequested = true;
-    if (this.failedWork === 'catch-up') this.catchUpRequested = true;
-    this.failedWork = null;
-    if (this.catchUpRequested || this.reloadRequested || this.needsCatchUp || this.buffer.size > 0) {
-      if (this.needsCatchUp || this.buffer.size > 0) this.catchUpRequested = true;
-      await this.work();
-    }
+    await this.follower.followHead(head);
     // applied ≥ the head read after startedAt: the state was current at startedAt.
-    if (this.appliedRevision >= head && !this.loading) this.proven(startedAt);
+    if (this.follower.applied >= head && !this.follower.loading) this.proven(startedAt);
   }
 
   private proven(at: number): void {
@@ -467,9 +239,9 @@ export class FeedConsumer {
     const previous = this.lastStatus;
     this.lastStatus = status;
     if (status === 'feed_unavailable') {
-      this.log.warn({ applied: this.appliedRevision, maxStalenessMs: this.options.maxStalenessMs }, 'cannot prove the state is current: feed_unavailable');
+      this.log.warn({ applied: this.follower.applied, maxStalenessMs: this.options.maxStalenessMs }, 'cannot prove the state is current: feed_unavailable');
     } else if (status === 'ready' && previous === 'feed_unavailable') {
-      this.log.info({ applied: this.appliedRevision }, 'state proven current again');
+      this.log.info({ applied: this.follower.applied }, 'state proven current again');
     }
     for (const listener of [...this.statusListeners]) {
       try {

@@ -2,6 +2,7 @@
 // in-process bus. The payload holds the resulting state of what the mutation touched, so a
 // proxy applies it without another query. It carries key hashes, never secrets, and is never
 // shown to GraphQL clients as is.
+import type { DeploymentStateRow } from '../db/statements/deployments.ts';
 
 export const CHANGE_TYPES = [
   'API_KEY_CREATED',
@@ -21,21 +22,19 @@ export type ChangeType = (typeof CHANGE_TYPES)[number];
 export interface KeyState {
   id: string;
   projectId: string;
+  /** the key's name, for the proxy's access log; absent in events recorded before it was added */
+  name?: string;
   hash: string;
   /** ISO date-time; null: never expires */
   expiresAt: string | null;
 }
 
-/** What the proxy needs of a deployment, with its full linked set. */
-export interface DeploymentState {
-  id: string;
-  projectId: string;
-  projectSlug: string;
-  name: string;
-  upstreamUrl: string;
-  authEnabled: boolean;
-  apiKeyIds: string[];
-}
+/**
+ * What the proxy needs of a deployment, with its full linked set. It is read in SQL (the snapshot,
+ * and inside the statement that records a change), so its fields are the columns that
+ * src/db/statements/deployments.ts selects: add a field there.
+ */
+export type DeploymentState = DeploymentStateRow;
 
 export interface ChangePayload {
   /** the key the event is about */
@@ -66,4 +65,22 @@ export interface Snapshot {
   revision: number;
   apiKeys: KeyState[];
   deployments: DeploymentState[];
+}
+
+/** What a change records, handed to the recorder by the rule that made it. */
+export interface ChangeRecord {
+  projectId: string;
+  type: ChangeType;
+  payload: ChangePayload;
+  /**
+   * A deployment whose resulting state, linked set included, becomes `payload.deployment`. It is
+   * read by the statement that records the change, after every write of the transaction and
+   * under the deployment's lock, so it is complete — and it costs no round trip of its own.
+   */
+  deploymentState?: string;
+}
+
+/** A key's row as the proxy needs it: the one place a KeyState is made. */
+export function toKeyState(k: { id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }): KeyState {
+  return { id: k.id, projectId: k.projectId, name: k.name, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
 }

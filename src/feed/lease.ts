@@ -7,7 +7,7 @@
 // publish() calls the consumer, which applies, and this acks before publish() returns, so the
 // mutation that published then finds the proxy's lease at its revision.
 import type { Logger } from 'pino';
-import type { AppliedListener } from './consumer.ts';
+import type { AppliedListener } from './follower.ts';
 import type { Feed } from './feed.ts';
 
 /** What the proxy sync needs of a FeedConsumer. */

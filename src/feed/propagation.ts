@@ -1,5 +1,6 @@
-// Confirmation (DESIGN.md, change feed step 5): after publishing, wait until every proxy whose
-// lease is live has acked the revision, up to the propagation timeout.
+// Confirmation (docs: change-feed protocol, step 5): after publishing, wait until every proxy
+// whose lease is live has acked the revision, up to the propagation timeout; and the
+// confirmations one answer waits for, so a mutation answers only once its change holds.
 import type { Feed } from './feed.ts';
 
 export interface Propagation {
@@ -64,4 +65,39 @@ export async function waitForPropagation(
   } finally {
     stopListening();
   }
+}
+
+declare const held: unique symbol;
+/** A propagation an answer waits for: only Confirmations.awaitBeforeAnswer makes one. */
+export type HeldPropagation = Promise<Propagation> & { readonly [held]: true };
+
+/**
+ * The confirmations one answer (one GraphQL operation) waits for. A mutation answers only once
+ * its change is confirmed by the proxies or timed out, whether or not the client asked for
+ * `propagation`: "takes effect on the next request after saving" must hold for every client.
+ */
+export interface Confirmations {
+  /**
+   * The answer will wait for this outcome's propagation. It is handed back marked as held, which
+   * is the only form the API's payloads accept, so a mutation cannot skip this step.
+   */
+  awaitBeforeAnswer<T extends { propagation: Promise<Propagation> }>(
+    outcome: Promise<T>,
+  ): Promise<Omit<T, 'propagation'> & { propagation: HeldPropagation }>;
+  /** Settles once every held propagation has; never rejects. */
+  settled(): Promise<void>;
+}
+
+export function createConfirmations(): Confirmations {
+  const pending: Promise<Propagation>[] = [];
+  return {
+    async awaitBeforeAnswer(outcome) {
+      const answered = await outcome;
+      pending.push(answered.propagation);
+      return answered as unknown as Omit<typeof answered, 'propagation'> & { propagation: HeldPropagation };
+    },
+    async settled() {
+      await Promise.all(pending);
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { complexityOptions } from './complexity.ts';
 import type { GraphQLContext } from './context.ts';
-import { decodeId } from './ids.ts';
+import { decodeNodeId } from './ids.ts';
 
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 50;
@@ -35,8 +35,14 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     nodesQueryOptions: false,
-    nodeQueryOptions: { description: 'null for an unknown id or one outside the token\'s reach' },
-    decodeGlobalID: (globalID) => decodeId(null, globalID, 'id'),
+    nodeQueryOptions: {
+      description: 'null for an unknown id or one outside the token\'s reach',
+      // An id that decodes but names no node is null without a lookup; unknown and foreign ids
+      // of a node type are null too (the prismaNodes are `nullable`), never an error.
+      resolve: (_root, args, _ctx, _info, resolveNode) => (args.id.typename ? resolveNode(args.id) : null),
+    },
+    // Only the node field parses global ids; every other id argument is decoded by idOf (ids.ts).
+    decodeGlobalID: (globalID) => decodeNodeId(globalID) ?? { typename: '', id: '' },
     // A connection field already multiplies its selection by the page size (pageComplexity).
     edgesFieldOptions: { complexity: { field: 1, multiplier: 1 } },
   },

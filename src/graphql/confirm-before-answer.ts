@@ -1,30 +1,15 @@
-// A mutation answers only once its change is confirmed by the proxies (or the propagation timeout
-// passed), whether or not the client selected `propagation`: "takes effect on the next request
-// after saving" must hold for every client. The confirmation runs alongside the reads of the rest
-// of the payload instead of before them (domain/changes.ts hands it back as a promise).
+// The last step of a mutation's answer: each mutation resolver hands its change's propagation to
+// the operation's Confirmations (ctx.confirmations.awaitBeforeAnswer, src/feed/propagation.ts);
+// this holds the operation's response until those have settled. They settle while the rest of
+// the payload is read, not before.
 import type { Plugin } from 'graphql-yoga';
-import type { Changes } from '../domain/changes.ts';
-import type { DomainDeps } from '../domain/deps.ts';
 import type { GraphQLContext } from './context.ts';
 
-/** The domain for one operation, remembering every confirmation its changes wait for. */
-export function confirmingDomain(domain: DomainDeps): { domain: DomainDeps; confirmed: () => Promise<unknown> } {
-  const pending: Promise<unknown>[] = [];
-  const changes: Changes = {
-    async run(actor, work) {
-      const outcome = await domain.changes.run(actor, work);
-      pending.push(outcome.propagation);
-      return outcome;
-    },
-  };
-  return { domain: { ...domain, changes }, confirmed: () => Promise.all(pending) };
-}
-
-/** Holds each operation's answer until the confirmations its context collected have settled. */
+/** Holds each operation's answer until the confirmations its resolvers handed over have settled. */
 export const useConfirmBeforeAnswer = (): Plugin<GraphQLContext> => ({
   onExecute: ({ args }) => ({
     onExecuteDone: async () => {
-      await (args.contextValue as GraphQLContext).confirmed?.();
+      await (args.contextValue as GraphQLContext).confirmations?.settled();
     },
   }),
 });

@@ -2,7 +2,7 @@
 // `after` a cursor this API issued. Violations are BAD_USER_INPUT naming the argument.
 import { parsePrismaCursor } from '@pothos/plugin-prisma';
 import { badInput } from '../domain/errors.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
+import { builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './builder.ts';
 
 export const CONNECTION_ORDER = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
 
@@ -30,4 +30,28 @@ export function checkConnectionArgs(args: { first?: number | null; after?: strin
  */
 export function pageComplexity(args: { first?: number | null; last?: number | null }) {
   return { field: 1, multiplier: Math.min(args.first ?? args.last ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) };
+}
+
+type ConnectionNodeRef = Parameters<typeof builder.connectionObject>[0]['type'];
+
+/**
+ * The connection type of a node type, named as API.md names it (`ProjectConnection`, edges
+ * `ProjectEdge`) and shared by every field that returns it: clients generate code from these
+ * names, so they must not follow the field. totalCount is what the field's `totalCount` option
+ * put on the connection: the count, or a function that reads it.
+ */
+export function nodeConnection<Type extends ConnectionNodeRef>(type: Type, name: string) {
+  return builder.connectionObject({
+    type,
+    name,
+    fields: (t) => ({
+      totalCount: t.int({
+        resolve: (connection) => {
+          const { totalCount } = connection as { totalCount?: number | (() => number | Promise<number>) };
+          if (totalCount === undefined) throw new Error(`${name}: the field returning it has no totalCount option`);
+          return typeof totalCount === 'function' ? totalCount() : totalCount;
+        },
+      }),
+    }),
+  });
 }

@@ -3,20 +3,8 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { PothosValidationError } from '@pothos/core';
+import { dbFailure } from '../db/errors.ts';
 import { DomainError } from '../domain/errors.ts';
-
-const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
-
-function isUnavailable(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
-    if (typeof e.message === 'string' && /connect|connection|terminat|timed out|ECONNREFUSED|Closed|socket/i.test(e.message) && /DriverAdapterError|database|postgres|pool|connect/i.test(`${(e as { name?: string }).name} ${e.message}`)) {
-      return true;
-    }
-    e = e.cause as typeof e;
-  }
-  return false;
-}
 
 /** Maps any error thrown while executing an operation to what the client may see. */
 export function toClientError(error: unknown, log: Logger, requestId: string): GraphQLError {
@@ -37,24 +25,12 @@ export function toClientError(error: unknown, log: Logger, requestId: string): G
       extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
     });
   }
-  if ((original as { code?: string })?.code === 'P2003') {
-    // A foreign key failed: a row the change refers to was deleted by a concurrent change.
-    return new GraphQLError('something this change refers to was deleted meanwhile: reload and retry', {
+  const failure = dbFailure(original);
+  if (failure && failure.code !== 'RETRYABLE') {
+    if (failure.code === 'UNAVAILABLE') log.warn({ requestId, err: { message: (original as Error).message } }, 'database or Redis unavailable');
+    return new GraphQLError(failure.message, {
       path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: 'NOT_FOUND' },
-    });
-  }
-  if ((original as { code?: string })?.code === 'P2002') {
-    return new GraphQLError('a record with this name already exists', {
-      path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: 'CONFLICT' },
-    });
-  }
-  if (isUnavailable(original)) {
-    log.warn({ requestId, err: { message: (original as Error).message } }, 'database or Redis unavailable');
-    return new GraphQLError('the database or Redis cannot be reached right now: retry', {
-      path: error instanceof GraphQLError ? error.path : undefined,
-      extensions: { code: 'UNAVAILABLE' },
+      extensions: { code: failure.code },
     });
   }
   if (error instanceof GraphQLError && !error.originalError) return error; // parse, validation, query limits

@@ -6,6 +6,25 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type NodeType = 'Project' | 'ApiKey' | 'Deployment' | 'AccessToken';
 
+const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>(['Project', 'ApiKey', 'Deployment', 'AccessToken']);
+
+/** What node(id:) looks up: null when the id decodes but can name no node (API.md: node answers null). */
+export type NodeLookup = { typename: NodeType; id: string } | null;
+
+/**
+ * The id of node(id:): BAD_USER_INPUT only when it is not a global id at all; one that decodes
+ * to another type or to something other than a uuid is a node nobody can reach (null).
+ */
+export function decodeNodeId(globalId: string): NodeLookup {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalId);
+  } catch {
+    throw badInput('id', 'id is not a valid id');
+  }
+  return NODE_TYPES.has(decoded.typename) && UUID.test(decoded.id) ? (decoded as { typename: NodeType; id: string }) : null;
+}
+
 /** Decodes a global id; with `typename`, it must be an id of that type. */
 export function decodeId(typename: NodeType | null, globalId: string, field: string): { typename: string; id: string } {
   let decoded: { typename: string; id: string };

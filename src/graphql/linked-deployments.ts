@@ -10,17 +10,10 @@
 // The rows are whole Deployment rows (no secret lives in that table), so every scalar field of
 // Deployment resolves from them; a relation below (project, apiKeys, endpointUrl) is loaded by the
 // Prisma plugin as for any Deployment it did not load itself.
-import { sqlOfPrisma } from '../db/queries.ts';
-import { DEPLOYMENT_COLUMNS, selectList } from '../db/rows.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
+import { linkedDeploymentRows } from '../db/statements/index.ts';
 import type { Deployment } from '../generated/prisma/client.ts';
 import type { GraphQLContext } from './context.ts';
-
-const LINKED_DEPLOYMENTS = `
-  SELECT l.api_key_id::text AS "apiKeyId", ${selectList(DEPLOYMENT_COLUMNS, 'd')}
-  FROM unnest($1::uuid[]) AS k(id)
-  JOIN api_key_links l ON l.api_key_id = k.id
-  JOIN deployments d ON d.id = l.deployment_id
-  ORDER BY l.created_at, l.deployment_id`;
 
 interface Batch {
   keyIds: Set<string>;
@@ -47,10 +40,23 @@ export async function linkedDeployments(ctx: GraphQLContext, keyId: string): Pro
   return (await batch.loaded).get(keyId) ?? [];
 }
 
+/**
+ * Reads at most one row more than the request's budget allows (operation-limits.ts): enough to
+ * know the request must be cut, never the whole link table.
+ */
 async function load(ctx: GraphQLContext, keyIds: string[]): Promise<Map<string, Deployment[]>> {
-  const rows = await sqlOfPrisma(ctx.prisma).query<Deployment & { apiKeyId: string }>(LINKED_DEPLOYMENTS, [keyIds]);
+  ctx.budget.check();
+  const limit = ctx.budget.remaining + 1;
+  const rows = await linkedDeploymentRows(sqlOfPrisma(ctx.prisma), keyIds, limit);
+  if (rows.length >= limit) ctx.budget.charge(rows.length);
   const byKey = new Map<string, Deployment[]>();
-  for (const { apiKeyId, ...deployment } of rows) {
+  // One object per deployment, however many keys it is linked to: what the Prisma plugin loads
+  // for a deployment below (its apiKeys, project) is loaded once per object, so 100 keys linked to
+  // the same 17 deployments cost 17 loads, not 1,700.
+  const byId = new Map<string, Deployment>();
+  for (const { apiKeyId, ...row } of rows) {
+    let deployment = byId.get(row.id);
+    if (!deployment) byId.set(row.id, (deployment = row));
     let list = byKey.get(apiKeyId);
     if (!list) byKey.set(apiKeyId, (list = []));
     list.push(deployment);

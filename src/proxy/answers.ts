@@ -12,7 +12,10 @@ export type ProxyErrorCode =
   | 'upstream_refused'
   | 'upstream_timeout'
   | 'not_ready'
-  | 'feed_unavailable';
+  | 'feed_unavailable'
+  | 'unsupported_transfer_encoding'
+  | 'invalid_path'
+  | 'too_many_connections';
 
 interface Answer {
   status: number;
@@ -60,6 +63,21 @@ export const ANSWERS: Readonly<Record<ProxyErrorCode, Answer>> = {
     'The proxy cannot confirm that its access rules are current.',
     ['retry-after', '1'],
   ),
+  unsupported_transfer_encoding: answer(
+    400,
+    'invalid_request_error',
+    'unsupported_transfer_encoding',
+    'Only the chunked transfer coding is accepted; send the body chunked or with a Content-Length.',
+    ['connection', 'close'],
+  ),
+  invalid_path: answer(400, 'invalid_request_error', 'invalid_path', 'The path has a dot segment ("." or "..", plain or percent-encoded).'),
+  too_many_connections: answer(
+    503,
+    'server_error',
+    'too_many_connections',
+    'The proxy has too many open connections; retry shortly.',
+    ['retry-after', '1', 'connection', 'close'],
+  ),
 };
 
 /** Answers a plain HTTP request; once headers are out, cutting the response is the only honest signal. */
@@ -81,7 +99,7 @@ export function sendAnswerOnSocket(socket: Duplex, code: ProxyErrorCode): void {
   }
   const a = ANSWERS[code];
   let head = `HTTP/1.1 ${a.status} ${STATUS_CODES[a.status] ?? ''}\r\nconnection: close\r\n`;
-  for (let i = 0; i < a.headers.length; i += 2) head += `${a.headers[i]}: ${a.headers[i + 1]}\r\n`;
+  for (let i = 0; i < a.headers.length; i += 2) if (a.headers[i] !== 'connection') head += `${a.headers[i]}: ${a.headers[i + 1]}\r\n`;
   socket.end(Buffer.concat([Buffer.from(`${head}\r\n`), a.body]));
 }
 

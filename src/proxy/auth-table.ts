@@ -7,6 +7,8 @@ import type { ChangeEvent, DeploymentState, KeyState, Snapshot } from '../feed/e
 export interface KeyEntry {
   readonly id: string;
   readonly projectId: string;
+  /** for the access log; null when the event that carried the key predates names in events */
+  readonly name: string | null;
   readonly hash: string;
   /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
   readonly expiresAtMs: number;
@@ -116,7 +118,13 @@ export class AuthTable {
     return {
       revision: this.revision,
       apiKeys: [...this.keysById.values()]
-        .map((k) => ({ id: k.id, projectId: k.projectId, hash: k.hash, expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null }))
+        .map((k) => ({
+          id: k.id,
+          projectId: k.projectId,
+          ...(k.name === null ? {} : { name: k.name }),
+          hash: k.hash,
+          expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null,
+        }))
         .sort(byId),
       deployments: [...this.deploymentsById.values()]
         .map((d) => ({
@@ -144,6 +152,7 @@ export class AuthTable {
     const entry: KeyEntry = {
       id: state.id,
       projectId: state.projectId,
+      name: state.name ?? null,
       hash: state.hash.toLowerCase(),
       // An unparseable date must not mean "never expires": treat it as expired.
       expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,

@@ -1,18 +1,33 @@
 // Where a key is checked on a request: the hot path, one fixed order of checks, a typed result,
 // no throw, no I/O. Every refusal of a presented key is the same invalid_api_key, so a caller
-// learns nothing about which check failed.
+// learns nothing about which check failed; the reason goes to metrics and logs only.
 import { API_KEY_PREFIX, hashSecret, isWellFormedSecret } from '../domain/secrets.ts';
-import type { AuthTable, DeploymentEntry } from './auth-table.ts';
+import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
 import { readCredentials } from './credentials.ts';
 
-export type AuthResult =
-  /** keyId null: the deployment is open */
-  | { readonly ok: true; readonly keyId: string | null }
-  | { readonly ok: false; readonly status: 401; readonly code: 'missing_api_key' | 'invalid_api_key' };
+/** Why a request was refused (DESIGN.md "Operating it"), for metrics and logs; the client gets
+ *  one invalid_api_key body (or missing_api_key, or the 429) whatever the reason. rotated_out
+ *  (an ended rotation overlap) and rate_limited come with rotation and rate limits. */
+export const REFUSAL_REASONS = ['missing', 'malformed', 'unknown', 'not_linked', 'expired', 'rotated_out', 'other_project', 'rate_limited'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
-const OPEN: AuthResult = Object.freeze({ ok: true, keyId: null });
-const MISSING: AuthResult = Object.freeze({ ok: false, status: 401, code: 'missing_api_key' });
-const INVALID: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key' });
+export type AuthResult =
+  /** key null: the deployment is open */
+  | { readonly ok: true; readonly key: KeyEntry | null }
+  | {
+      readonly ok: false;
+      readonly status: 401;
+      readonly code: 'missing_api_key' | 'invalid_api_key';
+      readonly reason: RefusalReason;
+      /** the key presented, when it is a known one (for the operator's log, never the client) */
+      readonly key: KeyEntry | null;
+    };
+
+const OPEN: AuthResult = Object.freeze({ ok: true, key: null });
+const MISSING: AuthResult = Object.freeze({ ok: false, status: 401, code: 'missing_api_key', reason: 'missing', key: null });
+const MALFORMED: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key', reason: 'malformed', key: null });
+const UNKNOWN: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key', reason: 'unknown', key: null });
+const refused = (reason: RefusalReason, key: KeyEntry): AuthResult => ({ ok: false, status: 401, code: 'invalid_api_key', reason, key });
 
 /** The key last presented on one client connection and its hash (null: malformed). A keep-alive
  *  client sends the same key with every request, so its checksum and SHA-256 are computed once per
@@ -34,18 +49,18 @@ export function authorizeRequest(
 
   const credentials = readCredentials(rawHeaders);
   if (credentials.kind === 'none') return MISSING;
-  if (credentials.kind !== 'key') return INVALID; // duplicated header, Basic, a non-keygate Bearer
+  if (credentials.kind !== 'key') return MALFORMED; // duplicated header, Basic, a non-keygate Bearer
 
   const hash = hashOf(credentials.secret, memo);
-  if (hash === null) return INVALID;
+  if (hash === null) return MALFORMED;
 
   const key = table.findKeyByHash(hash);
-  if (key === undefined) return INVALID; // unknown or deleted
-  if (key.projectId !== deployment.projectId) return INVALID;
-  if (!deployment.keyIds.has(key.id)) return INVALID; // not linked
-  if (key.expiresAtMs <= nowMs) return INVALID;
+  if (key === undefined) return UNKNOWN; // unknown or deleted
+  if (key.projectId !== deployment.projectId) return refused('other_project', key);
+  if (!deployment.keyIds.has(key.id)) return refused('not_linked', key);
+  if (key.expiresAtMs <= nowMs) return refused('expired', key);
 
-  return { ok: true, keyId: key.id };
+  return { ok: true, key };
 }
 
 function hashOf(secret: string, memo: KeyMemo): string | null {

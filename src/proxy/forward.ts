@@ -10,14 +10,14 @@
 // response and the handlers are shared.
 import { randomUUID } from 'node:crypto';
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { createProxyServer as createHttpProxy } from 'http-proxy-3';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
 import type { DeploymentEntry } from './auth-table.ts';
 import { carriesKeygateKey } from './credentials.ts';
+import { createPolicyAgent } from './upstream-agent.ts';
 import { UPSTREAM_REFUSED, type UpstreamPolicy } from '../domain/upstream-policy.ts';
 
 export interface ForwardTimeouts {
@@ -36,6 +36,8 @@ export interface Forwarding {
   readonly keyId: string | null;
   readonly requestId: string;
   readonly startedAt: number;
+  /** the client's response (the access log's line hangs on it) */
+  readonly res: ServerResponse;
 }
 
 export type UpstreamFailure = Extract<ProxyErrorCode, 'upstream_unavailable' | 'upstream_refused' | 'upstream_timeout'>;
@@ -58,7 +60,6 @@ export interface Forwarder {
 }
 
 interface Flight extends Forwarding {
-  readonly res: ServerResponse;
   proxyReq: ClientRequest | null;
   timer: NodeJS.Timeout | null;
   timedOut: boolean;
@@ -343,6 +344,12 @@ function upstreamHeaders(req: IncomingMessage, requestId: string, upstreamHost: 
   for (const name in src) {
     if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-')) continue;
     if (!upgrade && (name === 'connection' || name === 'upgrade' || listed?.includes(name))) continue;
+    // The proxy admitted only chunked (identity aside, request-shape.ts): the upstream gets exactly
+    // that, never a list it might frame differently.
+    if (name === 'transfer-encoding') {
+      out[name] = 'chunked';
+      continue;
+    }
     // Another Bearer is the upstream's business; a keygate key never leaves the proxy, whatever
     // scheme (or none) it came under.
     if (name === 'authorization' && carriesKeygateKey(src.authorization!)) continue;
@@ -355,10 +362,13 @@ function upstreamHeaders(req: IncomingMessage, requestId: string, upstreamHost: 
   return out;
 }
 
-/** Writes the upstream's status and headers, less hop-by-hop ones; says whether the body is a
+/** Writes the upstream's status and headers, less hop-by-hop ones (Transfer-Encoding among them:
+ *  Node frames the body itself) and a 204's or 304's Content-Length; says whether the body is a
  *  stream (no Content-Length), whose headers should leave at once. */
 function writeHeadFrom(res: ServerResponse, proxyRes: IncomingMessage, requestId: string): boolean {
   const raw = proxyRes.rawHeaders;
+  const status = proxyRes.statusCode ?? 502;
+  const noBody = status === 204 || status === 304;
   const out: string[] = [];
   let hasLength = false;
   let hasRequestId = false;
@@ -367,28 +377,15 @@ function writeHeadFrom(res: ServerResponse, proxyRes: IncomingMessage, requestId
     // Only names as long as one of those looked for are lowercased.
     const name = LOOKED_AT_RESPONSE_LENGTHS.has(sent.length) ? sent.toLowerCase() : '';
     if (HOP_BY_HOP_RESPONSE.has(name)) continue;
-    if (name === 'content-length') hasLength = true;
+    if (name === 'content-length') {
+      // 204 and 304 have no body: a length there would only mislead the client's framing.
+      if (noBody) continue;
+      hasLength = true;
+    }
     else if (name === 'x-request-id') hasRequestId = true;
     out.push(sent, raw[i + 1]!);
   }
   if (!hasRequestId) out.push('x-request-id', requestId);
-  res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, out);
-  return !hasLength;
-}
-
-/** A keep-alive agent whose connections obey the upstream policy: names through its lookup, and
- *  address literals (which never reach a lookup) checked before connecting. */
-function createPolicyAgent(protocol: string, policy: UpstreamPolicy): http.Agent {
-  const options = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' as const, lookup: policy.lookup };
-  const agent = protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
-  const connect = agent.createConnection.bind(agent) as (o: object, cb: (err: Error | null, s?: Socket) => void) => Socket | undefined;
-  (agent as unknown as { createConnection: typeof connect }).createConnection = (o, cb) => {
-    const host = (o as { host?: string }).host ?? '';
-    if (isIP(host) !== 0 && policy.isRefused(host)) {
-      cb(policy.refusal(host, host));
-      return undefined;
-    }
-    return connect(o, cb);
-  };
-  return agent;
+  res.writeHead(status, proxyRes.statusMessage, out);
+  return !hasLength && !noBody;
 }

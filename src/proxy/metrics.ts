@@ -5,6 +5,7 @@
 // hashes its labels on every call).
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProxyErrorCode } from './answers.ts';
+import { REFUSAL_REASONS, type RefusalReason } from './authorize.ts';
 
 export const OUTCOMES = [
   'forwarded',
@@ -44,6 +45,10 @@ export interface ProxyMetrics {
   /** cached per deployment label; forget() drops it */
   deployment(label: string): DeploymentMetrics;
   rejected(code: ProxyErrorCode): void;
+  /** a refused key (401, later 429), by DESIGN.md's reason */
+  refused(reason: RefusalReason): void;
+  /** a client connection beyond the cap, answered 503 or dropped */
+  connectionRefused(): void;
   /** how many revisions the proxy is behind the head it last saw; set by whoever polls the head */
   setFeedLag(revisions: number): void;
   forget(label: string): void;
@@ -51,7 +56,7 @@ export interface ProxyMetrics {
 
 export function createProxyMetrics(
   registry: Registry,
-  sources: { revision: () => number; status: () => string },
+  sources: { revision: () => number; status: () => string; connections: () => number },
 ): ProxyMetrics {
   const registers = [registry];
   const cache = new Map<string, CachedDeployment>();
@@ -72,6 +77,37 @@ export function createProxyMetrics(
     registers,
     collect() {
       for (const [code, count] of rejectionCounts) count.report(this, { code });
+    },
+  });
+  // Every reason is a series from the start (at 0), so dashboards and alerts see the whole set.
+  const refusalCounts = new Map<RefusalReason, Count>(REFUSAL_REASONS.map((reason) => [reason, new Count()]));
+  new Counter({
+    name: 'keygate_proxy_refusals_total',
+    help: 'Requests refused for their key (the client gets one invalid_api_key body), by reason',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      for (const [reason, count] of refusalCounts) {
+        count.report(this, { reason });
+        this.inc({ reason }, 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'keygate_proxy_open_connections',
+    help: 'Client connections open on the proxy port',
+    registers,
+    collect() {
+      this.set(sources.connections());
+    },
+  });
+  const connectionsRefused = new Count();
+  new Counter({
+    name: 'keygate_proxy_connections_refused_total',
+    help: 'Client connections refused because the proxy had KEYGATE_PROXY_MAX_CONNECTIONS open',
+    registers,
+    collect() {
+      connectionsRefused.report(this, {});
     },
   });
   const upstreamSeconds = new Histogram({
@@ -126,6 +162,12 @@ export function createProxyMetrics(
       let count = rejectionCounts.get(code);
       if (!count) rejectionCounts.set(code, (count = new Count()));
       count.inc();
+    },
+    refused(reason) {
+      refusalCounts.get(reason)!.inc();
+    },
+    connectionRefused() {
+      connectionsRefused.inc();
     },
     setFeedLag(revisions) {
       feedLag.set(revisions);

@@ -1,19 +1,24 @@
 // The data-plane proxy server: route → readiness gate → deployment lookup → authorize → forward,
-// for plain requests and WebSocket upgrades alike, plus /-/healthz, /-/readyz and /-/metrics.
-// Per request: in-memory lookups only, no database or network call before the upstream's.
+// for plain requests and WebSocket upgrades alike, plus /-/healthz and /-/readyz (metrics are on
+// the status listener, status-server.ts). Per request: in-memory lookups only, no database or
+// network call before the upstream's. A global cap bounds the open client connections. With
+// metering on, every forwarded or refused request is counted (usage-meter.ts).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { type AccessEntry, createAccessLog } from './access-log.ts';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
 import type { AuthTable, DeploymentEntry } from './auth-table.ts';
 import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
+import { listen } from './listen.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
+import { shapeProblem } from './request-shape.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
 import { createUsageMeter } from './usage-meter.ts';
-import { createUpstreamPolicy } from '../domain/upstream-policy.ts';
+import { createUpstreamPolicy, type UpstreamRules } from '../domain/upstream-policy.ts';
 import type { UsageAggregator } from '../usage/aggregator.ts';
 
 export type ProxyStatus = 'ready' | 'not_ready' | 'feed_unavailable';
@@ -22,13 +27,15 @@ export interface ProxyServerConfig {
   host: string;
   port: number;
   baseDomain: string;
-  upstream: {
+  upstream: UpstreamRules & {
     connectTimeoutMs: number;
     headersTimeoutMs: number;
     idleTimeoutMs: number;
-    allow: readonly string[];
-    deny: readonly string[];
   };
+  /** open client connections accepted (default 10,000); the excess is answered 503 and closed */
+  maxConnections?: number;
+  /** one log line per request (KEYGATE_ACCESS_LOG) */
+  accessLog?: boolean;
   /** client-side limits; the defaults suit model clients that upload prompts and hold streams open */
   client?: { headersTimeoutMs?: number; requestTimeoutMs?: number; keepAliveTimeoutMs?: number };
 }
@@ -54,29 +61,46 @@ export interface ProxyServer {
 }
 
 const KEY_MEMO = Symbol('keygate.keyMemo');
-type MemoSocket = Socket & { [KEY_MEMO]?: KeyMemo };
+/** set on a connection accepted beyond the cap: its requests get 503 too_many_connections */
+const OVER_CAP = Symbol('keygate.overCap');
+type MemoSocket = Socket & { [KEY_MEMO]?: KeyMemo; [OVER_CAP]?: true };
 const keyMemoOf = (socket: MemoSocket): KeyMemo => (socket[KEY_MEMO] ??= new KeyMemo());
+
+/** A request that passed every check: where it goes, and the key that opened it (null: an open deployment). */
+interface Admitted {
+  deployment: DeploymentEntry;
+  path: string;
+  keyId: string | null;
+}
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 300_000;
 // Above the 60 s idle timeout of common load balancers, so they close first, not the proxy.
 const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const DEFAULT_DRAIN_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 10_000;
+// A connection over the cap is answered once; if it sends nothing it goes after this long.
+const OVER_CAP_IDLE_MS = 5_000;
 
 export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   const { table, config, registry, status } = deps;
   const log = deps.log.child({ component: 'proxy' });
   const route = createRouter(config.baseDomain);
+  const maxConnections = config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  let openConnections = 0;
   const metrics = createProxyMetrics(registry, {
     revision: () => table.revision,
     status: () => (draining ? 'not_ready' : status()),
+    connections: () => openConnections,
   });
+  const accessLog = config.accessLog ? createAccessLog(deps.log) : null;
   let draining = false;
-  const meter = deps.usage ? createUsageMeter(deps.usage, table) : null;
+  const meter = deps.usage ? createUsageMeter(deps.usage) : null;
 
   const hooks: ForwardHooks = {
     responded(f, statusCode, seconds, upstream) {
-      meter?.responded(f.deployment, f.keyId, statusCode, upstream);
+      const tap = meter?.responded(f.deployment, f.keyId, statusCode, upstream);
+      if (tap && accessLog) accessLog.tokensFrom(f.res, tap);
       const m = metrics.deployment(f.deployment.label);
       m.requests.forwarded.inc();
       m.upstreamSeconds.observe(seconds);
@@ -108,10 +132,13 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (!table.usesOrigin(d.origin)) forwarder.release(d.origin);
   });
 
-  /** The checks every request to a deployment goes through, plain or upgrade, in this order. */
-  function admit(req: IncomingMessage): { deployment: DeploymentEntry; path: string; keyId: string | null } | ProxyErrorCode | InternalEndpoint {
+  /** The checks every request to a deployment goes through, plain or upgrade, in this order.
+   *  `res`: a plain request's response, whose access-log line the checks fill in. */
+  function admit(req: IncomingMessage, res: ServerResponse | null): Admitted | ProxyErrorCode | InternalEndpoint {
     const r = route(req.headers.host, req.url ?? '/');
     if (r.kind === 'internal') return r.endpoint;
+    const entry: AccessEntry | null = accessLog === null || res === null ? null : accessLog.begin(res);
+    if ((req.socket as MemoSocket)[OVER_CAP]) return 'too_many_connections';
     if (r.kind === 'none') return 'deployment_not_found';
     // Before the first snapshot the table cannot tell a missing deployment from an unknown one.
     if (draining) return 'not_ready';
@@ -119,16 +146,26 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (s !== 'ready') return s;
     const deployment = table.findDeployment(r.projectSlug, r.name);
     if (deployment === undefined) return 'deployment_not_found';
-    const memo = keyMemoOf(req.socket as MemoSocket);
-    const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now(), memo);
+    if (entry !== null) entry.deployment = deployment.label;
+    const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now(), keyMemoOf(req.socket as MemoSocket));
+    if (entry !== null) entry.key = auth.key?.name ?? null;
     if (!auth.ok) {
       metrics.deployment(deployment.label).requests.rejected.inc();
-      meter?.refused(deployment, req.rawHeaders, memo);
+      metrics.refused(auth.reason);
+      meter?.refused(deployment, auth.key);
+      if (entry !== null) entry.reason = auth.reason;
+      if (log.isLevelEnabled('debug')) {
+        log.debug({ deployment: deployment.label, reason: auth.reason, key: auth.key?.name ?? null, requestId: req.headers['x-request-id'] }, 'key refused');
+      }
       return auth.code;
     }
-    // With metering on, lastUsedAt is part of the usage flush.
-    if (auth.keyId !== null && meter === null) table.recordUse(auth.keyId);
-    return { deployment, path: r.path, keyId: auth.keyId };
+    // After authentication: an unauthenticated caller learns nothing about these rules.
+    const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
+    if (problem !== null) return problem;
+    const keyId = auth.key === null ? null : auth.key.id;
+    // With metering on, lastUsedAt goes out with the usage flush instead.
+    if (keyId !== null && meter === null) table.recordUse(keyId);
+    return { deployment, path: r.path, keyId };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
@@ -137,13 +174,13 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   }
 
   function onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue = false) {
-    if (draining) res.shouldKeepAlive = false;
-    const admitted = admit(req);
+    if (draining || (req.socket as MemoSocket)[OVER_CAP]) res.shouldKeepAlive = false;
+    const admitted = admit(req, res);
     if (typeof admitted === 'object') {
       // The client waited to send its body until the key was checked.
       if (expectsContinue) res.writeContinue();
       forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId);
-    } else if (admitted === 'healthz' || admitted === 'readyz' || admitted === 'metrics') {
+    } else if (admitted === 'healthz' || admitted === 'readyz') {
       serveInternal(admitted, res);
     } else {
       reject(admitted, req);
@@ -154,9 +191,9 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   const upgraded = new Set<Duplex>();
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy());
-    const admitted = admit(req);
+    const admitted = admit(req, null);
     if (typeof admitted !== 'object') {
-      const code = admitted === 'healthz' || admitted === 'readyz' || admitted === 'metrics' ? 'deployment_not_found' : admitted;
+      const code = admitted === 'healthz' || admitted === 'readyz' ? 'deployment_not_found' : admitted;
       reject(code, req);
       sendAnswerOnSocket(socket, code);
       return;
@@ -173,20 +210,8 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
 
   function serveInternal(endpoint: InternalEndpoint, res: ServerResponse) {
     if (endpoint === 'healthz') return sendJson(res, 200, { status: 'ok' });
-    if (endpoint === 'readyz') {
-      const state = readiness();
-      return sendJson(res, state === 'ready' ? 200 : 503, { status: state, revision: table.revision });
-    }
-    registry.metrics().then(
-      (body) => {
-        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-        res.end(body);
-      },
-      (error: Error) => {
-        log.error({ err: error.message }, 'metrics collection failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      },
-    );
+    const state = readiness();
+    return sendJson(res, state === 'ready' ? 200 : 503, { status: state, revision: table.revision });
   }
 
   const client = config.client ?? {};
@@ -201,22 +226,36 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   server.on('upgrade', onUpgrade);
 
+  // The cap counts every open connection, whoever opened it: behind a load balancer all clients
+  // share its address, so a per-address cap would refuse everyone at once. A connection over the
+  // cap is still parsed, so its client gets a 503 it can retry on rather than a reset; past twice
+  // the cap, Node drops new connections unanswered.
+  server.maxConnections = maxConnections * 2;
+  server.on('connection', (socket: MemoSocket) => {
+    openConnections++;
+    socket.once('close', onConnectionClose);
+    if (openConnections > maxConnections) {
+      socket[OVER_CAP] = true;
+      metrics.connectionRefused();
+      // The server's timeout handler destroys a socket that stays silent this long.
+      socket.setTimeout(OVER_CAP_IDLE_MS);
+    }
+  });
+  server.on('drop', () => metrics.connectionRefused());
+  function onConnectionClose() {
+    openConnections--;
+  }
+
   const closed = new Promise<void>((resolve) => server.once('close', resolve));
   let stopping: Promise<void> | undefined;
 
   return {
     server,
     metrics,
-    start() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          const { port } = server.address() as AddressInfo;
-          log.info({ host: config.host, port }, 'proxy listening');
-          resolve({ port });
-        });
-      });
+    async start() {
+      const port = await listen(server, config.port, config.host);
+      log.info({ host: config.host, port }, 'proxy listening');
+      return { port };
     },
     stop(drainMs = DEFAULT_DRAIN_MS) {
       stopping ??= drain(drainMs);

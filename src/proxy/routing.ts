@@ -3,7 +3,8 @@
 // endpoints. Matching is case-insensitive and ignores the port. Pure: the table lookup is the
 // caller's, so a route names a deployment without knowing whether it exists.
 
-export type InternalEndpoint = 'healthz' | 'readyz' | 'metrics';
+// Metrics are not here: they are on the status listener (status-server.ts), off the public port.
+export type InternalEndpoint = 'healthz' | 'readyz';
 
 export type Route =
   /** `path` is what the upstream is asked for (its upstreamUrl path gets joined in front) */
@@ -15,7 +16,6 @@ const NONE: Route = { kind: 'none' };
 const INTERNAL: Record<string, Route> = {
   '/-/healthz': { kind: 'internal', endpoint: 'healthz' },
   '/-/readyz': { kind: 'internal', endpoint: 'readyz' },
-  '/-/metrics': { kind: 'internal', endpoint: 'metrics' },
 };
 const HOST_PREFIX = 'model-';
 

@@ -1,11 +1,11 @@
 // Periodic work of a control plane: the expiry sweeper (within 5 s of expiresAt), change-log
 // pruning and usage retention. Each run is guarded so a slow or failing one never overlaps the next.
 import type { PrismaClient } from '../db/database.ts';
-import { sqlOfPrisma } from '../db/queries.ts';
-import { pruneUsage } from '../db/statements/usage.ts';
-import { pruneChangeLog } from '../domain/change-log.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
+import { pruneUsage } from '../db/statements/index.ts';
 import { announceExpiredKeys } from '../domain/expiry.ts';
-import type { Feed } from '../feed/feed.ts';
+import { pruneChangeLog } from '../feed/change-log.ts';
+import type { Changes } from '../feed/recorder.ts';
 import type { Logger } from './logger.ts';
 
 export function every(ms: number, task: () => Promise<void>): () => Promise<void> {
@@ -20,13 +20,12 @@ export function every(ms: number, task: () => Promise<void>): () => Promise<void
   };
 }
 
-export function startBackgroundJobs(deps: { prisma: PrismaClient; feed: Feed; log: Logger; retentionHours: number; sweepMs?: number }) {
-  const { prisma, feed, log } = deps;
+export function startBackgroundJobs(deps: { prisma: PrismaClient; changes: Changes; log: Logger; retentionHours: number; sweepMs?: number }) {
+  const { prisma, changes, log } = deps;
+  // Expiry events are recorded and published by the feed's recorder, as mutations' are.
   const stopSweeper = every(deps.sweepMs ?? 1000, async () => {
     try {
-      for (const event of await announceExpiredKeys(prisma)) {
-        await feed.publish(event).catch(() => log.warn({ revision: event.revision }, 'expiry event not published; consumers catch up by polling'));
-      }
+      await announceExpiredKeys(changes);
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'expiry sweep failed');
     }

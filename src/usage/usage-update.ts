@@ -1,5 +1,6 @@
 // What each usage flush publishes on the feed, so every control plane can serve `usageUpdates`:
-// the counts just written, per (deployment, key), summed over the minutes the flush covered.
+// the counts just written, per (deployment, key), summed over the minutes the flush covered. It is
+// checked on the way in by feed/wire.ts.
 import { addCounts, emptyCounts, type UsageCounts, type UsageRow } from './aggregator.ts';
 
 export interface UsageUpdateMessage extends UsageCounts {
@@ -15,8 +16,6 @@ export interface UsageBatch {
   updates: UsageUpdateMessage[];
 }
 
-const COUNT_FIELDS = ['requests', 'errors', 'rejected', 'rateLimited', 'promptTokens', 'completionTokens'] as const;
-
 /** The rows of one flush as one update per (deployment, key). */
 export function toUsageBatch(rows: readonly UsageRow[], at: number): UsageBatch {
   const byPair = new Map<string, UsageUpdateMessage>();
@@ -27,26 +26,4 @@ export function toUsageBatch(rows: readonly UsageRow[], at: number): UsageBatch 
     addCounts(u, r);
   }
   return { at: new Date(at).toISOString(), updates: [...byPair.values()] };
-}
-
-const isUuidish = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-
-/** A usage batch from the wire, or null when the text is not one. */
-export function parseUsageBatch(text: string): UsageBatch | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const { at, updates } = value as Record<string, unknown>;
-  if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !Array.isArray(updates)) return null;
-  for (const u of updates as Record<string, unknown>[]) {
-    if (typeof u !== 'object' || u === null || !isUuidish(u.projectId) || !isUuidish(u.deploymentId)) return null;
-    if (u.apiKeyId !== null && !isUuidish(u.apiKeyId)) return null;
-    if (!COUNT_FIELDS.every((f) => isCount(u[f]))) return null;
-  }
-  return value as UsageBatch;
 }

@@ -97,6 +97,54 @@ describe('access tokens', () => {
     await t.kg.gql(CreateAccessToken, { input: { name: 'unique-name' } });
     expect(errorCode(await t.kg.gql(CreateAccessToken, { input: { name: 'unique-name' } }))).toBe('CONFLICT');
   });
+
+  // Issue 15, finding 6: names were unique across projects, so a project token learned other
+  // projects' token names from CONFLICT answers.
+  it('keeps token names per project: another project\'s names are no oracle, and admin names are their own namespace', async () => {
+    const mine = await createProject(t.kg);
+    const other = await createProject(t.kg);
+    await projectToken(other.id, 'ci-deploy');
+    await t.kg.gql(CreateAccessToken, { input: { name: 'ops-root' } }); // an admin token
+    const { token } = await projectToken(mine.id, `probe-${mine.slug}`);
+    for (const name of ['ci-deploy', 'ops-root']) {
+      const r = await t.kg.gql(CreateAccessToken, { input: { name, projectId: mine.id } }, token);
+      expect(r.errors).toBeUndefined();
+    }
+    const again = await t.kg.gql(CreateAccessToken, { input: { name: 'ci-deploy', projectId: mine.id } }, token);
+    expect(errorCode(again)).toBe('CONFLICT');
+    expect(again.errors![0]!.message).toBe('an access token named "ci-deploy" already exists in this project');
+    const admin = await t.kg.gql(CreateAccessToken, { input: { name: 'ops-root' } });
+    expect(errorCode(admin)).toBe('CONFLICT');
+  });
+
+  // Issue 15, finding 5: a project token expiring in 3 s minted a never-expiring token, which
+  // kept working after the first had expired.
+  it('caps a minted token\'s expiry at its minter\'s, so it never outlives it', async () => {
+    const project = await createProject(t.kg);
+    const minterExpiry = new Date(Date.now() + 3000);
+    const minter = await t.kg.gql(CreateAccessToken, { input: { name: `minter-${project.slug}`, projectId: project.id, expiresAt: minterExpiry.toISOString() } });
+    const short = minter.data!.createAccessToken.token;
+    const never = await t.kg.gql(CreateAccessToken, { input: { name: `minted-${project.slug}`, projectId: project.id } }, short);
+    const later = await t.kg.gql(
+      CreateAccessToken,
+      { input: { name: `later-${project.slug}`, projectId: project.id, expiresAt: new Date(Date.now() + 86_400_000).toISOString() } },
+      short,
+    );
+    const sooner = new Date(Date.now() + 2000);
+    const earlier = await t.kg.gql(CreateAccessToken, { input: { name: `sooner-${project.slug}`, projectId: project.id, expiresAt: sooner.toISOString() } }, short);
+    const expiryOf = async (id: string) =>
+      (await t.kg.gql(`query($id: ID!) { node(id: $id) { ... on AccessToken { expiresAt } } }`, { id })).data?.node?.expiresAt;
+    expect(await expiryOf(never.data!.createAccessToken.id)).toBe(minterExpiry.toISOString());
+    expect(await expiryOf(later.data!.createAccessToken.id)).toBe(minterExpiry.toISOString());
+    expect(await expiryOf(earlier.data!.createAccessToken.id)).toBe(sooner.toISOString());
+
+    const minted = never.data!.createAccessToken.token;
+    expect((await t.kg.gql(ViewerQuery, {}, minted)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, minterExpiry.getTime() - Date.now() + 50));
+    expect((await t.kg.gql(ViewerQuery, {}, short)).status).toBe(401);
+    const after = await t.kg.gql(ViewerQuery, {}, minted);
+    expect([after.status, errorCode(after)]).toEqual([401, 'UNAUTHENTICATED']);
+  });
 });
 
 describe('projects', () => {

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
 import { browserMissing, buildDashboard, launchChromium, screenshotDir } from '../helpers/browser.ts';
 import { createKey, createProject } from '../helpers/fixtures.ts';
 import { CreateAccessToken, DeleteAccessToken } from '../helpers/operations.ts';

@@ -1,7 +1,7 @@
 // Faults with real processes' parts: a redis-server this test starts (and kills) on its own port,
 // and a TCP relay the test owns in front of the shared Postgres.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
 import { createRelay } from '../feed/helpers.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { errorCode, startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';

@@ -1,7 +1,7 @@
 // End to end: real control planes and proxies on the real Postgres (and Redis), a real upstream.
 // A change made through GraphQL must hold on the very next proxied request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { DeleteApiKey, LinkApiKey, SetDeploymentAuth, UnlinkApiKey, UpdateApiKey } from '../helpers/operations.ts';

@@ -2,7 +2,7 @@
 // counting after the TTL, and once it answers ready it already enforces the latest state.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createMockUpstream, type MockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
@@ -28,7 +28,7 @@ afterAll(async () => {
 
 function spawnProxy(env: Record<string, string>, port: number): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'proxy'], {
-    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), KEYGATE_STATUS_PORT: '0', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
   children.push(child);

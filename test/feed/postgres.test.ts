@@ -1,13 +1,13 @@
 // The feed end to end against the real Postgres and Redis: mutations through createChanges,
 // proxies consuming through the change log (changeLogSource, readSnapshot), confirmation,
 // catch-up of an unpublished change, and a reload after the log was pruned.
-import { sqlOfPrisma } from '../../src/db/queries.ts';
+import { sqlOfPrisma } from '../../src/db/sql.ts';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgres, type Database } from '../../src/db/database.ts';
-import { readSnapshot, recordChange } from '../../src/domain/change-log.ts';
-import { createChanges, type Changes } from '../../src/domain/changes.ts';
-import { changeLogSource, FeedConsumer } from '../../src/feed/consumer.ts';
+import { changeLogSource, readSnapshot, recordChange } from '../../src/feed/change-log.ts';
+import { createChanges, type Changes } from '../../src/feed/recorder.ts';
+import { FeedConsumer } from '../../src/feed/consumer.ts';
 import type { ChangeEvent } from '../../src/feed/events.ts';
 import type { Feed } from '../../src/feed/feed.ts';
 import { startProxySync, type ProxySync } from '../../src/feed/lease.ts';

@@ -1,9 +1,10 @@
 // Redis killed and restarted in the middle of 500 mutations: no change is lost. Every proxy ends
 // at the head revision with a table equal to a fresh snapshot of the database.
-import { sqlOfPrisma } from '../../src/db/queries.ts';
+import { sqlOfPrisma } from '../../src/db/sql.ts';
 import { afterAll, expect, it } from 'vitest';
 import { openPostgres } from '../../src/db/database.ts';
-import { headRevision, readSnapshot } from '../../src/domain/change-log.ts';
+import { headRevision } from '../../src/db/statements/index.ts';
+import { readSnapshot } from '../../src/feed/change-log.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { DeleteApiKey, LinkApiKey, SetDeploymentAuth, UnlinkApiKey, UpdateApiKey } from '../helpers/operations.ts';

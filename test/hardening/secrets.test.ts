@@ -1,4 +1,4 @@
-// One whole flow at LOG_LEVEL=debug: no issued secret (nor its hash) shows up in any log line,
+// One whole flow at LOG_LEVEL=debug with the access log on: no issued secret (nor its hash) shows up in any log line,
 // metric, error or subscription event; the database holds only hashes; upstreams never see a
 // keygate key.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -32,8 +32,9 @@ it('never lets a secret or its hash out', async () => {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upstreamPort = (upstream.address() as import('node:net').AddressInfo).port;
   db = await createTestDatabase();
-  kg = await startTestKeygate({ env: { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgsecret')}:`, LOG_LEVEL: 'debug' } });
+  kg = await startTestKeygate({ env: { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgsecret')}:`, LOG_LEVEL: 'debug', KEYGATE_ACCESS_LOG: 'true' } });
   const proxyPort = kg.running.proxy!.port;
+  const statusPort = kg.running.proxy!.statusPort;
 
   const project = await createProject(kg);
   const events: unknown[] = [];
@@ -69,7 +70,7 @@ it('never lets a secret or its hash out', async () => {
   await kg.gql(DeleteApiKey, { input: { id: a.apiKey.id, force: true } });
   await new Promise((r) => setTimeout(r, 6000)); // past a lastUsedAt flush and event fan-out
   const metrics =
-    (await (await fetch(`http://127.0.0.1:${proxyPort}/-/metrics`)).text()) +
+    (await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text()) +
     (await (await fetch(kg.url.replace(/\/graphql$/, '/metrics'))).text());
   await ws.dispose();
 
@@ -86,6 +87,8 @@ it('never lets a secret or its hash out', async () => {
     expect(everything).not.toContain(hashSecret(s));
   }
   expect(kg.logs.filter((l) => l.includes('"level":20')).length).toBeGreaterThan(5); // debug logging really was on
+  expect(kg.logs.filter((l) => l.includes('"component":"access"')).length).toBeGreaterThanOrEqual(4); // and the access log
+  expect(metrics).toContain('keygate_proxy_refusals_total'); // and the status listener's metrics
 
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();

@@ -50,6 +50,9 @@ export async function startTestKeygate(options: {
     KEYGATE_PROXY_PORT: '0',
     KEYGATE_ADMIN_TOKEN: ADMIN_TOKEN,
     KEYGATE_PROPAGATION_TIMEOUT_MS: '1000',
+    // The 2 s request deadline is a wall-clock bound: on a loaded shared machine a 1,000-item page
+    // can exceed it. Tests of the deadline set it themselves (test/hardening/operation-limits.test.ts).
+    KEYGATE_OPERATION_DEADLINE_MS: '30000',
     LOG_LEVEL: 'debug',
     ...options.env,
   });

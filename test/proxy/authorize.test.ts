@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
-import { authorizeRequest, KeyMemo } from '../../src/proxy/authorize.ts';
+import { type AuthResult, authorizeRequest, KeyMemo, type RefusalReason } from '../../src/proxy/authorize.ts';
 import { keygateBearer, readCredentials } from '../../src/proxy/credentials.ts';
 import { makeWorld } from './helpers.ts';
 
@@ -12,9 +12,14 @@ const chat = table.findDeployment('acme', 'chat')!;
 const open = table.findDeployment('acme', 'open')!;
 const now = Date.now();
 
-const MISSING = { ok: false, status: 401, code: 'missing_api_key' };
-const INVALID = { ok: false, status: 401, code: 'invalid_api_key' };
+const MISSING = { ok: false, status: 401, code: 'missing_api_key', reason: 'missing' };
+/** one public answer, with the reason that only metrics and logs see */
+const invalid = (reason: RefusalReason) => ({ ok: false, status: 401, code: 'invalid_api_key', reason });
+const MALFORMED = invalid('malformed');
 const ok = (keyId: string | null) => ({ ok: true, keyId });
+/** what a caller of authorizeRequest acts on */
+const seen = (r: AuthResult) => (r.ok ? { ok: true, keyId: r.key?.id ?? null } : { ok: false, status: r.status, code: r.code, reason: r.reason });
+const authorize = (...args: Parameters<typeof authorizeRequest>) => seen(authorizeRequest(...args));
 
 /** Breaks the checksum without changing the shape. */
 function corrupt(secret: string): string {
@@ -31,25 +36,25 @@ describe('authorizeRequest on a guarded deployment', () => {
     ['linked key as Bearer', ['Authorization', `Bearer ${world.linked.secret}`], ok(world.keyIds.linked)],
     ['linked key as bearer, any case and spacing', ['authorization', `bearer   ${world.linked.secret} `], ok(world.keyIds.linked)],
     ['key expiring later', ['X-API-Key', world.expiring.secret], ok(world.keyIds.expiring)],
-    ['malformed key (checksum)', ['X-API-Key', corrupt(world.linked.secret)], INVALID],
-    ['malformed key (shape)', ['X-API-Key', 'kg_short'], INVALID],
-    ['malformed keygate Bearer', ['Authorization', 'Bearer kg_nope'], INVALID],
-    ['unknown key', ['X-API-Key', issueSecret('kg_').secret], INVALID],
-    ['key of the project, not linked', ['X-API-Key', world.unlinked.secret], INVALID],
-    ['expired key', ['X-API-Key', world.expired.secret], INVALID],
-    ['key of another project', ['X-API-Key', world.otherProject.secret], INVALID],
-    ['an access token instead of a key', ['Authorization', `Bearer ${issueSecret('kgat_').secret}`], INVALID],
-    ['two X-API-Key headers, both valid', ['X-API-Key', world.linked.secret, 'X-API-Key', world.linked.secret], INVALID],
+    ['malformed key (checksum)', ['X-API-Key', corrupt(world.linked.secret)], MALFORMED],
+    ['malformed key (shape)', ['X-API-Key', 'kg_short'], MALFORMED],
+    ['malformed keygate Bearer', ['Authorization', 'Bearer kg_nope'], MALFORMED],
+    ['unknown key', ['X-API-Key', issueSecret('kg_').secret], invalid('unknown')],
+    ['key of the project, not linked', ['X-API-Key', world.unlinked.secret], invalid('not_linked')],
+    ['expired key', ['X-API-Key', world.expired.secret], invalid('expired')],
+    ['key of another project', ['X-API-Key', world.otherProject.secret], invalid('other_project')],
+    ['an access token instead of a key', ['Authorization', `Bearer ${issueSecret('kgat_').secret}`], MALFORMED],
+    ['two X-API-Key headers, both valid', ['X-API-Key', world.linked.secret, 'X-API-Key', world.linked.secret], MALFORMED],
     ['two X-API-Key headers, one empty', ['X-API-Key', '', 'X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
-    ['two Authorization headers when Authorization is read', ['Authorization', `Bearer ${world.linked.secret}`, 'Authorization', `Bearer ${world.linked.secret}`], INVALID],
-    ['Basic alone', ['Authorization', 'Basic dXNlcjpwYXNz'], INVALID],
-    ['a non-keygate Bearer alone', ['Authorization', 'Bearer sk-upstream-token'], INVALID],
+    ['two Authorization headers when Authorization is read', ['Authorization', `Bearer ${world.linked.secret}`, 'Authorization', `Bearer ${world.linked.secret}`], MALFORMED],
+    ['Basic alone', ['Authorization', 'Basic dXNlcjpwYXNz'], MALFORMED],
+    ['a non-keygate Bearer alone', ['Authorization', 'Bearer sk-upstream-token'], MALFORMED],
     ['X-API-Key wins over a bad Bearer', ['Authorization', 'Bearer kg_garbage', 'X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
-    ['X-API-Key wins over a good Bearer', ['Authorization', `Bearer ${world.linked.secret}`, 'X-API-Key', world.unlinked.secret], INVALID],
+    ['X-API-Key wins over a good Bearer', ['Authorization', `Bearer ${world.linked.secret}`, 'X-API-Key', world.unlinked.secret], invalid('not_linked')],
     ['X-API-Key wins over two Authorization headers', ['Authorization', 'Basic a', 'Authorization', 'Basic b', 'X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
     ['empty X-API-Key falls back to Bearer', ['X-API-Key', '', 'Authorization', `Bearer ${world.linked.secret}`], ok(world.keyIds.linked)],
   ])('%s', (_name, rawHeaders, expected) => {
-    expect(authorizeRequest(table, chat, rawHeaders, now)).toEqual(expected);
+    expect(authorize(table, chat, rawHeaders, now)).toEqual(expected);
   });
 
   it('gives the same answers through the key memo of one connection, request after request', () => {
@@ -58,36 +63,39 @@ describe('authorizeRequest on a guarded deployment', () => {
     const memo = new KeyMemo();
     const rows: [string[], object][] = [
       [['X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
-      [['X-API-Key', corrupt(world.linked.secret)], INVALID],
+      [['X-API-Key', corrupt(world.linked.secret)], MALFORMED],
       [['X-API-Key', world.linked.secret], ok(world.keyIds.linked)],
-      [['X-API-Key', world.unlinked.secret], INVALID],
+      [['X-API-Key', world.unlinked.secret], invalid('not_linked')],
       [['X-API-Key', world.expiring.secret], ok(world.keyIds.expiring)],
-      [['X-API-Key', world.otherProject.secret], INVALID],
+      [['X-API-Key', world.otherProject.secret], invalid('other_project')],
       [['Authorization', `Bearer ${world.linked.secret}`], ok(world.keyIds.linked)],
       [[], MISSING],
     ];
-    for (const [headers, expected] of [...rows, ...rows.reverse()]) expect(authorizeRequest(table, chat, headers, now, memo)).toEqual(expected);
+    for (const [headers, expected] of [...rows, ...rows.reverse()]) expect(authorize(table, chat, headers, now, memo)).toEqual(expected);
   });
 
   it('checks expiry at request time', () => {
     const expiresAt = table.findKeyByHash(world.expiring.hash)!.expiresAtMs;
     const headers = ['X-API-Key', world.expiring.secret];
-    expect(authorizeRequest(table, chat, headers, expiresAt - 1)).toEqual(ok(world.keyIds.expiring));
-    expect(authorizeRequest(table, chat, headers, expiresAt)).toEqual(INVALID);
+    expect(authorize(table, chat, headers, expiresAt - 1)).toEqual(ok(world.keyIds.expiring));
+    expect(authorize(table, chat, headers, expiresAt)).toEqual(invalid('expired'));
   });
 
   it('a deleted key no longer authorizes', () => {
     const t = new AuthTable();
     t.load(world.snapshot);
     t.applyChange({ revision: 11, projectId: 'p', type: 'API_KEY_DELETED', actor: null, at: '', payload: { apiKeyId: world.keyIds.linked, deleted: true } });
-    expect(authorizeRequest(t, t.findDeployment('acme', 'chat')!, ['X-API-Key', world.linked.secret], now)).toEqual(INVALID);
+    expect(authorize(t, t.findDeployment('acme', 'chat')!, ['X-API-Key', world.linked.secret], now)).toEqual(invalid('unknown'));
   });
 
-  it('one identical refusal for every invalid key', () => {
+  it('one identical public refusal for every invalid key; the reasons differ for the operator only', () => {
     const refusals = [world.unlinked, world.expired, world.otherProject, issueSecret('kg_')].map((s) =>
       authorizeRequest(table, chat, ['X-API-Key', s.secret], now),
     );
-    for (const r of refusals) expect(r).toBe(refusals[0]);
+    for (const r of refusals) expect(r.ok ? null : [r.status, r.code]).toEqual([401, 'invalid_api_key']);
+    expect(refusals.map((r) => (r.ok ? null : r.reason))).toEqual(['not_linked', 'expired', 'other_project', 'unknown']);
+    // A known key's name is there for the access log; never its secret.
+    expect(refusals.map((r) => r.key?.id ?? null)).toEqual([world.keyIds.unlinked, world.keyIds.expired, world.keyIds.otherProject, null]);
   });
 });
 
@@ -99,7 +107,7 @@ describe('authorizeRequest on an open deployment', () => {
     ['a garbage key', ['X-API-Key', 'nope']],
     ['duplicated headers', ['X-API-Key', 'a', 'X-API-Key', 'b']],
   ])('passes with %s', (_name, rawHeaders) => {
-    expect(authorizeRequest(table, open, rawHeaders, now)).toEqual(ok(null));
+    expect(authorize(table, open, rawHeaders, now)).toEqual(ok(null));
   });
 });
 

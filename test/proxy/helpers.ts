@@ -9,7 +9,8 @@ import { afterEach } from 'vitest';
 import { type IssuedSecret, issueSecret } from '../../src/domain/secrets.ts';
 import type { DeploymentState, KeyState, Snapshot } from '../../src/feed/events.ts';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
-import { createProxyServer, type ProxyServerConfig, type ProxyStatus } from '../../src/proxy/proxy-server.ts';
+import { createProxyServer, type ProxyServerConfig, type ProxyServerDeps, type ProxyStatus } from '../../src/proxy/proxy-server.ts';
+import { createStatusServer } from '../../src/proxy/status-server.ts';
 
 const leftovers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -112,6 +113,7 @@ export function makeWorld(upstreams: { chat: string; open?: string; other?: stri
   const key = (id: string, projectId: string, s: IssuedSecret, expiresAt: string | null = null): KeyState => ({
     id,
     projectId,
+    name: `${id.slice(2)}-key`,
     hash: s.hash,
     expiresAt,
   });
@@ -153,6 +155,8 @@ export function makeWorld(upstreams: { chat: string; open?: string; other?: stri
 
 export interface TestProxy {
   port: number;
+  /** the status listener (/metrics) on the same registry */
+  statusPort: number;
   base: string;
   table: AuthTable;
   registry: Registry;
@@ -162,14 +166,16 @@ export interface TestProxy {
 
 export async function startProxy(
   snapshot: Snapshot,
-  overrides: Partial<ProxyServerConfig['upstream']> & { baseDomain?: string } = {},
+  overrides: Partial<ProxyServerConfig['upstream']> &
+    Pick<ProxyServerConfig, 'maxConnections' | 'accessLog'> &
+    Pick<ProxyServerDeps, 'usage'> & { baseDomain?: string } = {},
   log: Logger = pino({ level: 'silent' }),
 ): Promise<TestProxy> {
   const table = new AuthTable();
   table.load(snapshot);
   const registry = new Registry();
   let status: ProxyStatus = 'ready';
-  const { baseDomain = 'keygate.test', ...upstream } = overrides;
+  const { baseDomain = 'keygate.test', maxConnections, accessLog, usage, ...upstream } = overrides;
   const proxy = createProxyServer({
     table,
     config: {
@@ -177,15 +183,23 @@ export async function startProxy(
       port: 0,
       baseDomain,
       upstream: { connectTimeoutMs: 2000, headersTimeoutMs: 5000, idleTimeoutMs: 5000, allow: [], deny: [], ...upstream },
+      maxConnections,
+      accessLog,
     },
     log,
     registry,
     status: () => status,
+    usage,
   });
   const { port } = await proxy.start();
-  const stop = (drainMs = 0) => proxy.stop(drainMs);
+  const statusServer = createStatusServer({ host: '127.0.0.1', port: 0, registry, log });
+  const { port: statusPort } = await statusServer.start();
+  const stop = async (drainMs = 0) => {
+    await proxy.stop(drainMs);
+    await statusServer.stop();
+  };
   leftovers.push(() => stop());
-  return { port, base: `http://127.0.0.1:${port}`, table, registry, setStatus: (s) => (status = s), stop };
+  return { port, statusPort, base: `http://127.0.0.1:${port}`, table, registry, setStatus: (s) => (status = s), stop };
 }
 
 // ---------- a client ----------

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream } from '../../src/dev/mock-upstream.ts';
 import { dispose, request } from './helpers.ts';
 
 async function started() {

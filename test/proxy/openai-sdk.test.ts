@@ -2,7 +2,7 @@
 // X-API-Key and as the SDK's apiKey (Authorization: Bearer), plain and streaming.
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { createMockUpstream } from '../../src/proxy/mock-upstream.ts';
+import { createMockUpstream } from '../../src/dev/mock-upstream.ts';
 import { dispose, makeWorld, startProxy } from './helpers.ts';
 
 async function setup() {

@@ -47,21 +47,29 @@ describe('readiness and feed state', () => {
     expect(res.json()).toEqual({ ok: true, path: '/-/healthz' });
   });
 
-  it('exports metrics on its own registry: requests by outcome, rejections, latency, revision', async () => {
+  it('exports metrics on its own registry, on the status listener only: requests by outcome, rejections, latency, revision', async () => {
     const upstream = await startUpstream();
     const world = makeWorld({ chat: upstream.url });
     const proxy = await startProxy(world.snapshot);
     await request(proxy.port, '/acme/chat/v1/models', { headers: { 'x-api-key': world.linked.secret } });
     await request(proxy.port, '/acme/chat/v1/models');
     await request(proxy.port, '/acme/nope/v1/models');
-    const res = await request(proxy.port, '/-/metrics');
+    // Finding 8 of issue 15: the public port listed every project and deployment with traffic.
+    const publicMetrics = await request(proxy.port, '/-/metrics');
+    expect(publicMetrics.status).toBe(404);
+    expect(publicMetrics.json()).toEqual(bodyOf('deployment_not_found'));
+    expect((await request(proxy.port, '/metrics')).status).toBe(404);
+    const res = await request(proxy.statusPort, '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const text = res.body;
     expect(text).toContain('keygate_proxy_requests_total{deployment="acme/chat",outcome="forwarded"} 1');
     expect(text).toContain('keygate_proxy_requests_total{deployment="acme/chat",outcome="rejected"} 1');
     expect(text).toContain('keygate_proxy_rejections_total{code="missing_api_key"} 1');
-    expect(text).toContain('keygate_proxy_rejections_total{code="deployment_not_found"} 1');
+    // /acme/nope and the public /-/metrics and /metrics
+    expect(text).toContain('keygate_proxy_rejections_total{code="deployment_not_found"} 3');
+    expect(text).toContain('keygate_proxy_refusals_total{reason="missing"} 1');
+    expect(text).toContain('keygate_proxy_refusals_total{reason="rate_limited"} 0');
     expect(text).toContain('keygate_proxy_upstream_response_seconds_count{deployment="acme/chat"} 1');
     expect(text).toContain('keygate_proxy_applied_revision 10');
     expect(text).toContain('keygate_proxy_feed_unavailable 0');
@@ -73,9 +81,9 @@ describe('readiness and feed state', () => {
     const upstream = await startUpstream();
     const proxy = await startProxy(makeWorld({ chat: upstream.url }).snapshot);
     await request(proxy.port, '/acme/open/x');
-    expect((await request(proxy.port, '/-/metrics')).body).toContain('deployment="acme/open"');
+    expect((await request(proxy.statusPort, '/metrics')).body).toContain('deployment="acme/open"');
     proxy.table.applyChange({ revision: 11, projectId: 'p', type: 'DEPLOYMENT_DELETED', actor: null, at: '', payload: { deploymentId: 'd-open', deleted: true } });
-    const after = (await request(proxy.port, '/-/metrics')).body;
+    const after = (await request(proxy.statusPort, '/metrics')).body;
     expect(after).not.toContain('deployment="acme/open"');
     expect(after).toContain('keygate_proxy_applied_revision 11');
   });

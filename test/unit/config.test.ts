@@ -49,4 +49,24 @@ describe('configuration', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).introspection).toBe(false);
     expect(loadConfig({ NODE_ENV: 'production', KEYGATE_INTROSPECTION: 'true' }).introspection).toBe(true);
   });
+
+  it('puts the status listener on the proxy port + 1 at 127.0.0.1, ephemeral when the proxy port is', () => {
+    expect(loadConfig({}).status).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(loadConfig({ KEYGATE_PROXY_PORT: '9000' }).status.port).toBe(9001);
+    expect(loadConfig({ KEYGATE_PROXY_PORT: '0' }).status.port).toBe(0);
+    expect(loadConfig({ KEYGATE_STATUS_PORT: '9100', KEYGATE_STATUS_HOST: '0.0.0.0' }).status).toEqual({ host: '0.0.0.0', port: 9100 });
+    expect(() => loadConfig({ KEYGATE_PROXY_PORT: '65535' })).toThrow(/KEYGATE_STATUS_PORT must be set/);
+    expect(() => loadConfig({ KEYGATE_STATUS_PORT: '70000' })).toThrow(/KEYGATE_STATUS_PORT/);
+  });
+
+  it('reads the connection cap, the access log and the production upstream rule', () => {
+    expect(loadConfig({})).toMatchObject({ proxyMaxConnections: 10_000, accessLog: false, upstream: { refuseLoopback: false } });
+    expect(loadConfig({ KEYGATE_PROXY_MAX_CONNECTIONS: '50000', KEYGATE_ACCESS_LOG: 'true', NODE_ENV: 'production' })).toMatchObject({
+      proxyMaxConnections: 50_000,
+      accessLog: true,
+      upstream: { refuseLoopback: true },
+    });
+    expect(() => loadConfig({ KEYGATE_PROXY_MAX_CONNECTIONS: '0' })).toThrow(/KEYGATE_PROXY_MAX_CONNECTIONS/);
+    expect(() => loadConfig({ KEYGATE_ACCESS_LOG: 'yes' })).toThrow(/KEYGATE_ACCESS_LOG/);
+  });
 });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDashboardRoutes } from '../../src/server/dashboard.ts';
+import { createDashboardRoutes } from '../../src/graphql-server/dashboard.ts';
 
 async function serve(dir: string): Promise<{ server: Server; url: string }> {
   const routes = createDashboardRoutes(dir);

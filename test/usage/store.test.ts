@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEmbedded, openPostgres, type Database } from '../../src/db/database.ts';
-import { type Sql, sqlOfPrisma } from '../../src/db/queries.ts';
+import { type Sql, sqlOfPrisma } from '../../src/db/sql.ts';
 import { addUsage, NO_KEY_ID, pruneUsage, readUsageBuckets } from '../../src/db/statements/usage.ts';
 import { UsageAggregator } from '../../src/usage/aggregator.ts';
 import { startUsageFlusher } from '../../src/usage/flusher.ts';

@@ -1,5 +1,6 @@
 // The usage tables' statements: the proxies' additive flush, the API's reads, retention.
-import type { Query, Sql } from '../queries.ts';
+import type { Sql } from '../sql.ts';
+import { keysUsedParams, keysUsedUpdate } from './api-keys.ts';
 import type { UsageCounts, UsageRow } from '../../usage/aggregator.ts';
 
 export const GRANULARITIES = ['MINUTE', 'HOUR', 'DAY'] as const;
@@ -42,9 +43,7 @@ export async function addUsage(sql: Sql, rows: readonly UsageRow[]): Promise<num
          ${COUNT_COLUMNS.map((c) => `${c} = usage_counts.${c} + EXCLUDED.${c}`).join(', ')}
        RETURNING 1
      ), used AS (
-       UPDATE api_keys k SET last_used_at = u.at
-         FROM unnest($11::uuid[], $12::timestamptz[]) AS u(id, at)
-        WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)
+       ${keysUsedUpdate('$11', '$12')}
        RETURNING 1
      )
      SELECT (SELECT count(*) FROM written)::int AS written`,
@@ -59,8 +58,7 @@ export async function addUsage(sql: Sql, rows: readonly UsageRow[]): Promise<num
       col((r) => r.rateLimited),
       col((r) => r.promptTokens),
       col((r) => r.completionTokens),
-      [...lastUsed.keys()],
-      [...lastUsed.values()].map((ms) => new Date(ms).toISOString()),
+      ...keysUsedParams(lastUsed),
     ],
   );
   return Number(result?.written ?? 0);
@@ -79,7 +77,7 @@ export interface UsageBucketRow extends UsageCounts {
 
 /** The buckets with activity in [from, to), ascending by start, summed over the scope. */
 export async function readUsageBuckets(
-  sql: Query,
+  sql: Sql,
   scope: UsageScope,
   granularity: Granularity,
   from: Date,
@@ -110,7 +108,7 @@ export async function readUsageBuckets(
 }
 
 /** Deletes buckets older than their granularity's retention; returns how many went. */
-export async function pruneUsage(sql: Query, now = new Date()): Promise<number> {
+export async function pruneUsage(sql: Sql, now = new Date()): Promise<number> {
   let pruned = 0;
   for (const granularity of GRANULARITIES) {
     const before = new Date(now.getTime() - RETENTION_HOURS[granularity] * 3_600_000);

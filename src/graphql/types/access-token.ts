@@ -1,7 +1,7 @@
 import { projectScope } from '../../domain/access.ts';
 import { createAccessToken, deleteAccessToken } from '../../domain/access-tokens.ts';
 import { builder } from '../builder.ts';
-import { CONNECTION_ORDER, checkConnectionArgs, pageComplexity } from '../connections.ts';
+import { CONNECTION_ORDER, checkConnectionArgs, nodeConnection, pageComplexity } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
 import { ProjectRef } from './project.ts';
 
@@ -9,6 +9,7 @@ const RoleEnum = builder.enumType('Role', { values: ['ADMIN', 'PROJECT'] as cons
 
 export const AccessTokenRef = builder.prismaNode('AccessToken', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -19,6 +20,8 @@ export const AccessTokenRef = builder.prismaNode('AccessToken', {
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
   }),
 });
+
+const AccessTokenConnection = nodeConnection(AccessTokenRef, 'AccessTokenConnection');
 
 const Viewer = builder.simpleObject('Viewer', {
   fields: (t) => ({ role: t.field({ type: RoleEnum }), tokenName: t.string() }),
@@ -48,7 +51,7 @@ builder.queryFields((t) => ({
       checkConnectionArgs(args);
       return ctx.prisma.accessToken.findMany({ ...query, where: projectScope(ctx.viewer), orderBy: CONNECTION_ORDER });
     },
-  }),
+  }, AccessTokenConnection),
 }));
 
 const CreateAccessTokenInput = builder.inputType('CreateAccessTokenInput', {

@@ -1,12 +1,14 @@
 import { projectScope } from '../../domain/access.ts';
 import { createApiKey, deleteApiKey, updateApiKey } from '../../domain/api-keys.ts';
 import { builder } from '../builder.ts';
+import { nodeConnection } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
 import { PropagationRef } from './propagation.ts';
 
 // Select mode: a query reads only the columns its fields need, never the key's hash.
 export const ApiKeyRef = builder.prismaNode('ApiKey', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   select: { id: true },
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
@@ -23,6 +25,8 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
   }),
 });
+
+export const ApiKeyConnection = nodeConnection(ApiKeyRef, 'ApiKeyConnection');
 
 const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   fields: (t) => ({
@@ -70,21 +74,23 @@ builder.mutationFields((t) => ({
     type: CreateApiKeyPayload,
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createApiKey(ctx.domain, ctx.viewer, { ...input, projectId: idOf('Project', String(input.projectId), 'projectId') }),
+      ctx.confirmations.awaitBeforeAnswer(
+        createApiKey(ctx.domain, ctx.viewer, { ...input, projectId: idOf('Project', String(input.projectId), 'projectId') }),
+      ),
   }),
   updateApiKey: t.field({
     type: UpdateApiKeyPayload,
     args: { input: t.arg({ type: UpdateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => updateApiKey(ctx.domain, ctx.viewer, { ...input, id: idOf('ApiKey', String(input.id), 'id') }),
+    resolve: (_root, { input }, ctx) =>
+      ctx.confirmations.awaitBeforeAnswer(updateApiKey(ctx.domain, ctx.viewer, { ...input, id: idOf('ApiKey', String(input.id), 'id') })),
   }),
   deleteApiKey: t.field({
     type: DeleteApiKeyPayload,
     args: { input: t.arg({ type: DeleteApiKeyInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { deletedApiKeyId, propagation } = await deleteApiKey(ctx.domain, ctx.viewer, {
-        id: idOf('ApiKey', String(input.id), 'id'),
-        force: input.force,
-      });
+      const { deletedApiKeyId, propagation } = await ctx.confirmations.awaitBeforeAnswer(
+        deleteApiKey(ctx.domain, ctx.viewer, { id: idOf('ApiKey', String(input.id), 'id'), force: input.force }),
+      );
       return { deletedApiKeyId: globalId('ApiKey', deletedApiKeyId), propagation };
     },
   }),

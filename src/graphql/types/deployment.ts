@@ -7,6 +7,7 @@ import {
   updateDeployment,
 } from '../../domain/deployments.ts';
 import { builder } from '../builder.ts';
+import { nodeConnection } from '../connections.ts';
 import { linkListComplexity } from '../complexity.ts';
 import { globalId, idOf } from '../ids.ts';
 import { linkedDeployments } from '../linked-deployments.ts';
@@ -15,6 +16,7 @@ import { PropagationRef } from './propagation.ts';
 
 export const DeploymentRef = builder.prismaNode('Deployment', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id, ...projectScope(ctx.viewer) }),
   fields: (t) => ({
     project: t.relation('project'),
@@ -30,8 +32,9 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
     apiKeys: t.field({
       type: [ApiKeyRef],
       complexity: linkListComplexity,
-      select: (_args, _ctx, nestedSelection) => ({
-        links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' } },
+      // At most one link more than the request's budget is read (operation-limits.ts).
+      select: (_args, ctx, nestedSelection) => ({
+        links: { select: { apiKey: nestedSelection(true) }, orderBy: { createdAt: 'asc' }, take: ctx.budget.remaining + 1 },
       }),
       resolve: (d) => d.links.map((l) => l.apiKey),
     }),
@@ -42,6 +45,8 @@ export const DeploymentRef = builder.prismaNode('Deployment', {
 
 // Defined here rather than in api-key.ts: the two types refer to each other. One statement for the
 // deployments of every key in the execution (no N+1; see linked-deployments.ts).
+export const DeploymentConnection = nodeConnection(DeploymentRef, 'DeploymentConnection');
+
 builder.prismaObjectField(ApiKeyRef, 'deployments', (t) =>
   t.field({
     type: [DeploymentRef],
@@ -116,25 +121,27 @@ builder.mutationFields((t) => ({
     type: CreateDeploymentPayload,
     args: { input: t.arg({ type: CreateDeploymentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createDeployment(ctx.domain, ctx.viewer, {
-        ...input,
-        projectId: idOf('Project', String(input.projectId), 'projectId'),
-        apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
-      }),
+      ctx.confirmations.awaitBeforeAnswer(
+        createDeployment(ctx.domain, ctx.viewer, {
+          ...input,
+          projectId: idOf('Project', String(input.projectId), 'projectId'),
+          apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
+        }),
+      ),
   }),
   updateDeployment: t.field({
     type: UpdateDeploymentPayload,
     args: { input: t.arg({ type: UpdateDeploymentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      updateDeployment(ctx.domain, ctx.viewer, { ...input, id: idOf('Deployment', String(input.id), 'id') }),
+      ctx.confirmations.awaitBeforeAnswer(updateDeployment(ctx.domain, ctx.viewer, { ...input, id: idOf('Deployment', String(input.id), 'id') })),
   }),
   deleteDeployment: t.field({
     type: DeleteDeploymentPayload,
     args: { input: t.arg({ type: DeleteDeploymentInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const { deletedDeploymentId, propagation } = await deleteDeployment(ctx.domain, ctx.viewer, {
-        id: idOf('Deployment', String(input.id), 'id'),
-      });
+      const { deletedDeploymentId, propagation } = await ctx.confirmations.awaitBeforeAnswer(
+        deleteDeployment(ctx.domain, ctx.viewer, { id: idOf('Deployment', String(input.id), 'id') }),
+      );
       return { deletedDeploymentId: globalId('Deployment', deletedDeploymentId), propagation };
     },
   }),
@@ -143,21 +150,23 @@ builder.mutationFields((t) => ({
     description: "the deployment's API Keys tab: toggle and the linked set, saved at once",
     args: { input: t.arg({ type: SetDeploymentAuthInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      setDeploymentAuth(ctx.domain, ctx.viewer, {
-        deploymentId: idOf('Deployment', String(input.deploymentId), 'deploymentId'),
-        enabled: input.enabled,
-        apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
-      }),
+      ctx.confirmations.awaitBeforeAnswer(
+        setDeploymentAuth(ctx.domain, ctx.viewer, {
+          deploymentId: idOf('Deployment', String(input.deploymentId), 'deploymentId'),
+          enabled: input.enabled,
+          apiKeyIds: keyIds(input.apiKeyIds, 'apiKeyIds'),
+        }),
+      ),
   }),
   linkApiKey: t.field({
     type: LinkApiKeyPayload,
     args: { input: t.arg({ type: LinkApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => setLink(ctx.domain, ctx.viewer, linkIds(input), true),
+    resolve: (_root, { input }, ctx) => ctx.confirmations.awaitBeforeAnswer(setLink(ctx.domain, ctx.viewer, linkIds(input), true)),
   }),
   unlinkApiKey: t.field({
     type: UnlinkApiKeyPayload,
     args: { input: t.arg({ type: UnlinkApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => setLink(ctx.domain, ctx.viewer, linkIds(input), false),
+    resolve: (_root, { input }, ctx) => ctx.confirmations.awaitBeforeAnswer(setLink(ctx.domain, ctx.viewer, linkIds(input), false)),
   }),
 }));
 

@@ -4,8 +4,7 @@ import { findReachableProject } from '../../domain/projects.ts';
 import { CHANGE_TYPES } from '../../feed/events.ts';
 import { builder } from '../builder.ts';
 import { globalId, idOf } from '../ids.ts';
-import type { GraphQLContext } from '../context.ts';
-import type { DeliveredEvent, ModelQuery, SlowConsumerHook } from '../project-events.ts';
+import type { DeliveredEvent, GraphQLContext, ModelQuery, SlowConsumerHook } from '../context.ts';
 import { ApiKeyRef } from './api-key.ts';
 import { DeploymentRef } from './deployment.ts';
 

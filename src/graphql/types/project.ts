@@ -1,10 +1,12 @@
 import { type Viewer, canReachProject } from '../../domain/access.ts';
-import { sqlOfPrisma } from '../../db/queries.ts';
-import { headRevision } from '../../domain/change-log.ts';
+import { sqlOfPrisma } from '../../db/sql.ts';
+import { headRevision } from '../../db/statements/index.ts';
 import { createProject } from '../../domain/projects.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { CONNECTION_ORDER, checkConnectionArgs, pageComplexity } from '../connections.ts';
+import { CONNECTION_ORDER, checkConnectionArgs, nodeConnection, pageComplexity } from '../connections.ts';
+import { ApiKeyConnection } from './api-key.ts';
+import { DeploymentConnection } from './deployment.ts';
 
 export const NO_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -25,6 +27,7 @@ function projectPage<Row>(
     totalCount: (project: { id: string }, _args: object, ctx: GraphQLContext) => count(ctx, { projectId: project.id }),
     resolve: (query: object, project: { id: string }, args: { first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
       checkConnectionArgs(args);
+      ctx.budget.check(); // the request's deadline (operation-limits.ts)
       return read(ctx, { ...query, where: { projectId: project.id }, orderBy: CONNECTION_ORDER });
     },
   } as const;
@@ -32,6 +35,7 @@ function projectPage<Row>(
 
 export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
+  nullable: true, // node(id:) answers null for an unknown or foreign id, not an error
   findUnique: (id, ctx) => ({ id: canReachProject(ctx.viewer, id) ? id : NO_ID }),
   fields: (t) => ({
     slug: t.exposeString('slug'),
@@ -48,16 +52,18 @@ export const ProjectRef = builder.prismaNode('Project', {
         (ctx, args) => ctx.prisma.apiKey.findMany(args),
         (ctx, where) => ctx.prisma.apiKey.count({ where }),
       ),
-    }),
+    }, ApiKeyConnection),
     deployments: t.prismaConnection({
       type: 'Deployment',
       ...projectPage(
         (ctx, args) => ctx.prisma.deployment.findMany(args),
         (ctx, where) => ctx.prisma.deployment.count({ where }),
       ),
-    }),
+    }, DeploymentConnection),
   }),
 });
+
+export const ProjectConnection = nodeConnection(ProjectRef, 'ProjectConnection');
 
 builder.queryFields((t) => ({
   project: t.prismaField({
@@ -79,7 +85,7 @@ builder.queryFields((t) => ({
       checkConnectionArgs(args);
       return ctx.prisma.project.findMany({ ...query, where: scopeProjects(ctx.viewer), orderBy: CONNECTION_ORDER });
     },
-  }),
+  }, ProjectConnection),
 }));
 
 function scopeProjects(viewer: Viewer) {

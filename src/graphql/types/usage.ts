@@ -1,15 +1,14 @@
 // Usage (API.md "Usage"): the Long scalar, series of buckets on keys, deployments and projects, and
 // the live `usageUpdates` subscription. A series' query cost counts its buckets.
 import { GraphQLError, Kind } from 'graphql';
-import { sqlOfPrisma } from '../../db/queries.ts';
-import { GRANULARITIES, type Granularity, readUsageBuckets, type UsageBucketRow, type UsageScope } from '../../db/statements/usage.ts';
+import { sqlOfPrisma } from '../../db/sql.ts';
+import { GRANULARITIES, type Granularity, readUsageBuckets, type UsageBucketRow, type UsageScope } from '../../db/statements/index.ts';
 import { findReachableProject } from '../../domain/projects.ts';
 import { bucketCount, usageRange } from '../../domain/usage-range.ts';
 import { addCounts, emptyCounts } from '../../usage/aggregator.ts';
 import { builder } from '../builder.ts';
-import type { GraphQLContext } from '../context.ts';
+import type { DeliveredUsage, GraphQLContext } from '../context.ts';
 import { globalId, idOf } from '../ids.ts';
-import type { DeliveredUsage } from '../usage-updates.ts';
 import { ApiKeyRef } from './api-key.ts';
 import { DeploymentRef } from './deployment.ts';
 import { ProjectRef } from './project.ts';
@@ -90,6 +89,7 @@ const bucketComplexity = (args: RangeArgs) => ({ field: 1, multiplier: bucketCou
 
 async function readSeries(ctx: GraphQLContext, scope: UsageScope, args: RangeArgs): Promise<Series> {
   const range = usageRange(args.granularity ?? 'HOUR', args.from, args.to);
+  ctx.budget.check(); // a database read: past the request's deadline, the request is cut here (operation-limits.ts)
   const buckets = await readUsageBuckets(sqlOfPrisma(ctx.prisma), scope, range.granularity, range.from, range.to);
   return { granularity: range.granularity, from: range.from, to: range.to, buckets };
 }

@@ -24,8 +24,9 @@ import {
   print,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { refuseCostlySubscription } from './complexity.ts';
-import type { GraphQLContext } from './context.ts';
+import { refuseCostlySubscription } from '../graphql/complexity.ts';
+import type { GraphQLContext } from '../graphql/context.ts';
+import { createOperationBudget } from '../graphql/operation-limits.ts';
 
 /** An event that keeps, for its lifetime, one result per key for all the subscribers it reaches. */
 export interface SharedEvent {
@@ -49,7 +50,9 @@ async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterab
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return asBadInput(source);
   const key = resultKey(args);
-  const run = (payload: unknown): Result => execute({ ...args, rootValue: payload });
+  // Each event is its own operation for the request limits: its own item budget and deadline.
+  const run = (payload: unknown): Result =>
+    execute({ ...args, rootValue: payload, contextValue: { ...(args.contextValue as GraphQLContext), budget: createOperationBudget() } });
   const share = (payload: unknown) => (isSharedEvent(payload) ? (payload.shareResult(key, () => run(payload)) as Result) : run(payload));
   return mapEvents(source[Symbol.asyncIterator](), share, getOperationAST(args.document, args.operationName) ?? null);
 }

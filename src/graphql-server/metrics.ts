@@ -10,7 +10,13 @@ export interface ControlPlaneMetrics {
   routes(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-export function createControlPlaneMetrics(sources: { appliedRevision: () => number; ready: () => boolean; subscribers: () => number }): ControlPlaneMetrics {
+export function createControlPlaneMetrics(sources: {
+  appliedRevision: () => number;
+  ready: () => boolean;
+  subscribers: () => number;
+  /** proxies holding a live lease (what `keygate status` shows) */
+  liveProxies: () => Promise<number>;
+}): ControlPlaneMetrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: 'keygate_control_plane_' });
@@ -42,6 +48,19 @@ export function createControlPlaneMetrics(sources: { appliedRevision: () => numb
     registers,
     collect() {
       this.set(sources.subscribers());
+    },
+  });
+
+  new Gauge({
+    name: 'keygate_live_proxies',
+    help: 'Data-plane proxies holding a live lease',
+    registers,
+    async collect() {
+      // Unknown while the feed cannot answer: no sample rather than a wrong zero.
+      await sources.liveProxies().then(
+        (n) => this.set(n),
+        () => this.reset(),
+      );
     },
   });
 

@@ -1,26 +1,22 @@
 // Fans out the usage batches the proxies publish on the feed to `usageUpdates` subscribers, per
 // project. Live only: the history is in the usage tables, so there is no replay and no revision.
 // One listener on the feed for the whole control plane; each subscriber holds at most `maxQueue`
-// unread updates, and one that reads too slowly is ended (UNAVAILABLE) rather than buffered without
-// limit. A stream
-// opened with an access token ends (UNAUTHENTICATED) when the token is deleted or expires.
+// unread updates, and one that reads too slowly is ended (UNAVAILABLE; only this subscription: a
+// live-only stream has nothing to resume) rather than buffered without limit. A stream opened with
+// an access token ends (UNAUTHENTICATED) when the token is deleted or expires.
 import { Repeater } from 'graphql-yoga';
 import type { TokenWatch } from '../domain/access-tokens.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { UsageBatch, UsageUpdateMessage } from '../usage/usage-update.ts';
-import { TokenEndedError } from './project-events.ts';
-
-/** One update as subscribers see it: the counts of one (deployment, key) and when they end. */
-export interface DeliveredUsage extends UsageUpdateMessage {
-  at: Date;
-}
+import type { DeliveredUsage, UsageUpdates } from '../graphql/context.ts';
+import type { UsageBatch } from '../usage/usage-update.ts';
+import { TokenEndedError } from './event-subscription.ts';
 
 export interface UsageSource {
   onUsage(listener: (batch: UsageBatch) => void): () => void;
 }
 
-export interface UsageUpdates {
-  stream(projectId: string, options?: { tokenId?: string | null }): AsyncIterableIterator<DeliveredUsage>;
+export interface UsageUpdatesFanOut extends UsageUpdates {
+  /** live subscribers, for tests and metrics */
   readonly subscriberCount: number;
   /** Ends every stream (UNAVAILABLE) and leaves the source. */
   close(): void;
@@ -29,7 +25,7 @@ export interface UsageUpdates {
 const slow = () => new DomainError('UNAVAILABLE', 'the subscriber reads usage updates too slowly: subscribe again');
 const closing = () => new DomainError('UNAVAILABLE', 'the control plane is shutting down: subscribe again');
 
-export function createUsageUpdates(deps: { source: UsageSource; tokens?: TokenWatch; maxQueue?: number }): UsageUpdates {
+export function createUsageUpdates(deps: { source: UsageSource; tokens?: TokenWatch; maxQueue?: number }): UsageUpdatesFanOut {
   const maxQueue = Math.max(1, deps.maxQueue ?? 1000);
   /** project id → the push functions of its subscribers */
   const projects = new Map<string, Set<(update: DeliveredUsage) => void>>();

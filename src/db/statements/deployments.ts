@@ -1,0 +1,73 @@
+// Deployments' statements: their states as the proxy enforces them, the row lock of a change,
+// and the deployments linked to a page of keys.
+import { API_KEY_COLUMNS, DEPLOYMENT_COLUMNS, pickRow, selectList } from '../rows.ts';
+import type { Sql } from '../sql.ts';
+import type { ApiKey, Deployment } from '../../generated/prisma/client.ts';
+
+/** A deployment as the proxy needs it, with its full linked set: the feed's DeploymentState (src/feed/events.ts). */
+export interface DeploymentStateRow {
+  id: string;
+  projectId: string;
+  projectSlug: string;
+  name: string;
+  upstreamUrl: string;
+  authEnabled: boolean;
+  apiKeyIds: string[];
+}
+
+// Deployments as DeploymentStateRow, each with its full linked set; a WHERE clause goes between
+// the two parts.
+export const DEPLOYMENT_STATES = `
+  SELECT d.id::text AS id, d.project_id::text AS "projectId", p.slug AS "projectSlug", d.name,
+         d.upstream_url AS "upstreamUrl", d.auth_enabled AS "authEnabled",
+         COALESCE(array_agg(l.api_key_id::text ORDER BY l.api_key_id) FILTER (WHERE l.api_key_id IS NOT NULL), '{}') AS "apiKeyIds"
+    FROM deployments d
+    JOIN projects p ON p.id = d.project_id
+    LEFT JOIN api_key_links l ON l.deployment_id = d.id`;
+export const GROUP_STATES = 'GROUP BY d.id, p.slug';
+
+/** Deployments' states, all or one; one statement. */
+export function deploymentStates(sql: Sql, id?: string): Promise<DeploymentStateRow[]> {
+  return id
+    ? sql.query<DeploymentStateRow>(`${DEPLOYMENT_STATES} WHERE d.id = $1::uuid ${GROUP_STATES}`, [id])
+    : sql.query<DeploymentStateRow>(`${DEPLOYMENT_STATES} ${GROUP_STATES}`);
+}
+
+const KEY_PREFIX = 'key.';
+
+/**
+ * Locks a deployment (FOR UPDATE, until the transaction ends) and returns its row; null when
+ * there is none. With `apiKeyId`, the key's row comes along, unlocked (null: no such key), as of
+ * the statement's start.
+ */
+export async function lockDeploymentRow(
+  sql: Sql,
+  id: string,
+  apiKeyId?: string,
+): Promise<{ deployment: Deployment; apiKey: ApiKey | null } | null> {
+  const withKey = apiKeyId !== undefined;
+  const [row] = await sql.query(
+    `SELECT ${selectList(DEPLOYMENT_COLUMNS, 'd')}${withKey ? `, ${selectList(API_KEY_COLUMNS, 'k', KEY_PREFIX)}` : ''}
+       FROM deployments d ${withKey ? 'LEFT JOIN api_keys k ON k.id = $2::uuid' : ''}
+      WHERE d.id = $1::uuid
+      FOR UPDATE OF d`,
+    withKey ? [id, apiKeyId] : [id],
+  );
+  const deployment = row && pickRow(row, DEPLOYMENT_COLUMNS);
+  if (!deployment) return null;
+  return { deployment, apiKey: withKey ? pickRow(row, API_KEY_COLUMNS, KEY_PREFIX) : null };
+}
+
+/** The deployments linked to each of `keyIds`, whole rows, in the order they were linked. */
+/** The deployments linked to each key, in link order; at most `limit` rows in all. */
+export function linkedDeploymentRows(sql: Sql, keyIds: string[], limit: number): Promise<(Deployment & { apiKeyId: string })[]> {
+  return sql.query(
+    `SELECT l.api_key_id::text AS "apiKeyId", ${selectList(DEPLOYMENT_COLUMNS, 'd')}
+       FROM unnest($1::uuid[]) AS k(id)
+       JOIN api_key_links l ON l.api_key_id = k.id
+       JOIN deployments d ON d.id = l.deployment_id
+      ORDER BY l.created_at, l.deployment_id
+     LIMIT $2`,
+    [keyIds, limit],
+  );
+}

@@ -1,0 +1,86 @@
+// The change log as the feed sees it: recording an event inside a change's transaction, and what
+// a consumer reads to catch up (events after a revision, a consistent snapshot). The SQL is in
+// src/db/statements; here rows become the feed's events and states.
+import type { PrismaClient, Tx } from '../db/database.ts';
+import { sqlOfPrisma, type Sql } from '../db/sql.ts';
+import {
+  type ChangeRow,
+  changeRowsAfter,
+  deploymentStates,
+  headRevision,
+  insertChangeEvent,
+  keyStateRows,
+  oldestRetainedRevision,
+} from '../db/statements/index.ts';
+import type { ChangeSource } from './follower.ts';
+import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
+
+export function toChangeEvent(row: ChangeRow): ChangeEvent {
+  return {
+    revision: row.revision,
+    projectId: row.projectId,
+    type: row.type as ChangeType,
+    actor: row.actor,
+    at: row.at.toISOString(),
+    payload: row.payload as ChangePayload,
+  };
+}
+
+/**
+ * Takes the next revision and records the event, inside the caller's transaction, in one
+ * statement. Call it last in the transaction: the revision counter stays locked until commit.
+ */
+export async function recordChange(tx: Tx, actor: string | null, change: ChangeRecord): Promise<ChangeEvent> {
+  const row = await insertChangeEvent(sqlOfPrisma(tx), {
+    projectId: change.projectId,
+    type: change.type,
+    actor,
+    payload: change.payload,
+    deploymentId: change.deploymentState ?? null,
+  });
+  if (!row) throw new Error('feed_state row is missing: the database was not migrated by keygate');
+  if (change.deploymentState && !(row.payload as ChangePayload).deployment) {
+    throw new Error(`deployment ${change.deploymentState} vanished inside its own transaction`);
+  }
+  return toChangeEvent(row);
+}
+
+/** Events after `revision`, oldest first; `projectId` narrows to one project. */
+export async function eventsAfter(sql: Sql, revision: number, options: { limit?: number; projectId?: string } = {}): Promise<ChangeEvent[]> {
+  return (await changeRowsAfter(sql, revision, options.limit ?? 1000, options.projectId)).map(toChangeEvent);
+}
+
+/** The change log in the database as a consumer's ChangeSource. */
+export function changeLogSource(sql: Sql): ChangeSource {
+  return {
+    head: () => headRevision(sql),
+    eventsAfter: (revision, limit) => eventsAfter(sql, revision, { limit }),
+    oldestRetained: () => oldestRetainedRevision(sql),
+  };
+}
+
+/** A deployment's state as the proxy needs it, read inside the change's transaction. */
+export async function readDeploymentState(tx: Tx, id: string): Promise<DeploymentState> {
+  const [state] = await deploymentStates(sqlOfPrisma(tx), id);
+  if (!state) throw new Error(`deployment ${id} vanished inside its own transaction`);
+  return state;
+}
+
+/** Everything the proxy enforces and the revision it reflects, in one consistent read. */
+export async function readSnapshot(sql: Sql): Promise<Snapshot> {
+  return sql.consistentRead(async (q) => {
+    const revision = await headRevision(q);
+    const keys = await keyStateRows(q);
+    const deployments = await deploymentStates(q);
+    return { revision, apiKeys: keys.map(toKeyState), deployments };
+  });
+}
+
+/** Deletes events older than the retention window, always keeping the newest one. */
+export async function pruneChangeLog(prisma: PrismaClient, retentionHours: number): Promise<number> {
+  const cutoff = new Date(Date.now() - retentionHours * 3_600_000);
+  const { count } = await prisma.changeEvent.deleteMany({
+    where: { at: { lt: cutoff }, revision: { lt: await headRevision(sqlOfPrisma(prisma)) } },
+  });
+  return count;
+}

@@ -1,0 +1,112 @@
+// The one writer of changes (docs: the change-feed protocol). A change is one transaction that
+// records at most one revision and one ChangeEvent; once it commits, the event is published.
+// Mutations then wait for the proxies to confirm it (run); the expiry sweeper does not (record).
+// The rules of each change live in src/domain; they open their transactions here.
+import type { Logger } from 'pino';
+import type { PrismaClient, Tx } from '../db/database.ts';
+import { dbFailure } from '../db/errors.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
+import { headRevision } from '../db/statements/index.ts';
+import { recordChange } from './change-log.ts';
+import type { ChangeEvent, ChangeRecord } from './events.ts';
+import type { Feed } from './feed.ts';
+import { type Propagation, waitForPropagation } from './propagation.ts';
+
+export interface ChangeOutcome<T> {
+  result: T;
+  /** null: the change changed nothing and takes no revision */
+  change: ChangeRecord | null;
+}
+
+export type ChangeWork<T> = (tx: Tx) => Promise<ChangeOutcome<T>>;
+
+export interface Changes {
+  /**
+   * Records and publishes a mutation's change. Resolves once the transaction has committed;
+   * `propagation` settles when every live proxy has confirmed the change, or at the timeout; it
+   * never rejects. The caller must not answer before it settles, but may read what it answers
+   * with meanwhile.
+   */
+  run<T>(actor: string | null, work: ChangeWork<T>): Promise<{ result: T; propagation: Promise<Propagation> }>;
+  /** Records and publishes a change nobody waits on (the expiry sweeper); resolves once published or not. */
+  record<T>(actor: string | null, work: ChangeWork<T>): Promise<{ result: T; event: ChangeEvent | null }>;
+}
+
+export interface ChangesDeps {
+  prisma: PrismaClient;
+  feed: Feed;
+  propagationTimeoutMs: number;
+  log: Logger;
+  /** told how each committed mutation propagated and how long the whole mutation took */
+  onPropagation?: (propagation: Propagation, seconds: number) => void;
+}
+
+export function createChanges(deps: ChangesDeps): Changes {
+  const { prisma, feed, propagationTimeoutMs, log, onPropagation } = deps;
+  const sql = sqlOfPrisma(prisma);
+
+  /** The transaction: the rule's work, then the event, committed together (re-run on a race). */
+  const commit = <T>(actor: string | null, work: ChangeWork<T>) =>
+    withRetry(() =>
+      prisma.$transaction(async (tx) => {
+        const outcome = await work(tx);
+        return { result: outcome.result, event: outcome.change ? await recordChange(tx, actor, outcome.change) : null };
+      }),
+    );
+
+  /** Publishes a committed event; false when it could not (consumers then catch up from the log). */
+  const publish = (event: ChangeEvent): Promise<boolean> =>
+    feed.publish(event).then(
+      () => true,
+      (error: unknown) => {
+        log.warn({ revision: event.revision, err: (error as Error).message }, 'change committed but not published; proxies catch up by polling');
+        return false;
+      },
+    );
+
+  return {
+    async run(actor, work) {
+      const started = performance.now();
+      const { result, event } = await commit(actor, work);
+      if (!event) {
+        const head = await headRevision(sql);
+        return { result, propagation: waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
+      }
+      // Published while the live proxies are read: both only need the commit behind them.
+      const published = publish(event);
+      const propagation = waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published }).then((settled) => {
+        log.debug({ revision: event.revision, type: event.type, propagation: settled }, 'change committed');
+        onPropagation?.(settled, (performance.now() - started) / 1000);
+        return settled;
+      });
+      return { result, propagation };
+    },
+
+    async record(actor, work) {
+      const { result, event } = await commit(actor, work);
+      if (event) {
+        await publish(event);
+        log.debug({ revision: event.revision, type: event.type }, 'change committed');
+      }
+      return { result, event };
+    },
+  };
+}
+
+/** Thrown inside a change to run it again from the start (a race it detected itself). */
+export class RetryableChangeError extends Error {}
+
+const MAX_ATTEMPTS = 4;
+
+const isRetryable = (error: unknown) => error instanceof RetryableChangeError || dbFailure(error)?.code === 'RETRYABLE';
+
+async function withRetry<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (i >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      await new Promise((r) => setTimeout(r, 5 * i * Math.random()));
+    }
+  }
+}
