@@ -12,10 +12,10 @@
 //  - stale decisions: right after each mutation returns, one request through each proxy with the
 //    key; a 200 after an unlink or a 401 after a link is stale.
 import http from 'node:http';
-import { Redis } from 'ioredis';
 import { CreateApiKey, CreateDeployment, CreateProject, LinkApiKey, UnlinkApiKey } from '../test/helpers/operations.ts';
 import { CHAT_BODY } from './proxy-overhead.ts';
-import { freshDatabase, freshRedisPrefix, gql, REDIS_URL, startControlPlaneProcess, startProxyProcess } from './lib/keygate.ts';
+import { observeFeed } from './lib/feed-observer.ts';
+import { freshDatabase, freshRedisPrefix, gql, startControlPlaneProcess, startProxyProcess } from './lib/keygate.ts';
 import { sleep } from './lib/procs.ts';
 import { percentile } from './lib/stats.ts';
 
@@ -35,27 +35,9 @@ export async function runPropagation(options: PropagationOptions): Promise<Recor
   const prefix = freshRedisPrefix();
 
   // The feed as an outside observer sees it, subscribed before anything happens.
-  const eventAt = new Map<number, number>();
-  const ackAt = new Map<string, Map<number, number>>();
-  const ackedUpTo = new Map<string, number>();
-  const observer = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const observer = await observeFeed(prefix);
+  const { eventAt, ackAt } = observer;
   try {
-    observer.on('message', (channel: string, message: string) => {
-      const now = performance.now();
-      const value = JSON.parse(message) as { revision: number; proxyId?: string };
-      if (channel === `${prefix}changes`) {
-        if (!eventAt.has(value.revision)) eventAt.set(value.revision, now);
-        return;
-      }
-      const id = value.proxyId!;
-      let acks = ackAt.get(id);
-      if (!acks) ackAt.set(id, (acks = new Map()));
-      // Cumulative: an ack of r covers every revision up to r not covered yet.
-      for (let r = (ackedUpTo.get(id) ?? value.revision - 1) + 1; r <= value.revision; r++) acks.set(r, now);
-      ackedUpTo.set(id, Math.max(ackedUpTo.get(id) ?? 0, value.revision));
-    });
-    await observer.subscribe(`${prefix}changes`, `${prefix}acks`);
-
     const cp = await startControlPlaneProcess({ name: 'propagation-control-plane', databaseUrl: db.url, redisPrefix: prefix, cpu: null, logDir });
     const proxies = [
       await startProxyProcess({ name: 'propagation-proxy-1', databaseUrl: db.url, redisPrefix: prefix, cpu: null, logDir }),
@@ -115,13 +97,11 @@ export async function runPropagation(options: PropagationOptions): Promise<Recor
       if (round < WARMUP_ROUNDS) continue;
       mutationMs.push(ms);
       measured.push(propagation.revision);
-      const ev = eventAt.get(propagation.revision);
-      const acks = proxies.map((p) => ackAt.get(p.proxyId)?.get(propagation.revision));
-      if (ev !== undefined && acks.every((a) => a !== undefined)) {
-        const last = Math.max(...(acks as number[]));
-        toEvent.push(ev - t0);
-        eventToLastAck.push(last - ev);
-        lastAckToAnswer.push(t0 + ms - last);
+      const split = observer.split(propagation.revision, proxies.map((p) => p.proxyId), t0, t0 + ms);
+      if (split) {
+        toEvent.push(split.toEvent);
+        eventToLastAck.push(split.eventToLastAck);
+        lastAckToAnswer.push(split.lastAckToAnswer);
       }
       if (!propagation.confirmed || propagation.expected !== proxies.length) unconfirmed++;
       for (const s of statuses) {
@@ -175,6 +155,6 @@ export async function runPropagation(options: PropagationOptions): Promise<Recor
       apply_missing_acks: perProxy.reduce((s, p) => s + p.missing, 0),
     };
   } finally {
-    observer.disconnect();
+    observer.stop();
   }
 }

@@ -8,12 +8,12 @@
 // open loop at half the bare proxy's maximum gives latency p50/p99. Rejections: keygate (and the
 // bare proxy) answering 401 to a well-formed key that is not in the table, closed loop.
 import { hashSecret, issueSecret } from '../src/domain/secrets.ts';
-import { CreateApiKey, CreateDeployment, CreateProject } from '../test/helpers/operations.ts';
-import { freshDatabase, freshRedisPrefix, gql, startInProcess, startProxyProcess } from './lib/keygate.ts';
+import { seedOneDeployment, startProxyProcess } from './lib/keygate.ts';
 import { cleanRuns, closedLoop, type ClosedRun, MAX_FOREIGN_SHARE, openLoop, type OpenRun, type Target } from './lib/load.ts';
 import { startNginx } from './lib/nginx.ts';
 import { baseEnv, cpuSeconds, CORES, ROOT, startNode } from './lib/procs.ts';
 import { median } from './lib/stats.ts';
+import { type GcSummary, watchGc } from './lib/gc-trace.ts';
 import type { LoadRequest } from './lib/wrk.ts';
 
 export const CHAT_BODY = JSON.stringify({ model: 'llama-3-8b', messages: [{ role: 'user', content: 'Say hello in one short sentence.' }], max_tokens: 32 });
@@ -48,30 +48,23 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   const warmSeconds = quick ? 1 : 2;
 
   // keygate's state through its own API: a project, a key, a guarded deployment linked to it.
-  const db = await freshDatabase();
-  const prefix = freshRedisPrefix();
-  const cp = await startInProcess('control-plane', db.url, prefix);
-  const project = (await gql(cp.url, CreateProject, { slug: 'bench', name: 'bench' })).createProject.project;
-  const key = (await gql(cp.url, CreateApiKey, { input: { projectId: project.id, name: 'bench-key' } })).createApiKey;
-  await gql(cp.url, CreateDeployment, {
-    input: { projectId: project.id, name: 'chat', model: 'llama-3-8b', upstreamUrl: `http://127.0.0.1:${upstream.port}`, authEnabled: true, apiKeyIds: [key.apiKey.id] },
-  });
-  await cp.stop();
-
-  const secret = key.secret;
+  const seeded = await seedOneDeployment(`http://127.0.0.1:${upstream.port}`);
+  const secret = seeded.secret;
   const wrongKey = issueSecret('kg_').secret; // well-formed, checksum valid, in no table
-  const keygate = await startProxyProcess({ name: 'keygate-proxy', databaseUrl: db.url, redisPrefix: prefix, cpu: CORES.proxy, logDir });
+  // --trace-gc: one line per collection, for the pauses and the allocation per request.
+  const keygate = await startProxyProcess({ name: 'keygate-proxy', databaseUrl: seeded.databaseUrl, redisPrefix: seeded.redisPrefix, cpu: CORES.proxy, logDir, nodeArgs: ['--trace-gc'] });
   const bare = startNode({
     name: 'reference-proxy',
     script: `${ROOT}/bench/reference-proxy.ts`,
     cpu: CORES.proxy,
     logDir,
+    nodeArgs: ['--trace-gc'],
     env: baseEnv({ PORT: '0', UPSTREAM: `http://127.0.0.1:${upstream.port}`, KEY_HASHES: hashSecret(secret) }),
   });
   const barePort = Number((await bare.waitForLine((l) => l.startsWith('listening '), 20_000)).split(' ')[1]);
   const nginx = options.nginxBinary ? await startNginx({ binary: options.nginxBinary, upstreamPort: upstream.port, cpu: CORES.proxy, dir, logDir }) : null;
 
-  const keygateHost = 'model-chat.bench.localhost';
+  const keygateHost = seeded.host;
   const targets: Record<string, Target> = {
     direct: { name: 'direct', port: upstream.port, requests: [chat(null, secret)], cpuSeconds: () => cpuSeconds(upstream.pid) },
     bare: { name: 'bare', port: barePort, requests: [chat(null, secret)], cpuSeconds: () => cpuSeconds(bare.pid) },
@@ -85,7 +78,7 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   // fetch cannot set Host; the load uses host routing, and its warm-up checks the statuses too).
   for (const [name, t] of Object.entries(targets)) {
     const r = t.requests[0]!;
-    const path = r.host ? `/bench/chat${r.path}` : r.path;
+    const path = r.host ? `${seeded.pathPrefix}${r.path}` : r.path;
     const res = await fetch(`http://127.0.0.1:${t.port}${path}`, { method: 'POST', headers: r.headers, body: r.body });
     await res.arrayBuffer();
     const expected = name.endsWith('reject') ? 401 : 200;
@@ -93,6 +86,15 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   }
 
   const load = { connections: CONNECTIONS, cpu: CORES.load, dir };
+  const gc = { keygate: watchGc(keygate), bare: watchGc(bare) };
+  const gcRuns: Record<'keygate' | 'bare', (GcSummary & { requests: number; seconds: number })[]> = { keygate: [], bare: [] };
+  /** an open-loop run with the proxy's collections recorded alongside */
+  const openLoopWithGc = async (name: string, rate: number, gcOf: 'keygate' | 'bare' | null) => {
+    if (gcOf) gc[gcOf].start();
+    const r = await openLoop(targets[name]!, { ...load, rate, seconds: openSeconds, warmupSeconds: openWarmup, logDir });
+    if (gcOf) gcRuns[gcOf].push({ ...gc[gcOf].stop(), requests: r.sent, seconds: openSeconds + openWarmup });
+    return r;
+  };
   const accepted = ['direct', 'bare', 'keygate', ...(nginx ? ['nginx'] : [])];
   const closedOrder = [...accepted, 'keygate_reject', 'bare_reject'];
   const closed: Record<string, ClosedRun[]> = Object.fromEntries(closedOrder.map((n) => [n, []]));
@@ -107,8 +109,8 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
   }
 
   let rate = 0;
-  // Also at half keygate's own maximum, a load it can carry, next to direct at that rate (not in
-  // --quick, which has to fit in two minutes).
+  // Also at half keygate's own maximum, a load it can carry, next to direct at that rate, with
+  // keygate's garbage collections recorded (the bare proxy's at its own fixed rate).
   let ownRate = 0;
   const own: Record<string, OpenRun[]> = { direct: [], keygate: [] };
   for (let round = 0; round < rounds; round++) {
@@ -121,13 +123,13 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
     // Fixed rate: half the bare proxy's maximum, set once from the first round for every round.
     if (round === 0) rate = Math.max(100, Math.round(closed.bare![0]!.rps / 2 / 100) * 100);
     for (const name of rotate(accepted)) {
-      const r = await openLoop(targets[name]!, { ...load, rate, seconds: openSeconds, warmupSeconds: openWarmup, logDir });
+      const r = await openLoopWithGc(name, rate, name === 'bare' ? 'bare' : null);
       open[name]!.push(r);
       log(`  round ${round + 1} fixed   ${name.padEnd(15)} ${rate} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms  errors ${r.errors}  others on the proxy core ${(r.foreignShare * 100).toFixed(0)}%`);
     }
     if (round === 0) ownRate = Math.max(100, Math.round(closed.keygate![0]!.rps / 2 / 100) * 100);
-    for (const name of quick ? [] : ['keygate', 'direct']) {
-      const r = await openLoop(targets[name]!, { ...load, rate: ownRate, seconds: openSeconds, warmupSeconds: openWarmup, logDir });
+    for (const name of ['keygate', 'direct']) {
+      const r = await openLoopWithGc(name, ownRate, name === 'keygate' ? 'keygate' : null);
       own[name]!.push(r);
       log(`  round ${round + 1} fixed   ${name.padEnd(15)} ${ownRate} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  p99.9 ${r.p999Ms.toFixed(2)} ms  errors ${r.errors}  others on the proxy core ${(r.foreignShare * 100).toFixed(0)}%`);
     }
@@ -169,6 +171,10 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
     bare_node_p99_ms: o('bare', 'p99Ms'),
     nginx_p99_ms: o('nginx', 'p99Ms'),
     keygate_p99_added_ms: o('keygate', 'p99Ms') - o('direct', 'p99Ms'),
+    // issue 18: p99 added over direct at half keygate's own maximum, within each round, median
+    p99_added_half_load_ms: median(own.keygate!.map((k, i) => k.p99Ms - (own.direct![i]?.p99Ms ?? 0))),
+    ...gcFigures('keygate_half_load', gcRuns.keygate),
+    ...gcFigures('bare_node_fixed_rate', gcRuns.bare),
     keygate_p999_ms: o('keygate', 'p999Ms'),
     keygate_half_own_max_rps: ownRate,
     keygate_p50_at_half_own_max_ms: m(own.keygate as unknown as { [k: string]: number }[], 'p50Ms'),
@@ -206,3 +212,16 @@ export async function runProxyOverhead(options: ProxyOverheadOptions): Promise<P
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+
+/** A proxy's collections over its open-loop runs: per request and per second, medians of runs. */
+function gcFigures(prefix: string, runs: (GcSummary & { requests: number; seconds: number })[]): Record<string, number> {
+  const m = (f: (r: GcSummary & { requests: number; seconds: number }) => number) => (runs.length ? median(runs.map(f)) : 0);
+  return {
+    [`${prefix}_alloc_kb_per_req`]: m((r) => (r.requests > 0 ? (r.allocatedMb * 1024) / r.requests : 0)),
+    [`${prefix}_gc_per_s`]: m((r) => r.collections / r.seconds),
+    [`${prefix}_gc_full`]: m((r) => r.fullCollections),
+    [`${prefix}_gc_pause_p99_ms`]: m((r) => r.pauseP99Ms),
+    [`${prefix}_gc_pause_max_ms`]: m((r) => r.pauseMaxMs),
+    [`${prefix}_gc_pause_ms_per_s`]: m((r) => r.pauseTotalMs / r.seconds),
+  };
+}

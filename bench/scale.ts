@@ -1,25 +1,24 @@
-// Scale (issue 5, item 4): 100,000 keys, 10,000 deployments and 200,000 links written with SQL
-// straight into a fresh database: 100 projects, each with 1,000 keys and 100 deployments, each key
-// linked to two of its project's deployments. Every key's hash is the SHA-256 of a real issued
-// secret (src/domain/secrets.ts), so any of them can be used on a request.
+// Scale (issue 5 item 4, issue 18 item 3): 1,000,000 keys, 100,000 deployments and 2,000,000 links
+// (--quick: a tenth) written with COPY straight into a fresh database (bench/lib/seed-scale.ts):
+// 1,000 keys and 100 deployments a project, each key linked to two of its project's deployments.
 //
 //  - snapshot load and memory: `keygate proxy` on that database, from its "proxy listening" log
 //    line to "proxy ready" (consumer start: subscribe, snapshot read, table build, first lease),
 //    and its RSS once ready;
+//  - memory growth over link/unlink changes written straight into the change log and published
+//    (100,000; --quick 10,000): RSS before, after half, after all;
 //  - CPU per request against that table vs a 10-key table (another database: 1 project, 10 keys,
 //    10 deployments), both proxies pinned to the same core, wrk rotating over 1,000 (key,
 //    deployment) pairs of the big table and the 10 pairs of the small one, interleaved rounds;
 //  - the 1,000-key GraphQL list (test/helpers/operations.ts ProjectKeys, first: 1000, each key
 //    with its deployments): p95 of N runs against a control plane in this process, and the SQL
 //    statements Prisma sent for one run (its onQuery hook, as test/helpers/keygate.ts counts).
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { issueSecret } from '../src/domain/secrets.ts';
 import { ProjectKeys } from '../test/helpers/operations.ts';
 import { CHAT_BODY, CONNECTIONS } from './proxy-overhead.ts';
-import { freshDatabase, freshRedisPrefix, gql, parseLog, startInProcess, startProxyProcess, type KeygateProcess } from './lib/keygate.ts';
+import { freshDatabase, freshRedisPrefix, gql, parseLog, REDIS_URL, startInProcess, startProxyProcess, type KeygateProcess } from './lib/keygate.ts';
+import { type Seeded, seedScale, type Shape, writeChanges } from './lib/seed-scale.ts';
 import { cleanRuns, closedLoop, type ClosedRun, type Target } from './lib/load.ts';
-import { CORES, cpuSeconds, memoryMb } from './lib/procs.ts';
+import { CORES, cpuSeconds, memoryMb, sleep, waitUntil } from './lib/procs.ts';
 import { median, percentile } from './lib/stats.ts';
 import type { LoadRequest } from './lib/wrk.ts';
 
@@ -29,92 +28,6 @@ export interface ScaleOptions {
   dir: string;
   logDir: string;
   log: (line: string) => void;
-}
-
-interface Shape {
-  projects: number;
-  keysPerProject: number;
-  deploymentsPerProject: number;
-}
-
-interface Seeded {
-  keys: number;
-  deployments: number;
-  links: number;
-  /** usable (Host, key) pairs: the key is linked to the deployment */
-  pairs: { host: string; secret: string }[];
-  firstProjectSlug: string;
-}
-
-const BATCH = 10_000;
-
-/** Writes projects, keys, deployments and links with plain SQL (unnest batches). */
-async function seed(databaseUrl: string, shape: Shape, upstreamUrl: string, samplePairs: number): Promise<Seeded> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const base = Date.now() - 86_400_000;
-    const projects = Array.from({ length: shape.projects }, (_, p) => ({ id: randomUUID(), slug: `scale-p${String(p).padStart(4, '0')}` }));
-    await client.query(`INSERT INTO projects (id, slug, name, created_at) SELECT id, slug, slug, to_timestamp($3::float8 / 1000) FROM unnest($1::uuid[], $2::text[]) AS t(id, slug)`, [
-      projects.map((p) => p.id),
-      projects.map((p) => p.slug),
-      base,
-    ]);
-
-    const keyRows: { id: string; projectId: string; name: string; prefix: string; hash: string; at: number; secret: string }[] = [];
-    const depRows: { id: string; projectId: string; name: string; at: number }[] = [];
-    const links: [string, string][] = [];
-    let n = 0;
-    for (const project of projects) {
-      const deps = Array.from({ length: shape.deploymentsPerProject }, (_, d) => ({ id: randomUUID(), projectId: project.id, name: `dep-${String(d).padStart(4, '0')}`, at: base + n++ }));
-      depRows.push(...deps);
-      for (let k = 0; k < shape.keysPerProject; k++) {
-        const issued = issueSecret('kg_');
-        const key = { id: randomUUID(), projectId: project.id, name: `key-${String(k).padStart(5, '0')}`, prefix: issued.prefix, hash: issued.hash, at: base + n++, secret: issued.secret };
-        keyRows.push(key);
-        const first = k % deps.length;
-        const second = (k + Math.ceil(deps.length / 2)) % deps.length;
-        links.push([key.id, deps[first]!.id]);
-        if (second !== first) links.push([key.id, deps[second]!.id]);
-      }
-    }
-
-    for (let i = 0; i < keyRows.length; i += BATCH) {
-      const b = keyRows.slice(i, i + BATCH);
-      await client.query(
-        `INSERT INTO api_keys (id, project_id, name, prefix, hash, created_at)
-         SELECT id, project_id, name, prefix, hash, to_timestamp(at / 1000) FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::float8[]) AS t(id, project_id, name, prefix, hash, at)`,
-        [b.map((k) => k.id), b.map((k) => k.projectId), b.map((k) => k.name), b.map((k) => k.prefix), b.map((k) => k.hash), b.map((k) => k.at)],
-      );
-    }
-    for (let i = 0; i < depRows.length; i += BATCH) {
-      const b = depRows.slice(i, i + BATCH);
-      await client.query(
-        `INSERT INTO deployments (id, project_id, name, model, upstream_url, auth_enabled, created_at, updated_at)
-         SELECT id, project_id, name, 'llama-3-8b', $4, true, to_timestamp(at / 1000), to_timestamp(at / 1000) FROM unnest($1::uuid[], $2::uuid[], $3::text[], $5::float8[]) AS t(id, project_id, name, at)`,
-        [b.map((d) => d.id), b.map((d) => d.projectId), b.map((d) => d.name), upstreamUrl, b.map((d) => d.at)],
-      );
-    }
-    for (let i = 0; i < links.length; i += BATCH) {
-      const b = links.slice(i, i + BATCH);
-      await client.query(`INSERT INTO api_key_links (api_key_id, deployment_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`, [b.map((l) => l[0]), b.map((l) => l[1])]);
-    }
-    await client.query('ANALYZE');
-
-    // Usable pairs spread over the whole table: key k of its project is linked to deployment k mod D.
-    const slugOf = new Map<string, string>(projects.map((p) => [p.id, p.slug]));
-    const pairs: Seeded['pairs'] = [];
-    const step = Math.max(1, Math.floor(keyRows.length / samplePairs));
-    for (let i = 0; i < keyRows.length && pairs.length < samplePairs; i += step) {
-      const key = keyRows[i]!;
-      const k = Number(key.name.slice(4));
-      const dep = `dep-${String(k % shape.deploymentsPerProject).padStart(4, '0')}`;
-      pairs.push({ host: `model-${dep}.${slugOf.get(key.projectId)}.localhost`, secret: key.secret });
-    }
-    return { keys: keyRows.length, deployments: depRows.length, links: links.length, pairs, firstProjectSlug: projects[0]!.slug };
-  } finally {
-    await client.end();
-  }
 }
 
 const requestsFor = (pairs: Seeded['pairs']): LoadRequest[] =>
@@ -131,23 +44,26 @@ function snapshotLoadMs(proxy: KeygateProcess): number {
 export async function runScale(options: ScaleOptions): Promise<Record<string, number>> {
   const { quick, upstreamPort, dir, logDir, log } = options;
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-  const shape: Shape = { projects: 100, keysPerProject: 1000, deploymentsPerProject: 100 };
+  // 1,000 keys and 100 deployments a project: 1,000,000 keys, 100,000 deployments, 2,000,000 links
+  // (--quick: a tenth).
+  const shape: Shape = { projects: quick ? 100 : 1000, keysPerProject: 1000, deploymentsPerProject: 100 };
+  const changes = quick ? 10_000 : 100_000;
 
   let t = performance.now();
   const bigDb = await freshDatabase();
-  const big = await seed(bigDb.url, shape, upstreamUrl, 1000);
+  const big = await seedScale(bigDb.url, shape, upstreamUrl, 1000);
   const seedSeconds = (performance.now() - t) / 1000;
   log(`  seeded ${big.keys} keys, ${big.deployments} deployments, ${big.links} links in ${seedSeconds.toFixed(1)} s`);
   const smallDb = await freshDatabase();
-  const small = await seed(smallDb.url, { projects: 1, keysPerProject: 10, deploymentsPerProject: 10 }, upstreamUrl, 10);
+  const small = await seedScale(smallDb.url, { projects: 1, keysPerProject: 10, deploymentsPerProject: 10 }, upstreamUrl, 10);
 
   const prefix = freshRedisPrefix();
   t = performance.now();
-  const bigProxy = await startProxyProcess({ name: 'scale-proxy-100k', databaseUrl: bigDb.url, redisPrefix: prefix, cpu: CORES.proxy, logDir, readyTimeoutMs: 120_000 });
+  const bigProxy = await startProxyProcess({ name: 'scale-proxy-big', databaseUrl: bigDb.url, redisPrefix: prefix, cpu: CORES.proxy, logDir, readyTimeoutMs: 180_000 });
   const bigStartMs = performance.now() - t;
   const loadMs = snapshotLoadMs(bigProxy);
   const memReady = memoryMb(bigProxy.pid);
-  log(`  100k-key proxy: snapshot ${loadMs} ms (process start to ready ${Math.round(bigStartMs)} ms), RSS ${memReady.rss.toFixed(0)} MB`);
+  log(`  ${big.keys}-key proxy: snapshot ${loadMs} ms (process start to ready ${Math.round(bigStartMs)} ms), RSS ${memReady.rss.toFixed(0)} MB`);
   t = performance.now();
   const smallProxy = await startProxyProcess({ name: 'scale-proxy-10', databaseUrl: smallDb.url, redisPrefix: freshRedisPrefix(), cpu: CORES.proxy, logDir });
   const smallStartMs = performance.now() - t;
@@ -185,6 +101,26 @@ export async function runScale(options: ScaleOptions): Promise<Record<string, nu
   const cpuSmall = cpuOf('small');
   const cpuBig = cpuOf('big');
   const memAfter = memoryMb(bigProxy.pid);
+
+  // Memory over link/unlink changes written straight into the change log and published: RSS
+  // after half of them and after all (the table ends as it started).
+  const appliedUpTo = async (revision: number) =>
+    waitUntil(`the proxy applying revision ${revision}`, async () => {
+      const res = await fetch(`http://127.0.0.1:${bigProxy.port}/-/readyz`);
+      return ((await res.json()) as { revision?: number }).revision! >= revision;
+    }, 300_000, 100);
+  const rssSettled = async () => {
+    await sleep(2000);
+    return memoryMb(bigProxy.pid).rss;
+  };
+  const rssBeforeChanges = await rssSettled();
+  t = performance.now();
+  await appliedUpTo(await writeChanges(bigDb.url, REDIS_URL, prefix, big.sample, upstreamUrl, changes / 2));
+  const rssHalfChanges = await rssSettled();
+  await appliedUpTo(await writeChanges(bigDb.url, REDIS_URL, prefix, big.sample, upstreamUrl, changes / 2));
+  const changesSeconds = (performance.now() - t) / 1000 - 2;
+  const rssAfterChanges = await rssSettled();
+  log(`  ${changes} link/unlink changes through the log and the feed in ${changesSeconds.toFixed(1)} s: RSS ${rssBeforeChanges.toFixed(0)} → ${rssHalfChanges.toFixed(0)} → ${rssAfterChanges.toFixed(0)} MB`);
   await bigProxy.stop();
   await smallProxy.stop();
 
@@ -217,14 +153,18 @@ export async function runScale(options: ScaleOptions): Promise<Record<string, nu
 
   return {
     keys: big.keys,
+    deployments: big.deployments,
     links: big.links,
     snapshot_load_ms: loadMs,
     rss_mb: memReady.rss,
     cpu_ratio_vs_small: cpuSmall > 0 ? cpuBig / cpuSmall : 0,
     list_1000_p95_ms: percentile(listMs, 95),
     list_1000_sql_queries: statements.length,
+    growth_mb_100k_changes: rssAfterChanges - rssBeforeChanges,
     // extras
-    deployments: big.deployments,
+    changes,
+    growth_mb_second_half: rssAfterChanges - rssHalfChanges,
+    changes_seconds: changesSeconds,
     seed_seconds: seedSeconds,
     proxy_start_to_ready_ms: bigStartMs,
     small_proxy_start_to_ready_ms: smallStartMs,

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.ts';
 import { startKeygate, type RunMode, type RunningKeygate } from '../../src/server/app.ts';
 import { createLogger } from '../../src/server/logger.ts';
+import { CreateApiKey, CreateDeployment, CreateProject } from '../../test/helpers/operations.ts';
 import { createTestDatabase, REDIS_URL } from '../../test/helpers/services.ts';
 import { onCleanup } from './cleanup.ts';
 import { baseEnv, type Child, freePort, ROOT, startNode, waitForHttp } from './procs.ts';
@@ -161,4 +162,33 @@ export async function gql<T, V>(url: string, document: TypedDocumentNode<T, V> |
   const body = (await res.json()) as GraphQLResult<T>;
   if (!body.data || body.errors?.length) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors)}`);
   return body.data;
+}
+
+export interface OneDeployment {
+  databaseUrl: string;
+  redisPrefix: string;
+  /** the key's secret, linked to the deployment */
+  secret: string;
+  /** the Host that routes to the deployment */
+  host: string;
+  /** the same deployment by path: /<slug>/chat */
+  pathPrefix: string;
+}
+
+/** A fresh database and Redis prefix holding one project, one key and a guarded deployment `chat`
+ *  on `upstreamUrl` linked to the key, written through keygate's own API. */
+export async function seedOneDeployment(upstreamUrl: string, slug = 'bench'): Promise<OneDeployment> {
+  const db = await freshDatabase();
+  const prefix = freshRedisPrefix();
+  const cp = await startInProcess('control-plane', db.url, prefix);
+  try {
+    const project = (await gql(cp.url, CreateProject, { slug, name: slug })).createProject.project;
+    const key = (await gql(cp.url, CreateApiKey, { input: { projectId: project.id, name: `${slug}-key` } })).createApiKey;
+    await gql(cp.url, CreateDeployment, {
+      input: { projectId: project.id, name: 'chat', model: 'llama-3-8b', upstreamUrl, authEnabled: true, apiKeyIds: [key.apiKey.id] },
+    });
+    return { databaseUrl: db.url, redisPrefix: prefix, secret: key.secret, host: `model-chat.${slug}.localhost`, pathPrefix: `/${slug}/chat` };
+  } finally {
+    await cp.stop();
+  }
 }

@@ -47,6 +47,8 @@ export interface Child {
   readonly stdout: string[];
   readonly logFile: string;
   readonly exited: Promise<number | null>;
+  /** calls `listener` with every line from now on; returns the way to stop */
+  onLine(listener: (line: string) => void): () => void;
   /** resolves with the first line matching, or rejects after timeoutMs or when the child exits */
   waitForLine(test: (line: string) => boolean, timeoutMs: number): Promise<string>;
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
@@ -114,6 +116,11 @@ export function startProcess(options: {
     stdout,
     logFile,
     exited,
+    onLine(listener) {
+      const watch = (line: string) => listener(line);
+      watchers.add(watch);
+      return () => watchers.delete(watch);
+    },
     waitForLine(test, timeoutMs) {
       const found = lines.find(test);
       if (found !== undefined) return Promise.resolve(found);
@@ -203,6 +210,35 @@ export function memoryMb(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** RSS in MB of a process and its direct children (nginx: master + worker). */
+export function treeRssMb(pid: number): number {
+  let total = memoryMb(pid).rss;
+  for (const child of childPids(pid)) {
+    try {
+      total += memoryMb(child).rss;
+    } catch {
+      // a worker that just exited
+    }
+  }
+  return total;
+}
+
+/** Raises this process's open-file limit (as root, to `wanted`; else to its hard limit): every
+ *  process started afterwards inherits it, so thousands of open streams fit. Returns the limit. */
+export function raiseFileLimit(wanted = 1_048_576): number {
+  const limits = () => readFileSync('/proc/self/limits', 'utf8');
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits())?.[1] ?? '';
+  for (const limit of [`${wanted}:${wanted}`, `${hard}:${hard}`]) {
+    try {
+      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${limit}`], { stdio: 'ignore' });
+      break;
+    } catch {
+      // not root (or no prlimit): try the soft limit up to the hard one
+    }
+  }
+  return Number(/^Max open files\s+(\d+)/m.exec(limits())?.[1] ?? 0);
 }
 
 /** A port free right now on 127.0.0.1. */

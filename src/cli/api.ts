@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { adminTokenFile } from '../config/admin-token-file.ts';
 import type { Config } from '../config/config.ts';
-import { CliError } from './run.ts';
+import { CliError } from './errors.ts';
 
 export interface Api {
   /** the control plane's base URL */

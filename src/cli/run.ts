@@ -4,22 +4,9 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { Config } from '../config/config.ts';
 import type { Api } from './api.ts';
+import { asCliError } from './errors.ts';
 
-/** A failure the user can act on: printed as `keygate: <message>` with exit code 1, no stack. */
-export class CliError extends Error {
-  override name = 'CliError';
-}
-
-/**
- * Failures that explain themselves (bad configuration, an unreachable or unmigrated database, a
- * locked data directory, a refused request): their message is the whole story. Matched by name so
- * that recognising them does not load the modules that define them.
- */
-const EXPECTED = new Set(['ConfigError', 'NotMigratedError', 'StartupError', 'DomainError', 'DataDirLockedError', 'DatabaseUnreachableError']);
-
-export function asCliError(error: unknown): unknown {
-  return error instanceof Error && EXPECTED.has(error.name) ? new CliError(error.message) : error;
-}
+export { CliError } from './errors.ts';
 
 /** The configuration from the environment, with the given variables overridden (flags win). */
 export async function loadCliConfig(overrides: Record<string, string | undefined> = {}): Promise<Config> {

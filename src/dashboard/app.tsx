@@ -1,11 +1,12 @@
 // The dashboard's shell: sign-in, the header (project, navigation, live status, sign-out) and the
 // page for the current URL.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { DashboardViewerQuery } from './generated/graphql.ts';
 import { messageOf, request, whenUnauthenticated } from './lib/graphql.ts';
 import type { LiveStatus } from './lib/live.ts';
 import { ViewerQuery } from './lib/operations.ts';
 import { useProject } from './lib/project-data.ts';
+import { focusHeadingSoon, useTitle } from './lib/page.ts';
 import { navigate, onLinkClick, paths, type Route, useRoute } from './lib/router.ts';
 import { session } from './lib/session.ts';
 import { ApiKeys } from './pages/api-keys.tsx';
@@ -30,6 +31,16 @@ export function App() {
   }, []);
   const forbidden = useCallback(() => signOut('Your access token is no longer accepted (deleted or expired). Sign in again.'), [signOut]);
   useEffect(() => whenUnauthenticated(forbidden), [forbidden]);
+  // One session per browser: a sign-in or sign-out in another tab holds here too.
+  useEffect(
+    () =>
+      session.onChange((next) => {
+        setViewer(null);
+        setToken(next);
+        if (!next) setNotice('You signed out in another tab.');
+      }),
+    [],
+  );
 
   // After a reload the token is there but not who it is; a sign-in brings both.
   useEffect(() => {
@@ -61,6 +72,13 @@ export function App() {
 function SignedIn(props: { viewer: Viewer; onSignOut: () => void; onForbidden: () => void }) {
   const route = useRoute();
   const { viewer } = props;
+  // After sign-in and after each navigation, focus goes to the new view's heading.
+  const path = useRef<string | null>(null);
+  useEffect(() => {
+    if (path.current === location.pathname) return;
+    path.current = location.pathname;
+    return focusHeadingSoon();
+  }, [route]);
   // A project token sees one project: start there.
   useEffect(() => {
     if (route.page === 'projects' && viewer.project) navigate(paths.keys(viewer.project.slug));
@@ -84,14 +102,21 @@ function SignedIn(props: { viewer: Viewer; onSignOut: () => void; onForbidden: (
       ) : route.page === 'projects' ? (
         <Projects isAdmin={viewer.role === 'ADMIN'} />
       ) : (
+        <NotFound />
+      )}
+    </>
+  );
+}
+
+function NotFound() {
+  useTitle('Page not found');
+  return (
         <main class="page">
           <h1>Page not found</h1>
           <a href="/" onClick={(e) => onLinkClick(e, '/')}>
             Projects
           </a>
         </main>
-      )}
-    </>
   );
 }
 
@@ -99,8 +124,11 @@ const LIVE_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', li
 
 function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbidden: () => void }) {
   const { route } = props;
-  const { project, error, loading, live, changed } = useProject(route.slug, props.onForbidden);
+  const { project, error, loading, live, version, ready, changed } = useProject(route.slug, props.onForbidden);
   const section = route.page === 'keys' ? 'keys' : 'deployments';
+  const deployment = route.page === 'deployment' ? project?.deployments.edges.find((e) => e.node.id === route.id)?.node.name : null;
+  const view = route.page === 'keys' ? 'API Keys' : route.page === 'deployments' ? 'Deployments' : route.tab === 'api-keys' ? 'API Keys' : 'Overview';
+  useTitle(deployment ? `${deployment} (${view})` : view, project?.name ?? route.slug);
   return (
     <>
       <nav class="project-nav" aria-label="Project">
@@ -124,10 +152,11 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
       </nav>
       <main class="page">
         {error && <p class="form-error">{error}</p>}
-        {loading && !project && <p class="muted">Loading…</p>}
-        {project && route.page === 'keys' && <ApiKeys project={project} changed={changed} />}
+        {loading && !project && route.page !== 'keys' && <p class="muted">Loading…</p>}
+        {/* the keys' first page is read alongside the project's state, not after it */}
+        {ready && !error && route.page === 'keys' && <ApiKeys slug={route.slug} project={project} version={version} changed={changed} />}
         {project && route.page === 'deployments' && <Deployments project={project} changed={changed} />}
-        {project && route.page === 'deployment' && <Deployment project={project} id={route.id} tab={route.tab} changed={changed} />}
+        {project && route.page === 'deployment' && <Deployment project={project} id={route.id} tab={route.tab} version={version} changed={changed} />}
       </main>
     </>
   );

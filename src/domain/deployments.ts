@@ -16,15 +16,24 @@ async function assertNameFree(tx: Tx, projectId: string, name: string) {
   if (existing) throw conflict(`a deployment named "${name}" already exists in this project`, 'name');
 }
 
-/** The keys to link, all of which must exist, be reachable and belong to the deployment's project. */
-async function resolveKeys(tx: Tx, viewer: Viewer, projectId: string, apiKeyIds: string[], field: string): Promise<string[]> {
+/** A key that has expired cannot be linked (it would open nothing, and the page would show it as if it did). */
+const hasExpired = (key: { expiresAt: Date | null }) => key.expiresAt !== null && key.expiresAt.getTime() <= Date.now();
+const expiredKeyError = (key: { name: string }, field: string) =>
+  badInput(field, `the API key "${key.name}" has expired and cannot be linked: extend its expiry first, or pick another key`);
+
+/**
+ * The keys to link, all of which must exist, be reachable and belong to the deployment's project;
+ * those not in `alreadyLinked` must not have expired (a linked key that expired since may stay).
+ */
+async function resolveKeys(tx: Tx, viewer: Viewer, projectId: string, apiKeyIds: string[], field: string, alreadyLinked: string[] = []): Promise<string[]> {
   const ids = [...new Set(apiKeyIds)];
-  const keys = await tx.apiKey.findMany({ where: { id: { in: ids } }, select: { id: true, projectId: true } });
-  const found = new Map(keys.map((k) => [k.id, k.projectId]));
+  const keys = await tx.apiKey.findMany({ where: { id: { in: ids } }, select: { id: true, projectId: true, name: true, expiresAt: true } });
+  const found = new Map(keys.map((k) => [k.id, k]));
   for (const id of ids) {
-    const keyProject = found.get(id);
-    if (keyProject === undefined || !canReachProject(viewer, keyProject)) throw new DomainError('NOT_FOUND', 'API key not found', field);
-    if (keyProject !== projectId) throw conflict('an API key can only be linked to deployments of its own project', field);
+    const key = found.get(id);
+    if (key === undefined || !canReachProject(viewer, key.projectId)) throw new DomainError('NOT_FOUND', 'API key not found', field);
+    if (key.projectId !== projectId) throw conflict('an API key can only be linked to deployments of its own project', field);
+    if (hasExpired(key) && !alreadyLinked.includes(id)) throw expiredKeyError(key, field);
   }
   return ids.sort();
 }
@@ -138,7 +147,7 @@ export async function setDeploymentAuth(
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
     const { deployment: current } = await loadDeploymentForChange(tx, viewer, input.deploymentId, 'deploymentId');
     const linked = await linkedKeyIds(tx, current.id);
-    const wanted = input.apiKeyIds == null ? linked : await resolveKeys(tx, viewer, current.projectId, input.apiKeyIds, 'apiKeyIds');
+    const wanted = input.apiKeyIds == null ? linked : await resolveKeys(tx, viewer, current.projectId, input.apiKeyIds, 'apiKeyIds', linked);
     if (current.authEnabled === input.enabled && sameSet(linked, wanted)) return { result: current, change: null };
     const removed = linked.filter((id) => !wanted.includes(id));
     const added = wanted.filter((id) => !linked.includes(id));
@@ -164,8 +173,12 @@ export async function setLink(
     if (apiKey.projectId !== deployment.projectId) {
       throw conflict('an API key can only be linked to deployments of its own project', 'apiKeyId');
     }
-    // The write itself tells whether anything changed (ON CONFLICT DO NOTHING / nothing deleted).
     const link = { apiKeyId: apiKey.id, deploymentId: deployment.id };
+    // Linking an expired key is refused, unless it is linked already (then nothing changes).
+    if (linked && hasExpired(apiKey) && !(await tx.apiKeyLink.findUnique({ where: { apiKeyId_deploymentId: link } }))) {
+      throw expiredKeyError(apiKey, 'apiKeyId');
+    }
+    // The write itself tells whether anything changed (ON CONFLICT DO NOTHING / nothing deleted).
     const { count } = linked
       ? await tx.apiKeyLink.createMany({ data: [link], skipDuplicates: true })
       : await tx.apiKeyLink.deleteMany({ where: link });

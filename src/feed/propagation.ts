@@ -10,6 +10,12 @@ export interface Propagation {
   expected: number;
 }
 
+/** What the waiting saw beyond the answer: which live proxies had not acked (for the operator's log). */
+export interface PropagationOutcome extends Propagation {
+  /** ids of the proxies whose lease was live but which did not ack in time */
+  lagging: string[];
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -29,7 +35,7 @@ export async function waitForPropagation(
   feed: Feed,
   revision: number,
   options: { timeoutMs: number; published: boolean | Promise<boolean> },
-): Promise<Propagation> {
+): Promise<PropagationOutcome> {
   const started = Date.now();
   const pending = new Set<string>();
   const ackedEarly = new Set<string>();
@@ -46,7 +52,7 @@ export async function waitForPropagation(
     try {
       [live, published] = await Promise.all([withTimeout(feed.liveProxies(), options.timeoutMs), options.published]);
     } catch {
-      return { revision, confirmed: false, appliedBy: 0, expected: 0 };
+      return { revision, confirmed: false, appliedBy: 0, expected: 0, lagging: [] };
     }
     for (const [id, applied] of live) if (applied < revision && !ackedEarly.has(id)) pending.add(id);
     const expected = live.size;
@@ -61,7 +67,7 @@ export async function waitForPropagation(
       });
     }
     const appliedBy = expected - pending.size;
-    return { revision, confirmed: published && pending.size === 0, appliedBy, expected };
+    return { revision, confirmed: published && pending.size === 0, appliedBy, expected, lagging: [...pending] };
   } finally {
     stopListening();
   }

@@ -75,9 +75,14 @@ export function createChanges(deps: ChangesDeps): Changes {
       // Published while the live proxies are read: both only need the commit behind them.
       const published = publish(event);
       const propagation = waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published }).then((settled) => {
-        log.debug({ revision: event.revision, type: event.type, propagation: settled }, 'change committed');
-        onPropagation?.(settled, (performance.now() - started) / 1000);
-        return settled;
+        const { lagging, ...propagation } = settled;
+        if (lagging.length > 0) {
+          log.warn({ revision: event.revision, type: event.type, proxies: lagging, timeoutMs: propagationTimeoutMs }, 'change not confirmed in time by these proxies');
+        } else {
+          log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
+        }
+        onPropagation?.(propagation, (performance.now() - started) / 1000);
+        return propagation;
       });
       return { result, propagation };
     },

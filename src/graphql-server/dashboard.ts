@@ -1,6 +1,7 @@
 // Serves the built dashboard (src/dashboard, built by `npm run dashboard:build` into
 // dist/dashboard) from the control plane: hashed assets under /assets/, and index.html for every
-// other page path, so the single-page app's own routes survive a reload. Only the files that
+// other page path, so the single-page app's own routes survive a reload. The build's .br and .gz
+// copies are sent instead when the client accepts them (Content-Encoding, Vary: Accept-Encoding). Only the files that
 // were in the build directory at start are served; nothing is read from a path a client names.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -37,6 +38,23 @@ interface Asset {
   body: Buffer;
   type: string;
   immutable: boolean;
+  /** pre-compressed copies from the build, by Content-Encoding */
+  encoded: Partial<Record<'br' | 'gzip', Buffer>>;
+}
+
+const COPIES = { br: '.br', gzip: '.gz' } as const;
+
+/** The best encoding the client accepts that the asset has (brotli first); null for none. */
+function pickEncoding(asset: Asset, accept: string | undefined): 'br' | 'gzip' | null {
+  const accepted = new Set(
+    (accept ?? '')
+      .split(',')
+      .map((part) => part.trim().split(';'))
+      .filter(([, q]) => !q || !/^q=0(\.0*)?$/.test(q.trim()))
+      .map(([name]) => name!.trim().toLowerCase()),
+  );
+  for (const encoding of ['br', 'gzip'] as const) if (asset.encoded[encoding] && accepted.has(encoding)) return encoding;
+  return null;
 }
 
 function listFiles(dir: string): string[] {
@@ -54,12 +72,19 @@ The GraphQL API is at <a href="/graphql">/graphql</a>.</p>`;
 export function createDashboardRoutes(dir: string = DEFAULT_DASHBOARD_DIR): (req: IncomingMessage, res: ServerResponse) => boolean {
   const assets = new Map<string, Asset>();
   if (existsSync(join(dir, 'index.html'))) {
-    for (const name of listFiles(dir)) {
+    const files = new Set(listFiles(dir));
+    for (const name of files) {
+      if (name.endsWith(COPIES.br) || name.endsWith(COPIES.gzip)) continue;
       const urlPath = `/${relative(dir, join(dir, name)).split(sep).join('/')}`;
+      const encoded: Asset['encoded'] = {};
+      for (const [encoding, suffix] of Object.entries(COPIES) as ['br' | 'gzip', string][]) {
+        if (files.has(name + suffix)) encoded[encoding] = readFileSync(join(dir, name + suffix));
+      }
       assets.set(urlPath, {
         body: readFileSync(join(dir, name)),
         type: TYPES[extname(name)] ?? 'application/octet-stream',
         immutable: urlPath.startsWith('/assets/'),
+        encoded,
       });
     }
   }
@@ -77,13 +102,17 @@ export function createDashboardRoutes(dir: string = DEFAULT_DASHBOARD_DIR): (req
       res.end(req.method === 'HEAD' ? undefined : status === 404 ? 'not found' : NOT_BUILT);
       return true;
     }
+    const encoding = pickEncoding(asset, req.headers['accept-encoding']);
+    const body = encoding ? asset.encoded[encoding]! : asset.body;
     res.writeHead(200, {
       'content-type': asset.type,
-      'content-length': asset.body.length,
+      'content-length': body.length,
       'cache-control': asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      ...(encoding ? { 'content-encoding': encoding } : {}),
+      ...(Object.keys(asset.encoded).length > 0 ? { vary: 'accept-encoding' } : {}),
       ...SECURITY_HEADERS,
     });
-    res.end(req.method === 'HEAD' ? undefined : asset.body);
+    res.end(req.method === 'HEAD' ? undefined : body);
     return true;
   };
 }

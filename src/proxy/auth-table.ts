@@ -55,8 +55,19 @@ export class AuthTable {
     this.deploymentsById.clear();
     this.routes.clear();
     this.originRefs.clear();
-    for (const key of snapshot.apiKeys) this.upsertKey(key);
-    for (const deployment of snapshot.deployments) this.upsertDeployment(deployment);
+    // Strings repeated across the snapshot's rows (project ids, upstream URLs) are kept once, and
+    // the entries share one parsed URL per upstream: at a million keys the copies cost more than
+    // everything else together. The cache lives for this load only.
+    const strings = new Map<string, string>();
+    const intern = (s: string) => {
+      const known = strings.get(s);
+      if (known !== undefined) return known;
+      strings.set(s, s);
+      return s;
+    };
+    const upstreams = new Map<string, Upstream>();
+    for (const key of snapshot.apiKeys) this.upsertKey(key, intern);
+    for (const deployment of snapshot.deployments) this.upsertDeployment(deployment, intern, upstreams);
     this.revision = snapshot.revision;
     for (const old of previous) {
       const now = this.deploymentsById.get(old.id);
@@ -145,15 +156,16 @@ export class AuthTable {
     return () => this.retiredListeners.delete(listener);
   }
 
-  private upsertKey(state: KeyState): void {
+  private upsertKey(state: KeyState, intern: (s: string) => string = same): void {
     const old = this.keysById.get(state.id);
     if (old && old.hash !== state.hash) this.keysByHash.delete(old.hash);
     const expiresAtMs = state.expiresAt === null ? Infinity : Date.parse(state.expiresAt);
     const entry: KeyEntry = {
       id: state.id,
-      projectId: state.projectId,
+      projectId: intern(state.projectId),
       name: state.name ?? null,
-      hash: state.hash.toLowerCase(),
+      // toLowerCase copies even a lowercase string: a million copies at a snapshot load.
+      hash: UPPERCASE_HEX.test(state.hash) ? state.hash.toLowerCase() : state.hash,
       // An unparseable date must not mean "never expires": treat it as expired.
       expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,
     };
@@ -170,21 +182,29 @@ export class AuthTable {
     for (const d of this.deploymentsById.values()) d.keyIds.delete(id);
   }
 
-  private upsertDeployment(state: DeploymentState): void {
-    const projectSlug = state.projectSlug.toLowerCase();
+  private upsertDeployment(state: DeploymentState, intern: (s: string) => string = same, upstreams?: Map<string, Upstream>): void {
+    const projectSlug = intern(state.projectSlug.toLowerCase());
     const name = state.name.toLowerCase();
-    const upstream = parseUpstream(state.upstreamUrl);
+    let upstream = upstreams?.get(state.upstreamUrl);
+    if (upstream === undefined) {
+      const url = parseUpstream(state.upstreamUrl);
+      upstream = { upstreamUrl: state.upstreamUrl, url, origin: url?.origin ?? '' };
+      upstreams?.set(state.upstreamUrl, upstream);
+    }
+    // The linked ids as the key entries hold them (one copy of each id string), else as sent.
+    const keyIds = new Set<string>();
+    for (const id of state.apiKeyIds) keyIds.add(this.keysById.get(id)?.id ?? id);
     const entry = {
       id: state.id,
-      projectId: state.projectId,
+      projectId: intern(state.projectId),
       projectSlug,
       name,
       label: `${projectSlug}/${name}`,
-      upstreamUrl: state.upstreamUrl,
-      upstream,
-      origin: upstream?.origin ?? '',
+      upstreamUrl: upstream.upstreamUrl,
+      upstream: upstream.url,
+      origin: upstream.origin,
       authEnabled: state.authEnabled,
-      keyIds: new Set(state.apiKeyIds),
+      keyIds,
     };
     const old = this.deploymentsById.get(state.id);
     if (old) this.unindex(old);
@@ -219,6 +239,16 @@ export class AuthTable {
     for (const listener of this.retiredListeners) listener(d);
   }
 }
+
+/** A deployment's upstream, parsed once and shared by the entries with the same URL. */
+interface Upstream {
+  readonly upstreamUrl: string;
+  readonly url: URL | null;
+  readonly origin: string;
+}
+
+const same = (s: string) => s;
+const UPPERCASE_HEX = /[A-F]/;
 
 function parseUpstream(url: string): URL | null {
   try {

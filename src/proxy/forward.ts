@@ -71,6 +71,8 @@ const FLIGHT = Symbol('keygate.flight');
 type WithFlight = ServerResponse & { [FLIGHT]?: Flight };
 
 const MAX_REQUEST_ID = 128;
+/** a path that URL parsing leaves as it is: no dot segment, escape, query, fragment or backslash */
+const PLAIN_PATH = /^\/[A-Za-z0-9_~/-]*$/;
 // Never passed on as the client sent them: keygate's credential, the headers the proxy writes
 // itself, and hop-by-hop headers (an upgrade keeps Connection and Upgrade).
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -328,6 +330,9 @@ export function requestIdOf(req: IncomingMessage): string {
  *  library would turn '*' into '/*', the upstream's root. */
 function upstreamPath(upstream: Upstream, path: string): string {
   if (path.charCodeAt(0) !== 47 /* / */) return `${upstream.basePath}/`;
+  // The common case, a plain path, is what URL parsing would give back unchanged: no URL object
+  // (and its strings) per request.
+  if (PLAIN_PATH.test(path)) return upstream.baseQuery === '' ? upstream.basePath + path : `${upstream.basePath}${path}?${upstream.baseQuery}`;
   const url = new URL(`http://upstream.invalid${path}`);
   let search = url.search;
   if (upstream.baseQuery !== '') search = search === '' ? `?${upstream.baseQuery}` : `?${upstream.baseQuery}&${search.slice(1)}`;

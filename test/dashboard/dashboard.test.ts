@@ -92,7 +92,7 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
     await page.getByLabel('Access token').fill('not-a-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('keygate does not accept this token').waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
     await context.close();
   });
 
@@ -252,7 +252,7 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
     // The live socket is closed with 4403 when the token goes: the page says so and asks to sign in.
     await page.getByText('no longer accepted').waitFor({ timeout: 15_000 });
     await page.getByLabel('Access token').waitFor();
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
     await context.close();
   });
 });

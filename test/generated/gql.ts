@@ -14,6 +14,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query SearchKeys($slug: String!, $first: Int, $after: String, $search: String, $orderBy: ApiKeyOrder) {\n    project(slug: $slug) {\n      apiKeys(first: $first, after: $after, search: $search, orderBy: $orderBy) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { cursor node { id name prefix lastUsedAt expiresAt } }\n      }\n    }\n  }\n": typeof types.SearchKeysDocument,
+    "\n  query SearchDeployments($slug: String!, $first: Int, $after: String, $search: String) {\n    project(slug: $slug) {\n      deployments(first: $first, after: $after, search: $search) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { name } }\n      }\n    }\n  }\n": typeof types.SearchDeploymentsDocument,
+    "\n  query HugeKeyPage($slug: String!) {\n    project(slug: $slug) {\n      apiKeys(first: 50, orderBy: CREATED_AT_DESC) {\n        totalCount\n        edges { node { id name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } } }\n      }\n    }\n  }\n": typeof types.HugeKeyPageDocument,
     "\n  mutation CreateProject($slug: String!, $name: String) {\n    createProject(input: { slug: $slug, name: $name }) { project { id slug name createdAt } }\n  }\n": typeof types.CreateProjectDocument,
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name description prefix expiresAt expired createdAt lastUsedAt project { slug } deployments { id } }\n      propagation { revision confirmed appliedBy expected }\n    }\n  }\n": typeof types.CreateApiKeyDocument,
     "\n  mutation UpdateApiKey($input: UpdateApiKeyInput!) {\n    updateApiKey(input: $input) {\n      apiKey { id name description expiresAt expired }\n      propagation { revision confirmed appliedBy expected }\n    }\n  }\n": typeof types.UpdateApiKeyDocument,
@@ -34,6 +37,9 @@ type Documents = {
     "\n  query AccessTokens($first: Int) {\n    accessTokens(first: $first) { totalCount edges { node { id name role project { slug } } } }\n  }\n": typeof types.AccessTokensDocument,
 };
 const documents: Documents = {
+    "\n  query SearchKeys($slug: String!, $first: Int, $after: String, $search: String, $orderBy: ApiKeyOrder) {\n    project(slug: $slug) {\n      apiKeys(first: $first, after: $after, search: $search, orderBy: $orderBy) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { cursor node { id name prefix lastUsedAt expiresAt } }\n      }\n    }\n  }\n": types.SearchKeysDocument,
+    "\n  query SearchDeployments($slug: String!, $first: Int, $after: String, $search: String) {\n    project(slug: $slug) {\n      deployments(first: $first, after: $after, search: $search) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { name } }\n      }\n    }\n  }\n": types.SearchDeploymentsDocument,
+    "\n  query HugeKeyPage($slug: String!) {\n    project(slug: $slug) {\n      apiKeys(first: 50, orderBy: CREATED_AT_DESC) {\n        totalCount\n        edges { node { id name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } } }\n      }\n    }\n  }\n": types.HugeKeyPageDocument,
     "\n  mutation CreateProject($slug: String!, $name: String) {\n    createProject(input: { slug: $slug, name: $name }) { project { id slug name createdAt } }\n  }\n": types.CreateProjectDocument,
     "\n  mutation CreateApiKey($input: CreateApiKeyInput!) {\n    createApiKey(input: $input) {\n      secret\n      apiKey { id name description prefix expiresAt expired createdAt lastUsedAt project { slug } deployments { id } }\n      propagation { revision confirmed appliedBy expected }\n    }\n  }\n": types.CreateApiKeyDocument,
     "\n  mutation UpdateApiKey($input: UpdateApiKeyInput!) {\n    updateApiKey(input: $input) {\n      apiKey { id name description expiresAt expired }\n      propagation { revision confirmed appliedBy expected }\n    }\n  }\n": types.UpdateApiKeyDocument,
@@ -68,6 +74,18 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SearchKeys($slug: String!, $first: Int, $after: String, $search: String, $orderBy: ApiKeyOrder) {\n    project(slug: $slug) {\n      apiKeys(first: $first, after: $after, search: $search, orderBy: $orderBy) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { cursor node { id name prefix lastUsedAt expiresAt } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query SearchKeys($slug: String!, $first: Int, $after: String, $search: String, $orderBy: ApiKeyOrder) {\n    project(slug: $slug) {\n      apiKeys(first: $first, after: $after, search: $search, orderBy: $orderBy) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { cursor node { id name prefix lastUsedAt expiresAt } }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SearchDeployments($slug: String!, $first: Int, $after: String, $search: String) {\n    project(slug: $slug) {\n      deployments(first: $first, after: $after, search: $search) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { name } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query SearchDeployments($slug: String!, $first: Int, $after: String, $search: String) {\n    project(slug: $slug) {\n      deployments(first: $first, after: $after, search: $search) {\n        totalCount\n        pageInfo { hasNextPage endCursor }\n        edges { node { name } }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query HugeKeyPage($slug: String!) {\n    project(slug: $slug) {\n      apiKeys(first: 50, orderBy: CREATED_AT_DESC) {\n        totalCount\n        edges { node { id name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } } }\n      }\n    }\n  }\n"): (typeof documents)["\n  query HugeKeyPage($slug: String!) {\n    project(slug: $slug) {\n      apiKeys(first: 50, orderBy: CREATED_AT_DESC) {\n        totalCount\n        edges { node { id name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } } }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -54,5 +54,5 @@ describe('the embedded data directory', () => {
     } finally {
       await second.close();
     }
-  });
+  }, 120_000); // two embedded-store starts: slow on a loaded machine
 });

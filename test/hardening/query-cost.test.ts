@@ -6,7 +6,7 @@ import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { describe, expect, it } from 'vitest';
-import { ProjectQuery as DashboardProject } from '../../src/dashboard/lib/operations.ts';
+import { KeyPageQuery as DashboardKeyPage, ProjectQuery as DashboardProject } from '../../src/dashboard/lib/operations.ts';
 import { QUERY_COST_BUDGET } from '../../src/graphql/complexity.ts';
 import { createProject } from '../helpers/fixtures.ts';
 import { ADMIN_TOKEN, errorCode, errorField, type GraphQLResponse, useKeygate } from '../helpers/keygate.ts';
@@ -80,7 +80,7 @@ describe('query cost', () => {
     }
   });
 
-  it('accepts the 1,000-key list and the dashboard\'s project query with both pages of 1,000', async () => {
+  it('accepts the 1,000-key list and the dashboard\'s project and key-page queries with pages of 1,000', async () => {
     const slug = await seedLargeProject();
     const keys = await t.kg.gql(ProjectKeys, { slug, first: 1000 });
     expect(keys.errors).toBeUndefined();
@@ -88,8 +88,10 @@ describe('query cost', () => {
 
     const dashboard = await t.kg.gql(String(DashboardProject), { slug });
     expect(dashboard.errors).toBeUndefined();
-    expect(dashboard.data!.project.apiKeys.edges).toHaveLength(1000);
     expect(dashboard.data!.project.deployments.edges).toHaveLength(1000);
+    const keyPage = await t.kg.gql(String(DashboardKeyPage), { slug, first: 1000, orderBy: 'LAST_USED_AT_DESC', search: 'key' });
+    expect(keyPage.errors).toBeUndefined();
+    expect(keyPage.data!.project.apiKeys.edges).toHaveLength(1000);
     expect(dashboard.data!.project.deployments.edges[0].node.apiKeys).toHaveLength(2);
   });
 

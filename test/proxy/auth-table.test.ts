@@ -54,6 +54,13 @@ describe('AuthTable', () => {
     expect(table.findDeployment('acme', 'chat')?.id).toBe('d-chat');
   });
 
+  it('finds a key stored with an uppercase hash by its lowercase hash', () => {
+    const table = new AuthTable();
+    const s = issueSecret('kg_');
+    table.load({ revision: 1, apiKeys: [{ id: 'a', projectId: P1, hash: s.hash.toUpperCase(), expiresAt: null }], deployments: [] });
+    expect(table.findKeyByHash(s.hash)?.id).toBe('a');
+  });
+
   it('parses expiresAt once; null never expires, garbage counts as expired', () => {
     const table = new AuthTable();
     const s = issueSecret('kg_');
@@ -160,6 +167,39 @@ describe('AuthTable', () => {
     const table = new AuthTable();
     table.load({ revision: 1, apiKeys: [], deployments: [chatState([], { upstreamUrl: 'not a url' })] });
     expect(table.findDeployment('acme', 'chat')?.upstream).toBeNull();
+  });
+
+  it('a snapshot load parses each upstream URL once: entries with the same URL share it', () => {
+    const table = new AuthTable();
+    table.load({
+      revision: 1,
+      apiKeys: [],
+      deployments: [
+        chatState([], { upstreamUrl: 'http://127.0.0.1:9/base' }),
+        chatState([], { id: 'd-two', name: 'two', upstreamUrl: 'http://127.0.0.1:9/base' }),
+        chatState([], { id: 'd-three', name: 'three', upstreamUrl: 'http://127.0.0.1:10/' }),
+      ],
+    });
+    const [chat, two, three] = ['chat', 'two', 'three'].map((n) => table.findDeployment('acme', n)!);
+    expect(two!.upstream).toBe(chat!.upstream);
+    expect(two!.origin).toBe('http://127.0.0.1:9');
+    expect(three!.upstream).not.toBe(chat!.upstream);
+    expect(three!.origin).toBe('http://127.0.0.1:10');
+    // A later change parses its own: the shared one is never changed under the others.
+    table.applyChange(event(2, 'DEPLOYMENT_UPDATED', { deploymentId: 'd-two', deployment: chatState([], { id: 'd-two', name: 'two', upstreamUrl: 'http://127.0.0.1:11/x' }) }));
+    expect(table.findDeployment('acme', 'two')!.upstream?.href).toBe('http://127.0.0.1:11/x');
+    expect(table.findDeployment('acme', 'chat')!.upstream?.href).toBe('http://127.0.0.1:9/base');
+  });
+
+  it('keeps a linked id whatever the key table holds, and authorizes by it once the key arrives', () => {
+    const table = new AuthTable();
+    const s = issueSecret('kg_');
+    table.load({ revision: 1, apiKeys: [], deployments: [chatState(['k-later'])] });
+    expect(table.findDeployment('acme', 'chat')!.keyIds.has('k-later')).toBe(true);
+    table.applyChange(event(2, 'API_KEY_CREATED', { apiKeyId: 'k-later', apiKey: { id: 'k-later', projectId: P1, hash: s.hash, expiresAt: null } }));
+    const key = table.findKeyByHash(s.hash)!;
+    expect(key.projectId).toBe(P1);
+    expect(table.findDeployment('acme', 'chat')!.keyIds.has(key.id)).toBe(true);
   });
 
   it('collects used key ids until drained, once each', () => {

@@ -1,12 +1,13 @@
 // Copies a value to the clipboard and says so.
 import { useState } from 'preact/hooks';
 
-export function CopyButton(props: { value: string; label?: string }) {
+export function CopyButton(props: { value: string; label?: string; onCopied?: () => void }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle');
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.value);
       setState('copied');
+      props.onCopied?.();
     } catch {
       setState('failed'); // no clipboard permission (e.g. plain http on another host): select it by hand
     }

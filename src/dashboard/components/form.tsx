@@ -1,20 +1,24 @@
 // Form pieces: a labelled field with its hint or error under it (tied to the input for screen
 // readers), and the message for errors that belong to no field.
 import { cloneElement, type VNode } from 'preact';
-import { useId, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import { ApiError } from '../lib/graphql.ts';
 
 export function Field(props: { label: string; error?: string | null; hint?: string; children: VNode<any> }) {
   const id = useId();
-  const note = props.error ?? props.hint;
+  // An error stops being shown once the field is edited: it described the old value.
+  const [stale, setStale] = useState(false);
+  useEffect(() => setStale(false), [props.error]);
+  const error = stale ? null : props.error;
+  const note = error ?? props.hint;
   return (
-    <div class={`field${props.error ? ' invalid' : ''}`}>
+    <div class={`field${error ? ' invalid' : ''}`} onInput={() => setStale(true)}>
       <label>
         <span class="label">{props.label}</span>
-        {cloneElement(props.children, { 'aria-describedby': note ? id : undefined, 'aria-invalid': props.error ? true : undefined })}
+        {cloneElement(props.children, { 'aria-describedby': note ? id : undefined, 'aria-invalid': error ? true : undefined })}
       </label>
       {note && (
-        <span id={id} class={props.error ? 'error' : 'hint'} role={props.error ? 'alert' : undefined}>
+        <span id={id} class={error ? 'error' : 'hint'} role={error ? 'alert' : undefined}>
           {note}
         </span>
       )}

@@ -1,5 +1,7 @@
 // "Try it": how to call a deployment with curl and the OpenAI SDKs, endpoint and header filled in
 // and the key left as a placeholder (the dashboard never has a key's secret after it is created).
+// The snippets use the endpoint's path form: it resolves everywhere, where the host form
+// (*.localhost, wildcard DNS) does not for every client.
 import { useState } from 'preact/hooks';
 import { CopyButton } from './copy-button.tsx';
 
@@ -33,6 +35,7 @@ function snippets(endpointUrl: string, model: string): Record<string, string> {
   };
 }
 
+/** endpointUrl: the URL the snippets call (the path form). */
 export function TryIt(props: { endpointUrl: string; model: string; authEnabled: boolean }) {
   const all = snippets(props.endpointUrl, props.model);
   const [tab, setTab] = useState('curl');
@@ -46,7 +49,8 @@ export function TryIt(props: { endpointUrl: string; model: string; authEnabled: 
           </button>
         ))}
       </div>
-      <pre>
+      {/* focusable, so the code can be scrolled sideways from the keyboard */}
+      <pre tabIndex={0} aria-label={`${tab} example`}>
         <code>{code}</code>
       </pre>
       <div class="try-it-foot">

@@ -4,6 +4,13 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type ApiKeyOrder =
+  | 'CREATED_AT_ASC'
+  | 'CREATED_AT_DESC'
+  | 'EXPIRES_AT_ASC'
+  | 'LAST_USED_AT_DESC'
+  | 'NAME_ASC';
+
 export type CreateApiKeyInput = {
   description?: string | null | undefined;
   expiresAt?: string | null | undefined;
@@ -46,6 +53,20 @@ export type SetDeploymentAuthInput = {
   enabled: boolean;
 };
 
+/** omitted fields stay as they are; an explicit expiresAt: null makes the key permanent */
+export type UpdateApiKeyInput = {
+  description?: string | null | undefined;
+  expiresAt?: string | null | undefined;
+  id: string | number;
+  name?: string | null | undefined;
+};
+
+export type UpdateDeploymentInput = {
+  id: string | number;
+  model?: string | null | undefined;
+  upstreamUrl?: string | null | undefined;
+};
+
 export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -72,11 +93,35 @@ export type DashboardProjectRevisionQuery = { project: { id: string, revision: n
 
 export type DashboardProjectQueryVariables = Exact<{
   slug: string;
-  first?: number | null | undefined;
 }>;
 
 
-export type DashboardProjectQuery = { project: { id: string, slug: string, name: string, apiKeys: { totalCount: number, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, deployments: Array<{ id: string, name: string }> } }> }, deployments: { totalCount: number, edges: Array<{ node: { id: string, name: string, model: string, upstreamUrl: string, endpointUrl: string, authEnabled: boolean, updatedAt: string, apiKeys: Array<{ id: string, name: string, prefix: string }> } }> } } | null };
+export type DashboardProjectQuery = { project: { id: string, slug: string, name: string, deployments: { totalCount: number, edges: Array<{ node: { id: string, name: string, model: string, upstreamUrl: string, endpointUrl: string, authEnabled: boolean, updatedAt: string, apiKeys: Array<{ id: string, name: string, prefix: string, expired: boolean, expiresAt: string | null }> } }> } } | null };
+
+export type DashboardKeyPageQueryVariables = Exact<{
+  slug: string;
+  first: number;
+  after?: string | null | undefined;
+  search?: string | null | undefined;
+  orderBy?: ApiKeyOrder | null | undefined;
+}>;
+
+
+export type DashboardKeyPageQuery = { project: { id: string, apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, deployments: Array<{ id: string, name: string }> } }> } } | null };
+
+export type DashboardUpdateApiKeyMutationVariables = Exact<{
+  input: UpdateApiKeyInput;
+}>;
+
+
+export type DashboardUpdateApiKeyMutation = { updateApiKey: { apiKey: { id: string, name: string }, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardUpdateDeploymentMutationVariables = Exact<{
+  input: UpdateDeploymentInput;
+}>;
+
+
+export type DashboardUpdateDeploymentMutation = { updateDeployment: { deployment: { id: string, model: string, upstreamUrl: string }, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
 
 export type DashboardCreateApiKeyMutationVariables = Exact<{
   input: CreateApiKeyInput;
@@ -186,13 +231,45 @@ export const DashboardProjectRevisionDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<DashboardProjectRevisionQuery, DashboardProjectRevisionQueryVariables>;
 export const DashboardProjectDocument = new TypedDocumentString(`
-    query DashboardProject($slug: String!, $first: Int = 1000) {
+    query DashboardProject($slug: String!) {
   project(slug: $slug) {
     id
     slug
     name
-    apiKeys(first: $first) {
+    deployments(first: 1000) {
       totalCount
+      edges {
+        node {
+          id
+          name
+          model
+          upstreamUrl
+          endpointUrl
+          authEnabled
+          updatedAt
+          apiKeys {
+            id
+            name
+            prefix
+            expired
+            expiresAt
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardProjectQuery, DashboardProjectQueryVariables>;
+export const DashboardKeyPageDocument = new TypedDocumentString(`
+    query DashboardKeyPage($slug: String!, $first: Int!, $after: String, $search: String, $orderBy: ApiKeyOrder) {
+  project(slug: $slug) {
+    id
+    apiKeys(first: $first, after: $after, search: $search, orderBy: $orderBy) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
       edges {
         node {
           id
@@ -210,28 +287,42 @@ export const DashboardProjectDocument = new TypedDocumentString(`
         }
       }
     }
-    deployments(first: $first) {
-      totalCount
-      edges {
-        node {
-          id
-          name
-          model
-          upstreamUrl
-          endpointUrl
-          authEnabled
-          updatedAt
-          apiKeys {
-            id
-            name
-            prefix
-          }
-        }
-      }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardKeyPageQuery, DashboardKeyPageQueryVariables>;
+export const DashboardUpdateApiKeyDocument = new TypedDocumentString(`
+    mutation DashboardUpdateApiKey($input: UpdateApiKeyInput!) {
+  updateApiKey(input: $input) {
+    apiKey {
+      id
+      name
+    }
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
     }
   }
 }
-    `) as unknown as TypedDocumentString<DashboardProjectQuery, DashboardProjectQueryVariables>;
+    `) as unknown as TypedDocumentString<DashboardUpdateApiKeyMutation, DashboardUpdateApiKeyMutationVariables>;
+export const DashboardUpdateDeploymentDocument = new TypedDocumentString(`
+    mutation DashboardUpdateDeployment($input: UpdateDeploymentInput!) {
+  updateDeployment(input: $input) {
+    deployment {
+      id
+      model
+      upstreamUrl
+    }
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardUpdateDeploymentMutation, DashboardUpdateDeploymentMutationVariables>;
 export const DashboardCreateApiKeyDocument = new TypedDocumentString(`
     mutation DashboardCreateApiKey($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {

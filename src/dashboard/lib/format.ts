@@ -1,8 +1,11 @@
-// How dates, expiry and propagation read on the page.
+// How dates, expiry and propagation read on the page. Every date is the user's local time.
+import { useEffect, useState } from 'preact/hooks';
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export const formatDate = (iso: string) => dateFormat.format(new Date(iso));
+export const formatDateTime = (iso: string) => dateTimeFormat.format(new Date(iso));
 
 /** An API key's expiry column: a date, "Never" or "Expired". */
 export function expiryLabel(key: { expiresAt?: string | null; expired: boolean }): string {
@@ -31,6 +34,16 @@ export function lastUsedLabel(iso: string | null | undefined, now = Date.now()):
   return formatDate(iso);
 }
 
+/** The current time, refreshed every `everyMs`, so relative times ("3 minutes ago") stay true. */
+export function useNow(everyMs = 30_000): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
 export interface PropagationResult {
   revision: number;
   appliedBy: number;
@@ -46,8 +59,16 @@ export function propagationLabel(p: PropagationResult): string {
   return `Saved, ${proxies}: the others catch up within seconds (revision ${p.revision}).`;
 }
 
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A date input's value (YYYY-MM-DD) for a moment, in the user's time zone. */
+export const localDateValue = (date: Date = new Date()) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+
 /** A date input's value (YYYY-MM-DD) as the end of that day in the user's time zone. */
 export function endOfDay(date: string): string {
   const [y, m, d] = date.split('-').map(Number);
   return new Date(y!, m! - 1, d!, 23, 59, 59).toISOString();
 }
+
+/** "1,051 keys" */
+export const countLabel = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

@@ -2,6 +2,7 @@
 // ApiError with keygate's extensions (code, and the input field at fault), so forms can show them
 // at the field.
 import type { TypedDocumentString } from '../generated/graphql.ts';
+import { friendlyMessage } from './messages.ts';
 import { bearer, session } from './session.ts';
 
 export class ApiError extends Error {
@@ -40,8 +41,9 @@ export async function request<T, V>(document: TypedDocumentString<T, V>, variabl
   const first = reply.errors?.[0];
   if (first) {
     const code = first.extensions?.code ?? 'ERROR';
-    if (code === 'UNAUTHENTICATED') onUnauthenticated();
-    throw new ApiError(first.message, code, first.extensions?.field);
+    // Only the session's own token being refused signs out; a token tried at sign-in is not a session.
+    if (code === 'UNAUTHENTICATED' && token !== null && token === session.token()) onUnauthenticated();
+    throw new ApiError(friendlyMessage(first.message, first.extensions?.field), code, first.extensions?.field);
   }
   if (!reply.data) throw new ApiError(`keygate answered HTTP ${res.status} without data`, 'ERROR');
   return reply.data;

@@ -30,14 +30,34 @@ export const ProjectRevisionQuery = graphql(`
   }
 `);
 
+/** The project and its deployments (few); its keys (possibly 100,000s) are read page by page (KeyPageQuery). */
 export const ProjectQuery = graphql(`
-  query DashboardProject($slug: String!, $first: Int = 1000) {
+  query DashboardProject($slug: String!) {
     project(slug: $slug) {
       id
       slug
       name
-      apiKeys(first: $first) {
+      deployments(first: 1000) {
         totalCount
+        edges {
+          node {
+            id name model upstreamUrl endpointUrl authEnabled updatedAt
+            apiKeys { id name prefix expired expiresAt }
+          }
+        }
+      }
+    }
+  }
+`);
+
+/** One page of the project's keys, searched on the server, in the order asked for. */
+export const KeyPageQuery = graphql(`
+  query DashboardKeyPage($slug: String!, $first: Int!, $after: String, $search: String, $orderBy: ApiKeyOrder) {
+    project(slug: $slug) {
+      id
+      apiKeys(first: $first, after: $after, search: $search, orderBy: $orderBy) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
         edges {
           node {
             id name description prefix expiresAt expired lastUsedAt createdAt
@@ -45,15 +65,24 @@ export const ProjectQuery = graphql(`
           }
         }
       }
-      deployments(first: $first) {
-        totalCount
-        edges {
-          node {
-            id name model upstreamUrl endpointUrl authEnabled updatedAt
-            apiKeys { id name prefix }
-          }
-        }
-      }
+    }
+  }
+`);
+
+export const UpdateApiKeyMutation = graphql(`
+  mutation DashboardUpdateApiKey($input: UpdateApiKeyInput!) {
+    updateApiKey(input: $input) {
+      apiKey { id name }
+      propagation { revision appliedBy expected confirmed }
+    }
+  }
+`);
+
+export const UpdateDeploymentMutation = graphql(`
+  mutation DashboardUpdateDeployment($input: UpdateDeploymentInput!) {
+    updateDeployment(input: $input) {
+      deployment { id model upstreamUrl }
+      propagation { revision appliedBy expected confirmed }
     }
   }
 `);

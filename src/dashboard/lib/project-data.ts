@@ -1,17 +1,20 @@
 // One project's keys and deployments as the pages show them, kept current: the change log's
 // revision is read first, then the state, then the project's events are followed from that
 // revision; the state is reloaded whenever the log moves (an event from elsewhere, or a mutation
-// made here). Reloads triggered close together are coalesced into one.
+// made here). Reloads triggered close together are coalesced into one. Keys are not part of it
+// (a project may have 100,000): each list reads its own pages (key-list.ts) and reads them again
+// when `version` moves.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { DashboardProjectQuery } from '../generated/graphql.ts';
+import type { DashboardKeyPageQuery, DashboardProjectQuery } from '../generated/graphql.ts';
 import { messageOf, request } from './graphql.ts';
 import { followProject, type LiveStatus } from './live.ts';
 import { ProjectQuery, ProjectRevisionQuery } from './operations.ts';
 import { session } from './session.ts';
 
 export type ProjectData = NonNullable<DashboardProjectQuery['project']>;
-export type ApiKeyRow = ProjectData['apiKeys']['edges'][number]['node'];
+export type ApiKeyRow = NonNullable<DashboardKeyPageQuery['project']>['apiKeys']['edges'][number]['node'];
 export type DeploymentRow = ProjectData['deployments']['edges'][number]['node'];
+export type LinkedKey = DeploymentRow['apiKeys'][number];
 
 export interface ProjectState {
   project: ProjectData | null;
@@ -19,6 +22,10 @@ export interface ProjectState {
   error: string | null;
   loading: boolean;
   live: LiveStatus;
+  /** moves each time the project's state is read again: key lists read their pages again */
+  version: number;
+  /** the revision is read: key lists may read their first page (in parallel with the project's state) */
+  ready: boolean;
   /** a mutation made here committed this revision: reload, and resume after it on reconnect */
   changed: (revision: number) => void;
 }
@@ -30,12 +37,14 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [live, setLive] = useState<LiveStatus>('connecting');
+  const [version, setVersion] = useState(0);
+  const [ready, setReady] = useState(false);
   const knownRevision = useRef<number | null>(null);
   const [projectId, setProjectId] = useState<string | null>(null);
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const generation = useRef(0);
 
-  const load = useCallback(() => {
+  const load = useCallback((reload = true) => {
     const mine = ++generation.current;
     request(ProjectQuery, { slug }).then(
       (data) => {
@@ -44,6 +53,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
         if (!data.project) setError(`There is no project "${slug}", or your token cannot see it.`);
         else setError(null);
         setProject(data.project ?? null);
+        if (reload) setVersion((v) => v + 1);
       },
       (e: unknown) => {
         if (mine !== generation.current) return;
@@ -55,7 +65,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
 
   const reloadSoon = useCallback(() => {
     clearTimeout(pending.current);
-    pending.current = setTimeout(load, COALESCE_MS);
+    pending.current = setTimeout(() => load(), COALESCE_MS);
   }, [load]);
 
   /** Reads the revision, then the state; the stream follows from that revision. */
@@ -68,7 +78,8 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
         return;
       }
       knownRevision.current = head.revision;
-      load();
+      setReady(true);
+      load(false);
       setProjectId(head.id);
     } catch (e) {
       setLoading(false);
@@ -78,6 +89,7 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
 
   useEffect(() => {
     setProject(null);
+    setReady(false);
     setProjectId(null);
     setLoading(true);
     setError(null);
@@ -111,5 +123,5 @@ export function useProject(slug: string, onForbidden: () => void): ProjectState 
     [reloadSoon],
   );
 
-  return { project, error, loading, live, changed };
+  return { project, error, loading, live, version, ready, changed };
 }

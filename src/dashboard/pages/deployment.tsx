@@ -1,22 +1,23 @@
-// One deployment: an Overview tab (endpoint, upstream, "try it") and the API Keys tab, where the
-// authentication toggle and the linked set are edited together and saved at once.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+// One deployment: an Overview tab (both endpoint forms, model and upstream with an edit dialog,
+// "try it") and the API Keys tab (deployment-keys.tsx).
+import { useState } from 'preact/hooks';
 import { AuthBadge } from '../components/auth-badge.tsx';
-import { CopyButton } from '../components/copy-button.tsx';
 import { Dialog } from '../components/dialog.tsx';
 import { Empty } from '../components/empty.tsx';
-import { FormError } from '../components/form.tsx';
+import { Endpoints, pathFormUrl } from '../components/endpoint.tsx';
+import { Field, FormError, FormFooter, useSubmit } from '../components/form.tsx';
 import { TryIt } from '../components/try-it.tsx';
-import { expiryLabel, propagationLabel } from '../lib/format.ts';
 import { messageOf, request } from '../lib/graphql.ts';
-import { DeleteDeploymentMutation, SetDeploymentAuthMutation } from '../lib/operations.ts';
-import type { ApiKeyRow, DeploymentRow, ProjectData } from '../lib/project-data.ts';
+import { DeleteDeploymentMutation, UpdateDeploymentMutation } from '../lib/operations.ts';
+import type { DeploymentRow, ProjectData } from '../lib/project-data.ts';
 import { navigate, onLinkClick, paths } from '../lib/router.ts';
+import { KeysTab } from './deployment-keys.tsx';
 
 interface Props {
   project: ProjectData;
   id: string;
   tab: 'overview' | 'api-keys';
+  version: number;
   changed: (revision: number) => void;
 }
 
@@ -36,13 +37,11 @@ export function Deployment(props: Props) {
   return (
     <section>
       <div class="page-head">
-        <h1>
-          {deployment.name} <AuthBadge enabled={deployment.authEnabled} linked={deployment.apiKeys.length} />
+        <h1 tabIndex={-1}>
+          {deployment.name} <AuthBadge enabled={deployment.authEnabled} keys={deployment.apiKeys} />
         </h1>
       </div>
-      <p class="endpoint">
-        <code>{deployment.endpointUrl}</code> <CopyButton value={deployment.endpointUrl} label="Copy endpoint" />
-      </p>
+      <Endpoints endpointUrl={deployment.endpointUrl} project={project.slug} deployment={deployment.name} />
       <nav class="tabs" aria-label="Deployment">
         {(['overview', 'api-keys'] as const).map((t) => (
           <a key={t} href={tabPath(t)} class={tab === t ? 'active' : undefined} aria-current={tab === t ? 'page' : undefined} onClick={(e) => onLinkClick(e, tabPath(t))}>
@@ -53,7 +52,7 @@ export function Deployment(props: Props) {
       {tab === 'overview' ? (
         <Overview project={project} deployment={deployment} changed={props.changed} />
       ) : (
-        <KeysTab key={deployment.id} project={project} deployment={deployment} changed={props.changed} />
+        <KeysTab key={deployment.id} project={project} deployment={deployment} version={props.version} changed={props.changed} />
       )}
     </section>
   );
@@ -62,6 +61,7 @@ export function Deployment(props: Props) {
 function Overview(props: { project: ProjectData; deployment: DeploymentRow; changed: (revision: number) => void }) {
   const { deployment } = props;
   const [deleting, setDeleting] = useState(false);
+  const [editing, setEditing] = useState(false);
   return (
     <div class="overview">
       <dl>
@@ -72,16 +72,53 @@ function Overview(props: { project: ProjectData; deployment: DeploymentRow; chan
           <code>{deployment.upstreamUrl}</code>
         </dd>
         <dt>Linked keys</dt>
-        <dd>{deployment.apiKeys.length === 0 ? 'None' : deployment.apiKeys.map((k) => k.name).join(', ')}</dd>
+        <dd>
+          {deployment.apiKeys.length === 0
+            ? 'None'
+            : deployment.apiKeys.map((k, i) => (
+                <span key={k.id}>
+                  {i > 0 && ', '}
+                  {k.name}
+                  {k.expired && <span class="expired"> (expired)</span>}
+                </span>
+              ))}
+        </dd>
       </dl>
+      <button class="secondary" onClick={() => setEditing(true)}>
+        Edit model and upstream
+      </button>
       <h2>Try it</h2>
-      <TryIt endpointUrl={deployment.endpointUrl} model={deployment.model} authEnabled={deployment.authEnabled} />
+      <TryIt endpointUrl={pathFormUrl(deployment.endpointUrl, props.project.slug, deployment.name)} model={deployment.model} authEnabled={deployment.authEnabled} />
       <h2>Danger zone</h2>
       <button class="danger" onClick={() => setDeleting(true)}>
         Delete deployment
       </button>
+      {editing && <EditDeployment deployment={deployment} changed={props.changed} onClose={() => setEditing(false)} />}
       {deleting && <DeleteDeployment project={props.project} deployment={deployment} changed={props.changed} onClose={() => setDeleting(false)} />}
     </div>
+  );
+}
+
+function EditDeployment(props: { deployment: DeploymentRow; changed: (revision: number) => void; onClose: () => void }) {
+  const [model, setModel] = useState(props.deployment.model);
+  const [upstreamUrl, setUpstreamUrl] = useState(props.deployment.upstreamUrl);
+  const { errors, busy, submit } = useSubmit(['model', 'upstreamUrl'], async () => {
+    const data = await request(UpdateDeploymentMutation, { input: { id: props.deployment.id, model: model.trim(), upstreamUrl: upstreamUrl.trim() } });
+    props.changed(data.updateDeployment.propagation.revision);
+    props.onClose();
+  });
+  return (
+    <Dialog title={`Edit deployment "${props.deployment.name}"`} onClose={props.onClose}>
+      <form onSubmit={submit}>
+        <Field label="Model" error={errors.field.model} hint="The model name clients send, e.g. llama-3-8b.">
+          <input name="model" value={model} required autofocus onInput={(e) => setModel(e.currentTarget.value)} />
+        </Field>
+        <Field label="Upstream URL" error={errors.field.upstreamUrl} hint="The OpenAI-compatible server keygate forwards to.">
+          <input name="upstreamUrl" type="url" value={upstreamUrl} required onInput={(e) => setUpstreamUrl(e.currentTarget.value)} />
+        </Field>
+        <FormFooter error={errors.form} busy={busy} submit="Save" onCancel={props.onClose} />
+      </form>
+    </Dialog>
   );
 }
 
@@ -109,188 +146,5 @@ function DeleteDeployment(props: { project: ProjectData; deployment: DeploymentR
         </button>
       </div>
     </Dialog>
-  );
-}
-
-/** What saving a state would do that deserves a second look; null when nothing. */
-function riskOf(enabled: boolean, selected: number): string | null {
-  if (!enabled) return 'Authentication is off: anyone who can reach the endpoint can call the model, with or without a key.';
-  if (selected === 0) return 'No key is selected: every request to this deployment will get 401, so everyone is locked out.';
-  return null;
-}
-
-const sameSet = (a: Set<string>, b: string[]) => a.size === b.length && b.every((id) => a.has(id));
-
-/** A deployment's authentication as saved: the toggle and the linked keys. */
-interface SavedState {
-  enabled: boolean;
-  ids: string[];
-}
-const sameState = (a: SavedState, b: SavedState) => a.enabled === b.enabled && sameSet(new Set(a.ids), b.ids);
-
-function KeysTab(props: { project: ProjectData; deployment: DeploymentRow; changed: (revision: number) => void }) {
-  const { project, deployment } = props;
-  const keys = project.apiKeys.edges.map((e) => e.node);
-  const saved = useMemo(() => ({ enabled: deployment.authEnabled, ids: deployment.apiKeys.map((k) => k.id) }), [deployment]);
-  const [enabled, setEnabled] = useState(deployment.authEnabled);
-  const [selected, setSelected] = useState(() => new Set(saved.ids));
-  const [filter, setFilter] = useState('');
-  const [confirming, setConfirming] = useState<string | null>(null);
-  const [result, setResult] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  /** Whether the form differs from a saved state. */
-  const differsFrom = (state: SavedState) => enabled !== state.enabled || !sameSet(selected, state.ids);
-  const dirty = differsFrom(saved);
-  // A change saved elsewhere shows at once while nothing is being edited here; while editing, the
-  // page says so instead of overwriting the edit.
-  const [changedElsewhere, setChangedElsewhere] = useState(false);
-  const [baseline, setBaseline] = useState(saved);
-  useEffect(() => {
-    if (sameState(saved, baseline)) return;
-    const editing = differsFrom(baseline) && dirty; // edited here, and not what was just saved
-    setBaseline(saved);
-    if (editing) {
-      setChangedElsewhere(true);
-    } else {
-      setEnabled(saved.enabled);
-      setSelected(new Set(saved.ids));
-    }
-  }, [saved]);
-
-  const discard = () => {
-    setEnabled(saved.enabled);
-    setSelected(new Set(saved.ids));
-    setChangedElsewhere(false);
-    setError(null);
-  };
-
-  const save = async () => {
-    setConfirming(null);
-    setBusy(true);
-    setError(null);
-    setResult(null);
-    try {
-      const data = await request(SetDeploymentAuthMutation, { input: { deploymentId: deployment.id, enabled, apiKeyIds: [...selected] } });
-      setResult(propagationLabel(data.setDeploymentAuth.propagation));
-      setChangedElsewhere(false);
-      props.changed(data.setDeploymentAuth.propagation.revision);
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const submit = (event: Event) => {
-    event.preventDefault();
-    const risk = riskOf(enabled, selected.size);
-    if (risk) setConfirming(risk);
-    else void save();
-  };
-
-  const toggle = (key: ApiKeyRow) => {
-    const next = new Set(selected);
-    if (next.has(key.id)) next.delete(key.id);
-    else next.add(key.id);
-    setSelected(next);
-    setResult(null);
-  };
-
-  const shown = keys.filter((k) => k.name.includes(filter.trim().toLowerCase()) || (k.description ?? '').toLowerCase().includes(filter.trim().toLowerCase()));
-  const risk = riskOf(enabled, selected.size);
-
-  return (
-    <form class="keys-tab" onSubmit={submit}>
-      <label class="switch">
-        <input
-          type="checkbox"
-          role="switch"
-          name="authEnabled"
-          checked={enabled}
-          onChange={(e) => {
-            setEnabled(e.currentTarget.checked);
-            setResult(null);
-          }}
-        />
-        <span>Enable API Key authentication</span>
-      </label>
-      <p class="muted">
-        {enabled ? 'Only requests with one of the selected keys (X-API-Key) reach the model; the rest get 401.' : 'Every request reaches the model.'}
-      </p>
-
-      <fieldset class="key-picker">
-        <legend>
-          API keys linked to this deployment <span class="muted">({selected.size} selected)</span>
-        </legend>
-        {keys.length === 0 ? (
-          <Empty title="This project has no API keys">
-            <a href={paths.keys(project.slug)} onClick={(e) => onLinkClick(e, paths.keys(project.slug))}>
-              Create one on the API Keys page
-            </a>
-          </Empty>
-        ) : (
-          <>
-            {keys.length > 8 && (
-              <input type="search" class="filter" placeholder="Filter keys" aria-label="Filter keys" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
-            )}
-            <ul class="options">
-              {shown.map((key) => (
-                <li key={key.id}>
-                  <label class="inline">
-                    <input type="checkbox" name="apiKeyIds" value={key.id} checked={selected.has(key.id)} onChange={() => toggle(key)} />
-                    <span class="name">{key.name}</span> <code class="muted">{key.prefix}…</code>
-                    {key.expired ? <span class="badge locked">Expired</span> : <span class="muted">{key.expiresAt ? `expires ${expiryLabel(key)}` : 'never expires'}</span>}
-                  </label>
-                </li>
-              ))}
-            </ul>
-          </>
-        )}
-      </fieldset>
-
-      {risk && dirty && (
-        <p class="warning" role="status">
-          {risk}
-        </p>
-      )}
-      {changedElsewhere && (
-        <p class="notice" role="status">
-          Someone else changed this deployment's keys while you were editing.{' '}
-          <button type="button" class="link" onClick={discard}>
-            Show their version
-          </button>
-        </p>
-      )}
-      <FormError error={error} />
-      {result && (
-        <p class="success" role="status" data-propagation>
-          {result}
-        </p>
-      )}
-      <div class="actions start">
-        <button type="submit" disabled={!dirty || busy}>
-          {busy ? 'Saving…' : 'Save changes'}
-        </button>
-        <button type="button" class="secondary" disabled={!dirty || busy} onClick={discard}>
-          Discard
-        </button>
-      </div>
-
-      {confirming && (
-        <Dialog title="Save this state?" onClose={() => setConfirming(null)}>
-          <p class="warning">{confirming}</p>
-          <div class="actions">
-            <button type="button" class="secondary" onClick={() => setConfirming(null)} autofocus>
-              Go back
-            </button>
-            <button type="button" class="danger" onClick={() => void save()}>
-              Save anyway
-            </button>
-          </div>
-        </Dialog>
-      )}
-    </form>
   );
 }

@@ -5,6 +5,7 @@ import { Dialog } from '../components/dialog.tsx';
 import { Empty } from '../components/empty.tsx';
 import { Field, FormFooter, useSubmit } from '../components/form.tsx';
 import { AuthBadge } from '../components/auth-badge.tsx';
+import { pathFormUrl } from '../components/endpoint.tsx';
 import { request } from '../lib/graphql.ts';
 import { CreateDeploymentMutation } from '../lib/operations.ts';
 import type { ProjectData } from '../lib/project-data.ts';
@@ -18,7 +19,7 @@ export function Deployments(props: { project: ProjectData; changed: (revision: n
   return (
     <section>
       <div class="page-head">
-        <h1>Deployments</h1>
+        <h1 tabIndex={-1}>Deployments</h1>
         <button onClick={() => setCreating(true)}>Create deployment</button>
       </div>
       {deployments.length === 0 ? (
@@ -27,7 +28,7 @@ export function Deployments(props: { project: ProjectData; changed: (revision: n
           <button onClick={() => setCreating(true)}>Create deployment</button>
         </Empty>
       ) : (
-        <table class="deployments">
+        <table class="deployments cards">
           <thead>
             <tr>
               <th>Name</th>
@@ -47,14 +48,28 @@ export function Deployments(props: { project: ProjectData; changed: (revision: n
                       {d.name}
                     </a>
                   </td>
-                  <td>{d.model}</td>
-                  <td class="endpoint">
-                    <code>{d.endpointUrl}</code> <CopyButton value={d.endpointUrl} />
+                  <td data-label="Model">{d.model}</td>
+                  <td class="endpoint" data-label="Endpoint URL">
+                    <code>{d.endpointUrl}</code> <CopyButton value={d.endpointUrl} label="Copy" />
+                    <span class="path-form">
+                      <code>{pathFormUrl(d.endpointUrl, project.slug, d.name)}</code> <CopyButton value={pathFormUrl(d.endpointUrl, project.slug, d.name)} label="Copy path form" />
+                    </span>
                   </td>
-                  <td>
-                    <AuthBadge enabled={d.authEnabled} linked={d.apiKeys.length} />
+                  <td data-label="Authentication">
+                    <AuthBadge enabled={d.authEnabled} keys={d.apiKeys} />
                   </td>
-                  <td class="linked">{d.apiKeys.length === 0 ? <span class="muted">None</span> : d.apiKeys.map((k) => <span class="chip" key={k.id}>{k.name}</span>)}</td>
+                  <td class="linked" data-label="Linked keys">
+                    {d.apiKeys.length === 0 ? (
+                      <span class="muted">None</span>
+                    ) : (
+                      d.apiKeys.map((k) => (
+                        <span class={`chip${k.expired ? ' expired' : ''}`} key={k.id} title={k.expired ? 'expired' : undefined}>
+                          {k.name}
+                          {k.expired && ' (expired)'}
+                        </span>
+                      ))
+                    )}
+                  </td>
                 </tr>
               );
             })}

@@ -7,6 +7,7 @@ import type { DashboardProjectsQuery } from '../generated/graphql.ts';
 import { formatDate } from '../lib/format.ts';
 import { messageOf, request } from '../lib/graphql.ts';
 import { CreateProjectMutation, ProjectsQuery } from '../lib/operations.ts';
+import { useTitle } from '../lib/page.ts';
 import { navigate, onLinkClick, paths } from '../lib/router.ts';
 
 type Project = DashboardProjectsQuery['projects']['edges'][number]['node'];
@@ -15,6 +16,7 @@ export function Projects(props: { isAdmin: boolean }) {
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  useTitle('Projects');
 
   useEffect(() => {
     request(ProjectsQuery, {}).then(
@@ -26,7 +28,7 @@ export function Projects(props: { isAdmin: boolean }) {
   return (
     <main class="page">
       <div class="page-head">
-        <h1>Projects</h1>
+        <h1 tabIndex={-1}>Projects</h1>
         {props.isAdmin && <button onClick={() => setCreating(true)}>Create project</button>}
       </div>
       <FormError error={error} />
@@ -38,7 +40,7 @@ export function Projects(props: { isAdmin: boolean }) {
         </Empty>
       )}
       {projects && projects.length > 0 && (
-        <table>
+        <table class="cards">
           <thead>
             <tr>
               <th>Name</th>
@@ -49,15 +51,15 @@ export function Projects(props: { isAdmin: boolean }) {
           <tbody>
             {projects.map((p) => (
               <tr key={p.id}>
-                <td>
+                <td class="name">
                   <a href={paths.keys(p.slug)} onClick={(e) => onLinkClick(e, paths.keys(p.slug))}>
                     {p.name}
                   </a>
                 </td>
-                <td>
+                <td data-label="Slug">
                   <code>{p.slug}</code>
                 </td>
-                <td>{formatDate(p.createdAt)}</td>
+                <td data-label="Created">{formatDate(p.createdAt)}</td>
               </tr>
             ))}
           </tbody>

@@ -4,11 +4,13 @@ import { Field } from '../components/form.tsx';
 import { ApiError, messageOf, request } from '../lib/graphql.ts';
 import type { DashboardViewerQuery } from '../generated/graphql.ts';
 import { ViewerQuery } from '../lib/operations.ts';
+import { useTitle } from '../lib/page.ts';
 
 export function SignIn(props: { onSignedIn: (token: string, viewer: DashboardViewerQuery['viewer']) => void; notice?: string | null }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  useTitle('Sign in');
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -34,7 +36,7 @@ export function SignIn(props: { onSignedIn: (token: string, viewer: DashboardVie
         <Field
           label="Access token"
           error={error}
-          hint="An admin token (keygate start writes one to .keygate/admin-token) or a project token. It is kept in this tab only."
+          hint="An admin token (keygate start writes one to .keygate/admin-token) or a project token. It is kept in this browser until you sign out."
         >
           <input
             type="password"

@@ -1,7 +1,10 @@
 import { type Viewer, canReachProject } from '../../domain/access.ts';
 import { sqlOfPrisma } from '../../db/sql.ts';
 import { headRevision } from '../../db/statements/index.ts';
+import { badInput } from '../../domain/errors.ts';
+import { API_KEY_ORDERS, type ApiKeyOrder, apiKeyAfter, apiKeyFilter, apiKeyOrderBy, deploymentFilter, orderColumns } from '../../domain/listing.ts';
 import { createProject } from '../../domain/projects.ts';
+import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { CONNECTION_ORDER, checkConnectionArgs, nodeConnection, pageComplexity } from '../connections.ts';
@@ -10,27 +13,41 @@ import { DeploymentConnection } from './deployment.ts';
 
 export const NO_ID = '00000000-0000-0000-0000-000000000000';
 
+interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  search?: string | null;
+}
+
+export const ApiKeyOrderEnum = builder.enumType('ApiKeyOrder', { values: API_KEY_ORDERS });
+
 /**
- * A project's keys and deployments: the API's connection rules, ordered by (createdAt, id). Each
- * page is its own query on the child table, so Postgres applies the page's LIMIT (as a relation
- * of the project's query, Prisma read every row of the project and cut the page in memory).
- * totalCount is a count of the project's own rows, answered from the (project_id, created_at, id)
- * index.
+ * A project's keys in the order asked for, narrowed by `search` (domain/listing.ts). The page is
+ * its own query on the keys table, so Postgres applies its LIMIT. Pothos's cursor is the row's id;
+ * the page after it is a keyset condition on the order's columns, read back from that row (a
+ * cursor whose row was deleted since is BAD_USER_INPUT: start again from the first page).
  */
-function projectPage<Row>(
-  read: (ctx: GraphQLContext, args: { where: { projectId: string }; orderBy: typeof CONNECTION_ORDER }) => Promise<Row[]>,
-  count: (ctx: GraphQLContext, where: { projectId: string }) => Promise<number>,
+async function readKeyPage(
+  ctx: GraphQLContext,
+  projectId: string,
+  query: Prisma.ApiKeyFindManyArgs,
+  args: PageArgs & { orderBy?: ApiKeyOrder | null },
 ) {
-  return {
-    cursor: 'id',
-    complexity: pageComplexity,
-    totalCount: (project: { id: string }, _args: object, ctx: GraphQLContext) => count(ctx, { projectId: project.id }),
-    resolve: (query: object, project: { id: string }, args: { first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
-      checkConnectionArgs(args);
-      ctx.budget.check(); // the request's deadline (operation-limits.ts)
-      return read(ctx, { ...query, where: { projectId: project.id }, orderBy: CONNECTION_ORDER });
-    },
-  } as const;
+  checkConnectionArgs(args);
+  ctx.budget.check(); // the request's deadline (operation-limits.ts)
+  const order = args.orderBy ?? 'CREATED_AT_ASC';
+  const { cursor, skip: _skip, ...rest } = query;
+  const filter = apiKeyFilter(projectId, args.search);
+  const orderBy = apiKeyOrderBy(order);
+  // Backward pages (before/last, which no client here uses) keep Prisma's own cursor.
+  if ((query.take ?? 0) < 0) return ctx.prisma.apiKey.findMany({ ...query, where: filter, orderBy });
+  let after = {};
+  if (cursor?.id) {
+    const row = await ctx.prisma.apiKey.findFirst({ where: { id: cursor.id, projectId }, select: orderColumns(order) });
+    if (!row) throw badInput('after', 'after points at a key that no longer exists: start again from the first page');
+    after = apiKeyAfter(order, row);
+  }
+  return ctx.prisma.apiKey.findMany({ ...rest, where: { AND: [filter, after] }, orderBy });
 }
 
 export const ProjectRef = builder.prismaNode('Project', {
@@ -48,17 +65,29 @@ export const ProjectRef = builder.prismaNode('Project', {
     }),
     apiKeys: t.prismaConnection({
       type: 'ApiKey',
-      ...projectPage(
-        (ctx, args) => ctx.prisma.apiKey.findMany(args),
-        (ctx, where) => ctx.prisma.apiKey.count({ where }),
-      ),
+      cursor: 'id',
+      complexity: pageComplexity,
+      description: "name or prefix contains `search` (case-insensitive); ordered by orderBy (the default keeps 0.1's order)",
+      args: {
+        search: t.arg.string(),
+        orderBy: t.arg({ type: ApiKeyOrderEnum, defaultValue: 'CREATED_AT_ASC' }),
+      },
+      totalCount: (project, args, ctx) => ctx.prisma.apiKey.count({ where: apiKeyFilter(project.id, args.search) }),
+      resolve: (query, project, args, ctx) => readKeyPage(ctx, project.id, query, args),
     }, ApiKeyConnection),
     deployments: t.prismaConnection({
       type: 'Deployment',
-      ...projectPage(
-        (ctx, args) => ctx.prisma.deployment.findMany(args),
-        (ctx, where) => ctx.prisma.deployment.count({ where }),
-      ),
+      cursor: 'id',
+      complexity: pageComplexity,
+      description: 'name contains `search` (case-insensitive); ordered by (createdAt, id)',
+      args: { search: t.arg.string() },
+      // A page is its own query on the deployments table, so Postgres applies its LIMIT.
+      totalCount: (project, args, ctx) => ctx.prisma.deployment.count({ where: deploymentFilter(project.id, args.search) }),
+      resolve: (query, project, args, ctx) => {
+        checkConnectionArgs(args);
+        ctx.budget.check();
+        return ctx.prisma.deployment.findMany({ ...query, where: deploymentFilter(project.id, args.search), orderBy: CONNECTION_ORDER });
+      },
     }, DeploymentConnection),
   }),
 });
