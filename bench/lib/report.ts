@@ -10,6 +10,7 @@ export interface Results {
   fleet: Section;
   scale: Section;
   subscriptions: Section;
+  usage: Section;
   targets: Section;
   [extra: string]: Section;
 }
@@ -21,6 +22,7 @@ export const REQUIRED = {
   fleet: ['mutation_p50_ms_2', 'mutation_p99_ms_2', 'mutation_p50_ms_20', 'mutation_p99_ms_20', 'mutation_p50_ms_200', 'mutation_p99_ms_200'],
   scale: ['keys', 'deployments', 'links', 'snapshot_load_ms', 'rss_mb', 'cpu_ratio_vs_small', 'growth_mb_100k_changes', 'list_1000_p95_ms', 'list_1000_sql_queries'],
   subscriptions: ['subscribers', 'delivery_p50_ms', 'delivery_p99_ms'],
+  usage: ['cpu_ratio_vs_off', 'flush_p99_ms', 'query_30d_hourly_p95_ms', 'rows_per_day'],
 } as const;
 
 /** Issue 18's targets by key (section.key): written to results.json under `targets` and judged in
@@ -76,6 +78,7 @@ export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
   const g = r.propagation;
   const s = r.scale;
   const sub = r.subscriptions;
+  const u = r.usage;
   const on = (section: string, ok: boolean) => (ran[section] ? ok : null);
   const added = p.keygate_p99_ms! - p.direct_p99_ms!;
   return [
@@ -89,6 +92,8 @@ export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
     { target: '0 stale decisions', figure: `${n(g.stale_decisions)} of ${n(g.decisions)}`, met: on('propagation', g.stale_decisions === 0 && (g.decisions ?? 0) > 0) },
     { target: '1,000-key list in ≤ 4 SQL queries', figure: n(s.list_1000_sql_queries), met: on('scale', s.list_1000_sql_queries! <= 4 && s.list_1000_sql_queries! > 0) },
     { target: '1,000-subscriber delivery p99 ≤ 100 ms', figure: `${n(sub.delivery_p99_ms, 1)} ms`, met: on('subscriptions', sub.delivery_p99_ms! <= 100 && sub.delivery_p99_ms! > 0) },
+    { target: 'usage metering: proxy CPU/request ≤ 1.05× metering off (issue 12)', figure: x(u.cpu_ratio_vs_off), met: on('usage', u.cpu_ratio_vs_off! <= 1.05 && u.cpu_ratio_vs_off! > 0) },
+    { target: '30-day hourly usage of a key p95 ≤ 50 ms (issue 12)', figure: `${n(u.query_30d_hourly_p95_ms, 1)} ms`, met: on('usage', u.query_30d_hourly_p95_ms! <= 50 && u.query_30d_hourly_p95_ms! > 0) },
     ...TARGETS.map((t): Verdict => {
       const [section, key] = t.key.split('.') as [string, string];
       const v = r[section]?.[key] ?? 0;
@@ -177,6 +182,13 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
       : '**Subscriptions** — not measured in this run (see notes).',
     '',
   );
+  if (ran.usage) {
+    const u = r.usage;
+    lines.push(
+      `**Usage metering** — proxy CPU per request with metering on ÷ off: JSON ${x(u.cpu_ratio_json)} (${n(u.cpu_us_per_req_json_on, 1)} vs ${n(u.cpu_us_per_req_json_off, 1)} µs), SSE ${x(u.cpu_ratio_sse)} (${n(u.cpu_us_per_req_sse_on, 1)} vs ${n(u.cpu_us_per_req_sse_off, 1)} µs), medians of ${n(u.cpu_rounds)} interleaved rounds; a flush of ${n(u.flush_rows)} (key, deployment) rows p50 ${n(u.flush_p50_ms)} ms, p99 ${n(u.flush_p99_ms)} ms; ${n(u.rows_per_day)} rows/day at 1,000 keys × 10 deployments all active every minute (~${n(u.bytes_per_row)} B/row with indexes); a key's 30-day hourly series p95 ${n(u.query_30d_hourly_p95_ms, 1)} ms.`,
+      '',
+    );
+  }
   lines.push(
     'Targets: ratios are taken within each round and the median over rounds is shown; runs during which other processes took more than 25% of the proxy core are left out of every median when cleaner runs of the same kind exist.',
     '',

@@ -88,6 +88,7 @@ const envSchema = z.object({
   KEYGATE_UPSTREAM_ALLOW: cidrList,
   KEYGATE_UPSTREAM_DENY: cidrList,
   KEYGATE_INTROSPECTION: optionalString.pipe(z.enum(['true', 'false']).optional()),
+  KEYGATE_USAGE_METERING: optionalString.pipe(z.enum(['true', 'false']).optional()),
   KEYGATE_URL: url(['http:', 'https:']),
   KEYGATE_TOKEN: optionalString,
   KEYGATE_OPERATION_DEADLINE_MS: int(2000, 1, 600_000),
@@ -147,6 +148,8 @@ export interface Config {
   operationLimits: { deadlineMs: number; maxLinkedItems: number };
   production: boolean;
   introspection: boolean;
+  /** the proxy counts requests and tokens (KEYGATE_USAGE_METERING, default true; false is for measuring its cost) */
+  usageMetering: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -218,6 +221,7 @@ export function loadConfig(env: Env): Config {
     operationLimits: { deadlineMs: e.KEYGATE_OPERATION_DEADLINE_MS, maxLinkedItems: e.KEYGATE_MAX_LINKED_ITEMS },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
+    usageMetering: e.KEYGATE_USAGE_METERING !== 'false',
     logLevel: e.LOG_LEVEL,
   };
 }

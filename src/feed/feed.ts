@@ -1,6 +1,7 @@
 // The transport of the change feed: publishing events, subscribing to them, proxy leases and acks.
 // Two implementations: Redis (replicas) and in-process (one process, no Redis).
 import type { ChangeEvent } from './events.ts';
+import type { UsageBatch } from '../usage/usage-update.ts';
 
 export type Unsubscribe = () => Promise<void>;
 
@@ -25,5 +26,8 @@ export interface Feed {
   /** Live proxies and the revision each last reported. */
   liveProxies(): Promise<Map<string, number>>;
   onAck(listener: (proxyId: string, revision: number) => void): () => void;
+  /** A proxy's written usage flush, for every control plane's usageUpdates (fire and forget: no catch-up). */
+  publishUsage(batch: UsageBatch): Promise<void>;
+  onUsage(listener: (batch: UsageBatch) => void): () => void;
   close(): Promise<void>;
 }

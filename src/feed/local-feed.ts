@@ -2,11 +2,13 @@
 // so the local proxy has applied a change before the mutation that made it returns.
 import type { ChangeEvent } from './events.ts';
 import type { Feed, FeedHandlers } from './feed.ts';
+import type { UsageBatch } from '../usage/usage-update.ts';
 
 export function createLocalFeed(now: () => number = Date.now): Feed {
   const subscribers = new Set<FeedHandlers>();
   const ackListeners = new Set<(proxyId: string, revision: number) => void>();
   const leases = new Map<string, { applied: number; expiresAt: number }>();
+  const usageListeners = new Set<(batch: UsageBatch) => void>();
 
   return {
     kind: 'local',
@@ -42,7 +44,15 @@ export function createLocalFeed(now: () => number = Date.now): Feed {
       ackListeners.add(listener);
       return () => ackListeners.delete(listener);
     },
+    async publishUsage(batch) {
+      for (const l of [...usageListeners]) l(batch);
+    },
+    onUsage(listener) {
+      usageListeners.add(listener);
+      return () => usageListeners.delete(listener);
+    },
     async close() {
+      usageListeners.clear();
       subscribers.clear();
       ackListeners.clear();
       leases.clear();

@@ -1,5 +1,5 @@
 // The change feed over Redis (docs: change-feed protocol): events on `${prefix}changes`, acks on
-// `${prefix}acks`; proxy leases and acks are redis-leases.ts, each connection's resilience
+// `${prefix}acks`, the proxies' usage batches on `${prefix}usage` (live only, no catch-up); proxy leases and acks are redis-leases.ts, each connection's resilience
 // redis-connection.ts. This file is the publish/subscribe transport.
 //
 // Two connections: one for commands and publishing, one for the subscription. Every reconnect of
@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import type { Feed, FeedHandlers, Unsubscribe } from './feed.ts';
 import { closeConnection, errorMessage, isTimeout, openConnection } from './redis-connection.ts';
 import { LEASE_SCRIPTS, type LeaseConnection, redisLeases } from './redis-leases.ts';
-import { parseAck, parseChangeEvent } from './wire.ts';
+import { parseAck, parseChangeEvent, parseUsageBatch } from './wire.ts';
+import type { UsageBatch } from '../usage/usage-update.ts';
 
 export interface RedisFeedOptions {
   url: string;
@@ -40,6 +41,7 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   const keys = {
     changes: `${prefix}changes`,
     acks: `${prefix}acks`,
+    usage: `${prefix}usage`,
     leases: `${prefix}proxies:leases`,
     applied: `${prefix}proxies:applied`,
   };
@@ -47,6 +49,7 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   let closed = false;
   const handlers = new Set<FeedHandlers>();
   const ackListeners = new Set<(proxyId: string, revision: number) => void>();
+  const usageListeners = new Set<(batch: UsageBatch) => void>();
 
   const connection = {
     url,
@@ -61,7 +64,8 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   const sub = subscriber.redis;
 
   // Subscriptions: the changes channel on the first subscribe(), the acks channel on the first
-  // onAck(), so a proxy that never listens to acks does not receive them.
+  // onAck() and the usage channel on the first onUsage(), so a proxy that never listens to acks
+  // or usage does not receive them.
   const wanted = new Set<string>();
   const active = new Set<string>();
   const subscribing = new Map<string, Promise<void>>();
@@ -147,6 +151,13 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
         return;
       }
       tellEach(ackListeners, (l) => l(ack.proxyId, ack.revision), 'ack listener failed');
+    } else if (channel === keys.usage) {
+      const batch = parseUsageBatch(message);
+      if (!batch) {
+        log.warn({ channel, bytes: message.length }, 'ignoring a malformed usage message');
+        return;
+      }
+      tellEach(usageListeners, (l) => l(batch), 'usage listener failed');
     }
   });
 
@@ -187,12 +198,25 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
       };
     },
 
+    async publishUsage(batch) {
+      await cmd.command(() => cmd.redis.publish(keys.usage, JSON.stringify(batch)));
+    },
+
+    onUsage(listener) {
+      usageListeners.add(listener);
+      ensureSubscribed(keys.usage).catch((error: unknown) => log.debug({ err: errorMessage(error) }, 'usage subscription not active yet'));
+      return () => {
+        usageListeners.delete(listener);
+      };
+    },
+
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(healthTimer);
       handlers.clear();
       ackListeners.clear();
+      usageListeners.clear();
       await Promise.all([closeConnection(cmd.redis), closeConnection(sub)]);
     },
   };

@@ -1,9 +1,11 @@
-// What crosses Redis, checked on the way in: a change event or an ack that is not well formed is
-// ignored (and logged by the caller), never applied.
+// What crosses Redis, checked on the way in: a change event, an ack or a usage batch that is not
+// well formed is ignored (and logged by the caller), never applied.
+import type { UsageBatch } from '../usage/usage-update.ts';
 import { CHANGE_TYPES, type ChangeEvent } from './events.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isRevision = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isRevision = isCount;
 const changeTypes: ReadonlySet<string> = new Set(CHANGE_TYPES);
 
 /** A JSON object from the wire, or null when the text is not one. */
@@ -34,4 +36,21 @@ export function parseAck(text: string): { proxyId: string; revision: number } | 
   const { proxyId, revision } = value;
   if (typeof proxyId !== 'string' || proxyId === '' || !isRevision(revision)) return null;
   return { proxyId, revision };
+}
+
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64;
+const USAGE_COUNTS = ['requests', 'errors', 'rejected', 'rateLimited', 'promptTokens', 'completionTokens'] as const;
+
+/** A proxy's usage batch from the wire, or null when it is not one. */
+export function parseUsageBatch(text: string): UsageBatch | null {
+  const value = parseObject(text);
+  if (!value) return null;
+  const { at, updates } = value;
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at)) || !Array.isArray(updates)) return null;
+  for (const u of updates as unknown[]) {
+    if (!isObject(u) || !isId(u.projectId) || !isId(u.deploymentId)) return null;
+    if (u.apiKeyId !== null && !isId(u.apiKeyId)) return null;
+    if (!USAGE_COUNTS.every((f) => isCount(u[f]))) return null;
+  }
+  return value as unknown as UsageBatch;
 }

@@ -12,6 +12,7 @@ import type { GraphQLContext } from '../graphql/context.ts';
 import { serveGraphQLWs, type SubscriptionTuning } from './graphql-ws.ts';
 import { createLimitedServer, HTTP_LIMITS, type HttpLimits, listen } from './http.ts';
 import type { ProjectEventsFanOut } from './project-events.ts';
+import type { UsageUpdatesFanOut } from './usage-updates.ts';
 import { createGraphQLHandler } from './yoga.ts';
 import type { BudgetLimits } from '../graphql/operation-limits.ts';
 
@@ -27,6 +28,7 @@ export interface GraphQLServerOptions {
   prisma: PrismaClient;
   domain: DomainDeps;
   events: ProjectEventsFanOut;
+  usage: UsageUpdatesFanOut;
   authenticate: Authenticate;
   log: Logger;
   http?: Partial<HttpLimits>;
@@ -47,7 +49,7 @@ export interface GraphQLServerOptions {
 export interface GraphQLServerStats {
   /** WebSocket connections */
   wsClients: number;
-  /** projectEvents subscriptions (graphql-ws and SSE) */
+  /** projectEvents and usageUpdates subscriptions (graphql-ws and SSE) */
   subscribers: number;
   /** access-token watchers (graphql-ws sessions and subscriptions opened with a stored token) */
   tokenWatchers: number;
@@ -68,10 +70,10 @@ export function endpointUrlOf(endpoint: GraphQLServerOptions['endpoint']): Graph
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
-  const { prisma, domain, events, log } = options;
+  const { prisma, domain, events, usage, log } = options;
   const endpointUrl = endpointUrlOf(options.endpoint);
   const contextFor = (viewer: Viewer): Omit<GraphQLContext, 'budget'> => {
-    return { viewer, prisma, domain, confirmations: createConfirmations(), events, endpointUrl };
+    return { viewer, prisma, domain, confirmations: createConfirmations(), events, usage, endpointUrl };
   };
   const yoga = createGraphQLHandler({
     introspection: options.introspection,
@@ -100,6 +102,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       // subscription ends (SSE streams with UNAVAILABLE); then every connection is closed.
       const socketsClosed = ws.closeAll();
       events.close();
+      usage.close();
       const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await socketsClosed;
@@ -108,7 +111,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       await httpClosed;
     },
     stats() {
-      return { wsClients: ws.clients.size, subscribers: events.subscriberCount, tokenWatchers: options.tokens?.size ?? 0 };
+      return { wsClients: ws.clients.size, subscribers: events.subscriberCount + usage.subscriberCount, tokenWatchers: options.tokens?.size ?? 0 };
     },
   };
 }

@@ -16,7 +16,7 @@ export const DEFAULT_PAGE_SIZE = 50;
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
-  Scalars: { DateTime: { Input: Date; Output: Date } };
+  Scalars: { DateTime: { Input: Date; Output: Date }; Long: { Input: number; Output: number } };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: false;
 }>({

@@ -3,6 +3,7 @@ import type { Viewer } from '../domain/access.ts';
 import type { DomainDeps } from '../domain/deps.ts';
 import type { ChangeEvent } from '../feed/events.ts';
 import type { Confirmations } from '../feed/propagation.ts';
+import type { UsageUpdateMessage } from '../usage/usage-update.ts';
 import type { OperationBudget } from './operation-limits.ts';
 
 /** What every resolver receives: who is asking, and the services to ask. */
@@ -11,6 +12,8 @@ export interface GraphQLContext {
   prisma: PrismaClient;
   domain: DomainDeps;
   events: ProjectEvents;
+  /** the live usage the proxies publish (usageUpdates) */
+  usage: UsageUpdates;
   /** the confirmations this operation's answer waits for (mutations hand theirs over) */
   confirmations: Confirmations;
   /** what the request may still spend: link-list items and time (operation-limits.ts) */
@@ -51,4 +54,15 @@ export interface ProjectEvents {
 /** Context field a transport adds so a slow subscriber's whole connection can be ended (graphql-ws: 1013). */
 export interface SlowConsumerHook {
   onSlowConsumer?: (error: Error) => void;
+}
+
+/** One `usageUpdates` item: the counts of one (deployment, key) and when the interval they cover ends. */
+export interface DeliveredUsage extends UsageUpdateMessage {
+  at: Date;
+}
+
+/** The live usage streams the `usageUpdates` subscription reads (src/graphql-server/usage-updates.ts). */
+export interface UsageUpdates {
+  /** Live only (the history is in the usage tables). The iterator's return() ends it at once. */
+  stream(projectId: string, options?: StreamOptions): AsyncIterableIterator<DeliveredUsage>;
 }

@@ -8,5 +8,6 @@ import './types/api-key.ts';
 import './types/deployment.ts';
 import './types/access-token.ts';
 import './types/project-event.ts';
+import './types/usage.ts';
 
 export const schema = countLinkLists(builder.toSchema({ sortSchema: true }));

@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { RefusalReason } from './authorize.ts';
+import type { TokenCounts } from '../usage/usage-tap.ts';
 
 /** What the request path knows about one request, hung on its response. */
 export interface AccessEntry {
@@ -17,8 +18,9 @@ export interface AccessEntry {
   key: string | null;
   /** why the proxy refused the request (a key refusal), if it did */
   reason: RefusalReason | null;
-  // Usage metering, once it is built, adds the response's prompt and completion
-  // tokens here, as `tokens: { prompt, completion }`, once it reads them from the response.
+  /** usage metering's reader of the response body (usage-meter.ts): the tokens it found by the
+   *  time the line is written; null with metering off or a body it cannot read */
+  tokens: { readonly usage: TokenCounts | null } | null;
 }
 
 const ENTRY = Symbol('keygate.access');
@@ -27,6 +29,8 @@ type WithEntry = ServerResponse & { [ENTRY]?: AccessEntry };
 export interface AccessLog {
   /** Starts the line of a request; the line is written when its response closes. */
   begin(res: ServerResponse): AccessEntry;
+  /** The line of `res` (if it has one) reports the tokens `reader` finds in the response. */
+  tokensFrom(res: ServerResponse, reader: { readonly usage: TokenCounts | null }): void;
 }
 
 export function createAccessLog(log: Logger): AccessLog {
@@ -49,6 +53,7 @@ export function createAccessLog(log: Logger): AccessLog {
         status: this.headersSent ? this.statusCode : 499,
         ms: Math.round((performance.now() - entry.startedAt) * 10) / 10,
         ...(entry.reason === null ? {} : { reason: entry.reason }),
+        ...(entry.tokens?.usage ? { tokens: { prompt: entry.tokens.usage.promptTokens, completion: entry.tokens.usage.completionTokens } } : {}),
         ...(this.headersSent && !this.writableFinished ? { cut: true } : {}),
       },
       'request',
@@ -59,10 +64,14 @@ export function createAccessLog(log: Logger): AccessLog {
     begin(res) {
       const url = res.req.url ?? '';
       const q = url.indexOf('?');
-      const entry: AccessEntry = { startedAt: performance.now(), path: q === -1 ? url : url.slice(0, q), deployment: null, key: null, reason: null };
+      const entry: AccessEntry = { startedAt: performance.now(), path: q === -1 ? url : url.slice(0, q), deployment: null, key: null, reason: null, tokens: null };
       (res as WithEntry)[ENTRY] = entry;
       res.once('close', write);
       return entry;
+    },
+    tokensFrom(res, reader) {
+      const entry = (res as WithEntry)[ENTRY];
+      if (entry) entry.tokens = reader;
     },
   };
 }

@@ -32,21 +32,26 @@ export interface ForwardTimeouts {
 /** One forwarded request, as the server's hooks see it. */
 export interface Forwarding {
   readonly deployment: DeploymentEntry;
+  /** the key that authorized the request; null on an open deployment */
+  readonly keyId: string | null;
   readonly requestId: string;
   readonly startedAt: number;
+  /** the client's response (the access log's line hangs on it) */
+  readonly res: ServerResponse;
 }
 
 export type UpstreamFailure = Extract<ProxyErrorCode, 'upstream_unavailable' | 'upstream_refused' | 'upstream_timeout'>;
 
 export interface ForwardHooks {
-  responded(f: Forwarding, statusCode: number, seconds: number): void;
+  /** the upstream's headers are out to the client; its body is piped next (listeners added now see all of it) */
+  responded(f: Forwarding, statusCode: number, seconds: number, upstream: IncomingMessage): void;
   failed(f: Forwarding, code: UpstreamFailure, error: Error): void;
   /** the client left before the upstream's headers arrived */
   clientClosed(f: Forwarding): void;
 }
 
 export interface Forwarder {
-  web(req: IncomingMessage, res: ServerResponse, deployment: DeploymentEntry, path: string): void;
+  web(req: IncomingMessage, res: ServerResponse, deployment: DeploymentEntry, path: string, keyId?: string | null): void;
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, deployment: DeploymentEntry, path: string): void;
   /** retires the keep-alive pool of an origin no deployment uses any more */
   release(origin: string): void;
@@ -55,7 +60,6 @@ export interface Forwarder {
 }
 
 interface Flight extends Forwarding {
-  readonly res: ServerResponse;
   proxyReq: ClientRequest | null;
   timer: NodeJS.Timeout | null;
   timedOut: boolean;
@@ -158,7 +162,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       fail(flight, error as Error);
       return;
     }
-    hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000);
+    hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000, proxyRes);
     if (streaming) res.flushHeaders();
     // Node emits the socket's timeouts on the response until it ends; destroying an unfinished
     // response closes its upstream connection too. (ClientRequest.setTimeout would add and remove
@@ -244,10 +248,11 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
   }
 
   return {
-    web(req, res, deployment, path) {
+    web(req, res, deployment, path, keyId = null) {
       const requestId = requestIdOf(req);
       const flight: Flight = {
         deployment,
+        keyId,
         requestId,
         startedAt: performance.now(),
         res,

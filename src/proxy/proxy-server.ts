@@ -1,7 +1,8 @@
 // The data-plane proxy server: route → readiness gate → deployment lookup → authorize → forward,
 // for plain requests and WebSocket upgrades alike, plus /-/healthz and /-/readyz (metrics are on
 // the status listener, status-server.ts). Per request: in-memory lookups only, no database or
-// network call before the upstream's. A global cap bounds the open client connections.
+// network call before the upstream's. A global cap bounds the open client connections. With
+// metering on, every forwarded or refused request is counted (usage-meter.ts).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,7 +17,9 @@ import { listen } from './listen.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
+import { createUsageMeter } from './usage-meter.ts';
 import { createUpstreamPolicy, type UpstreamRules } from '../domain/upstream-policy.ts';
+import type { UsageAggregator } from '../usage/aggregator.ts';
 
 export type ProxyStatus = 'ready' | 'not_ready' | 'feed_unavailable';
 
@@ -44,6 +47,8 @@ export interface ProxyServerDeps {
   registry: Registry;
   /** where the feed stands; read on every request, so it must be cheap */
   status: () => ProxyStatus;
+  /** counts usage per (deployment, key, minute); absent: metering off */
+  usage?: UsageAggregator;
 }
 
 export interface ProxyServer {
@@ -60,6 +65,13 @@ const KEY_MEMO = Symbol('keygate.keyMemo');
 const OVER_CAP = Symbol('keygate.overCap');
 type MemoSocket = Socket & { [KEY_MEMO]?: KeyMemo; [OVER_CAP]?: true };
 const keyMemoOf = (socket: MemoSocket): KeyMemo => (socket[KEY_MEMO] ??= new KeyMemo());
+
+/** A request that passed every check: where it goes, and the key that opened it (null: an open deployment). */
+interface Admitted {
+  deployment: DeploymentEntry;
+  path: string;
+  keyId: string | null;
+}
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 300_000;
@@ -83,9 +95,12 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   });
   const accessLog = config.accessLog ? createAccessLog(deps.log) : null;
   let draining = false;
+  const meter = deps.usage ? createUsageMeter(deps.usage) : null;
 
   const hooks: ForwardHooks = {
-    responded(f, statusCode, seconds) {
+    responded(f, statusCode, seconds, upstream) {
+      const tap = meter?.responded(f.deployment, f.keyId, statusCode, upstream);
+      if (tap && accessLog) accessLog.tokensFrom(f.res, tap);
       const m = metrics.deployment(f.deployment.label);
       m.requests.forwarded.inc();
       m.upstreamSeconds.observe(seconds);
@@ -94,12 +109,14 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
       }
     },
     failed(f, code, error) {
+      meter?.failed(f.deployment, f.keyId);
       const publicCode = code === 'upstream_refused' ? 'upstream_unavailable' : code;
       metrics.deployment(f.deployment.label).requests[publicCode].inc();
       metrics.rejected(publicCode);
       log.warn({ deployment: f.deployment.label, requestId: f.requestId, code, err: error.message }, 'upstream failed');
     },
     clientClosed(f) {
+      meter?.clientClosed(f.deployment, f.keyId);
       metrics.deployment(f.deployment.label).requests.client_closed.inc();
       log.debug({ deployment: f.deployment.label, requestId: f.requestId }, 'client closed before the upstream answered');
     },
@@ -117,7 +134,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
 
   /** The checks every request to a deployment goes through, plain or upgrade, in this order.
    *  `res`: a plain request's response, whose access-log line the checks fill in. */
-  function admit(req: IncomingMessage, res: ServerResponse | null): { deployment: DeploymentEntry; path: string } | ProxyErrorCode | InternalEndpoint {
+  function admit(req: IncomingMessage, res: ServerResponse | null): Admitted | ProxyErrorCode | InternalEndpoint {
     const r = route(req.headers.host, req.url ?? '/');
     if (r.kind === 'internal') return r.endpoint;
     const entry: AccessEntry | null = accessLog === null || res === null ? null : accessLog.begin(res);
@@ -135,6 +152,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (!auth.ok) {
       metrics.deployment(deployment.label).requests.rejected.inc();
       metrics.refused(auth.reason);
+      meter?.refused(deployment, auth.key);
       if (entry !== null) entry.reason = auth.reason;
       if (log.isLevelEnabled('debug')) {
         log.debug({ deployment: deployment.label, reason: auth.reason, key: auth.key?.name ?? null, requestId: req.headers['x-request-id'] }, 'key refused');
@@ -144,8 +162,10 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     // After authentication: an unauthenticated caller learns nothing about these rules.
     const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
     if (problem !== null) return problem;
-    if (auth.key !== null) table.recordUse(auth.key.id);
-    return { deployment, path: r.path };
+    const keyId = auth.key === null ? null : auth.key.id;
+    // With metering on, lastUsedAt goes out with the usage flush instead.
+    if (keyId !== null && meter === null) table.recordUse(keyId);
+    return { deployment, path: r.path, keyId };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
@@ -159,7 +179,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (typeof admitted === 'object') {
       // The client waited to send its body until the key was checked.
       if (expectsContinue) res.writeContinue();
-      forwarder.web(req, res, admitted.deployment, admitted.path);
+      forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId);
     } else if (admitted === 'healthz' || admitted === 'readyz') {
       serveInternal(admitted, res);
     } else {
@@ -180,6 +200,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     }
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
+    meter?.upgraded(admitted.deployment, admitted.keyId);
     forwarder.ws(req, socket, head, admitted.deployment, admitted.path);
   }
 

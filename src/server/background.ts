@@ -1,6 +1,8 @@
-// Periodic work of a control plane: the expiry sweeper (within 5 s of expiresAt) and change-log
-// pruning. Each run is guarded so a slow or failing one never overlaps the next.
+// Periodic work of a control plane: the expiry sweeper (within 5 s of expiresAt), change-log
+// pruning and usage retention. Each run is guarded so a slow or failing one never overlaps the next.
 import type { PrismaClient } from '../db/database.ts';
+import { sqlOfPrisma } from '../db/sql.ts';
+import { pruneUsage } from '../db/statements/index.ts';
 import { announceExpiredKeys } from '../domain/expiry.ts';
 import { pruneChangeLog } from '../feed/change-log.ts';
 import type { Changes } from '../feed/recorder.ts';
@@ -34,6 +36,12 @@ export function startBackgroundJobs(deps: { prisma: PrismaClient; changes: Chang
       if (pruned > 0) log.info({ pruned }, 'pruned the change log');
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'change log pruning failed');
+    }
+    try {
+      const pruned = await pruneUsage(sqlOfPrisma(prisma));
+      if (pruned > 0) log.info({ pruned }, 'pruned usage buckets past their retention');
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'usage pruning failed');
     }
   });
   return async () => {

@@ -18,6 +18,7 @@ import type { HttpLimits } from '../graphql-server/http.ts';
 import { createControlPlaneMetrics } from '../graphql-server/metrics.ts';
 import { consumerEventSource, createProjectEvents } from '../graphql-server/project-events.ts';
 import { createGraphQLServer, type GraphQLServerStats } from '../graphql-server/server.ts';
+import { createUsageUpdates } from '../graphql-server/usage-updates.ts';
 import { startBackgroundJobs } from './background.ts';
 import type { Logger } from './logger.ts';
 import { createStops } from './stops.ts';
@@ -77,10 +78,12 @@ export async function startControlPlane(deps: {
     });
     stops.add(async () => tokens.stop());
     const events = createProjectEvents({ prisma, source, tokens, maxQueue: tuned.maxQueue });
+    // Usage comes straight from the feed: the proxies' flushes, live only (no log, no revision).
+    const usage = createUsageUpdates({ source: feed, tokens, maxQueue: tuned.maxQueue });
     const metrics = createControlPlaneMetrics({
       appliedRevision: () => consumer.applied,
       ready: () => consumer.ready,
-      subscribers: () => events.subscriberCount,
+      subscribers: () => events.subscriberCount + usage.subscriberCount,
       liveProxies: async () => (await feed.liveProxies()).size,
     });
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
@@ -93,6 +96,7 @@ export async function startControlPlane(deps: {
       prisma,
       domain: { prisma, changes, upstreamPolicy: createUpstreamPolicy(config.upstream) },
       events,
+      usage,
       authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
       log,
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),

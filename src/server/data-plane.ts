@@ -1,6 +1,7 @@
 // Wires the data plane of one process (`keygate start` and `keygate proxy`): the auth table, the
-// proxy server in front of it, the sync that keeps it current from the change feed, and the
-// lastUsedAt flusher.
+// proxy server in front of it, the sync that keeps it current from the change feed, and either
+// usage metering (whose flush carries lastUsedAt) or, with metering off, the lastUsedAt flusher:
+// one writer of last_used_at either way.
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
@@ -9,6 +10,9 @@ import type { Feed } from '../feed/feed.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
 import { createLastUsedFlush, LAST_USED_FLUSH_MS } from '../proxy/last-used.ts';
 import { createProxyServer, type ProxyServerConfig } from '../proxy/proxy-server.ts';
+import { addUsage } from '../db/statements/index.ts';
+import { UsageAggregator } from '../usage/aggregator.ts';
+import { startUsageFlusher } from '../usage/flusher.ts';
 import { createStatusServer } from '../proxy/status-server.ts';
 import { startTableSync, type TableSync } from '../proxy/table-sync.ts';
 import { every } from './background.ts';
@@ -38,6 +42,7 @@ export async function startDataPlane(deps: {
   const table = new AuthTable();
   const registry = new Registry();
   let sync: TableSync | null = null;
+  const usage = config.usageMetering ? new UsageAggregator() : undefined;
 
   const proxy = createProxyServer({
     table,
@@ -53,6 +58,7 @@ export async function startDataPlane(deps: {
     log: deps.log, // the server names its own component
     registry,
     status: () => sync?.status() ?? 'not_ready',
+    usage,
   });
   const { port } = await proxy.start();
   const statusServer = createStatusServer({ ...config.status, registry, log: deps.log });
@@ -75,8 +81,9 @@ export async function startDataPlane(deps: {
     onLag: (revisions) => proxy.metrics.setFeedLag(revisions),
   });
   sync = started;
-  const flushLastUsed = createLastUsedFlush(table, sql, log);
-  const stopFlusher = every(LAST_USED_FLUSH_MS, flushLastUsed);
+  const flusher = usage
+    ? startUsageFlusher({ aggregator: usage, write: (rows) => addUsage(sql, rows), publish: (batch) => feed.publishUsage(batch), log, registry })
+    : startLastUsedFlusher(table, sql, log);
 
   return {
     port,
@@ -87,8 +94,20 @@ export async function startDataPlane(deps: {
       await proxy.stop(config.production ? 10_000 : 1_000);
       await statusServer.stop();
       await started.stop();
-      await stopFlusher();
-      await flushLastUsed();
+      // After the drain: the last requests' counts (and lastUsedAt) go out with this flush.
+      await flusher.stop();
+    },
+  };
+}
+
+/** lastUsedAt alone (metering off): the auth table's batch, every LAST_USED_FLUSH_MS and on stop. */
+function startLastUsedFlusher(table: AuthTable, sql: Sql, log: Logger): { stop(): Promise<void> } {
+  const flush = createLastUsedFlush(table, sql, log);
+  const stopTimer = every(LAST_USED_FLUSH_MS, flush);
+  return {
+    async stop() {
+      await stopTimer();
+      await flush();
     },
   };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { readMigrations } from '../../src/db/migrations.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 
@@ -33,10 +34,10 @@ describe('keygate migrate', () => {
     await c.connect();
     try {
       const { rows } = await c.query('SELECT migration_name, finished_at IS NOT NULL AS done, applied_steps_count FROM _prisma_migrations ORDER BY migration_name');
-      expect(rows).toEqual([
-        { migration_name: expect.stringMatching(/_init$/), done: true, applied_steps_count: 1 },
-        { migration_name: expect.stringMatching(/_access_token_names_per_project$/), done: true, applied_steps_count: 1 },
-      ]);
+      // Every committed migration, each once.
+      const committed = (await readMigrations()).map((m) => ({ migration_name: m.name, done: true, applied_steps_count: 1 }));
+      expect(committed[0]?.migration_name).toMatch(/_init$/);
+      expect(rows).toEqual(committed);
       expect((await c.query('SELECT revision FROM feed_state')).rows).toEqual([{ revision: 0 }]);
     } finally {
       await c.end();

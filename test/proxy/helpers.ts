@@ -9,7 +9,7 @@ import { afterEach } from 'vitest';
 import { type IssuedSecret, issueSecret } from '../../src/domain/secrets.ts';
 import type { DeploymentState, KeyState, Snapshot } from '../../src/feed/events.ts';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
-import { createProxyServer, type ProxyServerConfig, type ProxyStatus } from '../../src/proxy/proxy-server.ts';
+import { createProxyServer, type ProxyServerConfig, type ProxyServerDeps, type ProxyStatus } from '../../src/proxy/proxy-server.ts';
 import { createStatusServer } from '../../src/proxy/status-server.ts';
 
 const leftovers: Array<() => Promise<void>> = [];
@@ -166,14 +166,16 @@ export interface TestProxy {
 
 export async function startProxy(
   snapshot: Snapshot,
-  overrides: Partial<ProxyServerConfig['upstream']> & Pick<ProxyServerConfig, 'maxConnections' | 'accessLog'> & { baseDomain?: string } = {},
+  overrides: Partial<ProxyServerConfig['upstream']> &
+    Pick<ProxyServerConfig, 'maxConnections' | 'accessLog'> &
+    Pick<ProxyServerDeps, 'usage'> & { baseDomain?: string } = {},
   log: Logger = pino({ level: 'silent' }),
 ): Promise<TestProxy> {
   const table = new AuthTable();
   table.load(snapshot);
   const registry = new Registry();
   let status: ProxyStatus = 'ready';
-  const { baseDomain = 'keygate.test', maxConnections, accessLog, ...upstream } = overrides;
+  const { baseDomain = 'keygate.test', maxConnections, accessLog, usage, ...upstream } = overrides;
   const proxy = createProxyServer({
     table,
     config: {
@@ -187,6 +189,7 @@ export async function startProxy(
     log,
     registry,
     status: () => status,
+    usage,
   });
   const { port } = await proxy.start();
   const statusServer = createStatusServer({ host: '127.0.0.1', port: 0, registry, log });

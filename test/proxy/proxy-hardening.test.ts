@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { ANSWERS, type ProxyErrorCode } from '../../src/proxy/answers.ts';
+import { UsageAggregator } from '../../src/usage/aggregator.ts';
 import { header, rawExchange } from '../hardening/proxy-helpers.ts';
 import { closeServer, dispose, listen, makeWorld, request, sleep, startProxy, startUpstream, until } from './helpers.ts';
 
@@ -243,6 +244,33 @@ describe('the access log (issue 16)', () => {
       expect(text).not.toContain(k.hash);
     }
     expect(text).not.toContain('secret=q');
+  });
+
+  it('carries the tokens of the response with usage metering on; the meter counts the same request and the refusals by known key', async () => {
+    const usageBody = JSON.stringify({ object: 'chat.completion', usage: { prompt_tokens: 7, completion_tokens: 11, total_tokens: 18 } });
+    const upstream = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(usageBody);
+    });
+    const world = makeWorld({ chat: upstream.url });
+    const { lines, log } = capturedLog('info');
+    const usage = new UsageAggregator();
+    const proxy = await startProxy(world.snapshot, { accessLog: true, usage }, log);
+    const ok = await request(proxy.port, '/acme/chat/v1/chat/completions', { body: '{}', headers: { 'x-api-key': world.linked.secret, 'x-request-id': 'req-t' } });
+    expect(ok.body).toBe(usageBody);
+    // refused: a known key of the project (counted on it), another project's key and garbage (counted on no key)
+    await request(proxy.port, '/acme/chat/v1/models', { headers: { 'x-api-key': world.unlinked.secret } });
+    await request(proxy.port, '/acme/chat/v1/models', { headers: { 'x-api-key': world.otherProject.secret } });
+    await request(proxy.port, '/acme/chat/v1/models', { headers: { 'x-api-key': 'kg_nonsense' } });
+    await until(() => lines.filter((l) => l.component === 'access').length >= 4);
+    const access = lines.filter((l) => l.component === 'access');
+    expect(access[0]).toMatchObject({ requestId: 'req-t', key: 'linked-key', status: 200, tokens: { prompt: 7, completion: 11 } });
+    for (const refused of access.slice(1)) expect(refused).not.toHaveProperty('tokens');
+    const rows = usage.drain().map(({ minute: _m, lastUsedAt: _l, projectId: _p, ...r }) => r);
+    expect(rows).toHaveLength(3);
+    expect(rows).toContainEqual({ deploymentId: 'd-chat', apiKeyId: world.keyIds.linked, requests: 1, errors: 0, rejected: 0, rateLimited: 0, promptTokens: 7, completionTokens: 11 });
+    expect(rows).toContainEqual({ deploymentId: 'd-chat', apiKeyId: world.keyIds.unlinked, requests: 0, errors: 0, rejected: 1, rateLimited: 0, promptTokens: 0, completionTokens: 0 });
+    expect(rows).toContainEqual({ deploymentId: 'd-chat', apiKeyId: null, requests: 0, errors: 0, rejected: 2, rateLimited: 0, promptTokens: 0, completionTokens: 0 });
   });
 
   it('is off by default', async () => {

@@ -32,7 +32,24 @@ export async function claimExpiredKeys(sql: Sql, now: Date, limit: number): Prom
   return rows.map((r) => r.id);
 }
 
-/** Sets lastUsedAt to now for every key of `ids`. */
-export async function markKeysUsed(sql: Sql, ids: string[]): Promise<void> {
-  await sql.execute('UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::uuid[])', [ids]);
+/**
+ * The one rule for lastUsedAt: each key's moves forward to when it was used, never back (a late
+ * or retried flush, or two proxies, cannot rewind it). `ids` and `ats` name the statement's two
+ * array parameters (key ids, timestamps). markKeysUsed runs it alone; the usage flush
+ * (./usage.ts addUsage) runs it inside its write.
+ */
+export const keysUsedUpdate = (ids: string, ats: string) =>
+  `UPDATE api_keys k SET last_used_at = u.at
+     FROM unnest(${ids}::uuid[], ${ats}::timestamptz[]) AS u(id, at)
+    WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`;
+
+/** keysUsedUpdate's two parameters for a map of key id → when it was last used (epoch ms). */
+export const keysUsedParams = (used: ReadonlyMap<string, number>): [string[], string[]] => [
+  [...used.keys()],
+  [...used.values()].map((ms) => new Date(ms).toISOString()),
+];
+
+/** Records when keys were last used (key id → epoch ms). */
+export async function markKeysUsed(sql: Sql, used: ReadonlyMap<string, number>): Promise<void> {
+  await sql.execute(keysUsedUpdate('$1', '$2'), keysUsedParams(used));
 }
