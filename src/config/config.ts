@@ -96,6 +96,7 @@ const envSchema = z.object({
   KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
   KEYGATE_WS_MAX_SUBSCRIPTIONS: int(100, 1, 100_000),
   KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN: int(1_000, 1, 1_000_000),
+  KEYGATE_WS_MAX_SUBSCRIPTIONS_PER_TOKEN: int(1_000, 1, 10_000_000),
   KEYGATE_MAX_LINKED_ITEMS: int(50_000, 1, 10_000_000),
   NODE_ENV: optionalString,
   LOG_LEVEL: optionalString.pipe(z.enum(LOG_LEVELS).optional().transform((v) => v ?? 'info')),
@@ -143,7 +144,7 @@ export interface Config {
   /** open TCP connections (HTTP and WebSocket) the control-plane server accepts at once */
   controlPlaneMaxConnections: number;
   /** graphql-ws: subscriptions per connection, connections per access token (src/graphql-server/ws-limits.ts) */
-  wsLimits: { maxSubscriptions: number; maxConnectionsPerToken: number };
+  wsLimits: { maxSubscriptions: number; maxConnectionsPerToken: number; maxSubscriptionsPerToken: number };
   /** what one GraphQL request (a batch as a whole) may spend: src/graphql/operation-limits.ts */
   operationLimits: { deadlineMs: number; maxLinkedItems: number };
   production: boolean;
@@ -217,7 +218,11 @@ export function loadConfig(env: Env): Config {
     api: { url: e.KEYGATE_URL, token: e.KEYGATE_TOKEN },
     corsOrigins: e.KEYGATE_CORS_ORIGINS,
     controlPlaneMaxConnections: e.KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS,
-    wsLimits: { maxSubscriptions: e.KEYGATE_WS_MAX_SUBSCRIPTIONS, maxConnectionsPerToken: e.KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN },
+    wsLimits: {
+      maxSubscriptions: e.KEYGATE_WS_MAX_SUBSCRIPTIONS,
+      maxConnectionsPerToken: e.KEYGATE_WS_MAX_CONNECTIONS_PER_TOKEN,
+      maxSubscriptionsPerToken: e.KEYGATE_WS_MAX_SUBSCRIPTIONS_PER_TOKEN,
+    },
     operationLimits: { deadlineMs: e.KEYGATE_OPERATION_DEADLINE_MS, maxLinkedItems: e.KEYGATE_MAX_LINKED_ITEMS },
     production,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,

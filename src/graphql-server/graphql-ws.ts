@@ -17,7 +17,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticate, TokenWatch } from '../domain/access-tokens.ts';
 import type { SlowConsumerHook } from '../graphql/context.ts';
 import { toClientError } from '../graphql/errors.ts';
-import { createSessionCounter, refuseExtraSubscription, WS_LIMITS, type WsLimits } from './ws-limits.ts';
+import { createSessionCounter, refuseExtraSubscription, refuseTokenSubscription, WS_LIMITS, type WsLimits } from './ws-limits.ts';
 import type { Yoga } from './yoga.ts';
 
 /** Timings of graphql-ws sessions; tests shorten them. */
@@ -72,9 +72,10 @@ export function serveGraphQLWs(options: {
 }): GraphQLWs {
   const { yoga, authenticate, log } = options;
   const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: 256 * 1024 });
-  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null; token: string }>();
+  const sessions = new WeakMap<WebSocket, { unwatch: (() => void) | null; token: string; operations: Set<string> }>();
   const limits = { ...WS_LIMITS, ...options.tuning?.limits };
   const sessionsPerToken = createSessionCounter(limits.maxConnectionsPerToken);
+  const operationsPerToken = createSessionCounter(limits.maxSubscriptionsPerToken);
 
   /** connection_init: authenticate once, and watch the token for the session's lifetime. */
   const onConnect = async (socket: WebSocket, header: unknown): Promise<boolean> => {
@@ -95,7 +96,7 @@ export function serveGraphQLWs(options: {
       return false;
     }
     const unwatch = viewer.tokenId && options.tokens ? options.tokens.watch(viewer.tokenId, () => closeSocket(socket, WS_CLOSE.tokenEnded)) : null;
-    sessions.set(socket, { unwatch, token });
+    sessions.set(socket, { unwatch, token, operations: new Set() });
     return true;
   };
 
@@ -106,11 +107,27 @@ export function serveGraphQLWs(options: {
       onClose: (ctx) => {
         const session = sessions.get(ctx.extra.socket);
         if (session) sessionsPerToken.release(session.token);
+        for (const _ of session?.operations ?? []) operationsPerToken.release(session!.token);
+        session?.operations.clear();
         session?.unwatch?.();
         sessions.delete(ctx.extra.socket);
       },
-      onSubscribe: (ctx, _id, payload) =>
-        refuseExtraSubscription(ctx.subscriptions, limits.maxSubscriptions) ?? prepareOperation(yoga, log, ctx, payload),
+      onSubscribe: async (ctx, id, payload) => {
+        const refused = refuseExtraSubscription(ctx.subscriptions, limits.maxSubscriptions);
+        if (refused) return refused;
+        const session = sessions.get(ctx.extra.socket);
+        if (!session) return prepareOperation(yoga, log, ctx, payload);
+        if (!operationsPerToken.admit(session.token)) return refuseTokenSubscription(limits.maxSubscriptionsPerToken);
+        const prepared = await prepareOperation(yoga, log, ctx, payload);
+        // Counted until onComplete (graphql-ws calls it after an abrupt close too), or released now if it never starts.
+        if (Array.isArray(prepared) || sessions.get(ctx.extra.socket) !== session) operationsPerToken.release(session.token);
+        else session.operations.add(id);
+        return prepared;
+      },
+      onComplete: (ctx, id) => {
+        const session = sessions.get(ctx.extra.socket);
+        if (session?.operations.delete(id)) operationsPerToken.release(session.token);
+      },
       execute: (args: ExecutionArgs) => (args.rootValue as RootValue).execute(args),
       subscribe: (args: ExecutionArgs) => (args.rootValue as RootValue).subscribe(args),
     },

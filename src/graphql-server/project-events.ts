@@ -5,7 +5,10 @@
 //   and go; each subscriber is an entry in a per-project set, removed the moment it ends.
 // - Each event's apiKey/deployment is read once per selection shape and shared by every
 //   subscriber (see `FanOutEvent`), not once per subscriber; a live event's whole result is
-//   executed once per kind of subscriber (shared-subscription-results.ts).
+//   executed once per kind of subscriber (shared-subscription-results.ts), at most
+//   EXECUTION_SLICE of them at a time, each next one after a turn of the event loop (setImmediate):
+//   one event with 1,000 distinct selections used to run them all in one burst of microtasks and
+//   hold the process (issue 15, finding 2), the proxy's /-/healthz included.
 // - A subscription opened with an access token ends (UNAUTHENTICATED) when that token is deleted
 //   or expires.
 import type { PrismaClient } from '../db/database.ts';
@@ -67,6 +70,44 @@ const memoByQuery = (load: (query: ModelQuery | undefined) => Promise<unknown>) 
   };
 };
 
+/** Live executions of events running at once in one fan-out. */
+export const EXECUTION_SLICE = 8;
+
+/** A slice still running after this no longer holds back the next (a database read that hangs must not stop the fan-out). */
+const SLICE_WAIT_MS = 100;
+
+/**
+ * Runs what it is given in slices of at most `size`, one slice per turn of the event loop: a slice
+ * starts in a setImmediate once the one before has finished, so I/O (the proxy's requests) is
+ * served between any two slices. (One setImmediate per finished task would not do: Node runs
+ * every immediate queued before its check phase in one go.)
+ */
+export function createSlices(size: number) {
+  const queue: (() => Promise<unknown>)[] = [];
+  let head = 0;
+  let busy = false;
+  const slice = () => {
+    const tasks = queue.slice(head, head + size);
+    head += tasks.length;
+    if (head === queue.length) queue.length = head = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise((resolve) => (timer = setTimeout(resolve, SLICE_WAIT_MS)));
+    void Promise.race([Promise.allSettled(tasks.map((task) => task())), waited]).then(() => {
+      clearTimeout(timer);
+      if (queue.length > head) setImmediate(slice);
+      else busy = false;
+    });
+  };
+  return <T>(produce: () => T | Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => Promise.resolve().then(produce).then(resolve, reject));
+      if (!busy) {
+        busy = true;
+        setImmediate(slice);
+      }
+    });
+}
+
 export function createProjectEvents(deps: {
   prisma: PrismaClient;
   source: EventSource;
@@ -80,6 +121,7 @@ export function createProjectEvents(deps: {
   const projects = new Map<string, Set<EventSubscription<FanOutEvent>>>();
   let count = 0;
   let closed = false;
+  const inSlices = createSlices(EXECUTION_SLICE);
 
   const deliver = (event: ChangeEvent): FanOutEvent => {
     const { apiKeyId, deploymentId } = event.payload;
@@ -87,7 +129,7 @@ export function createProjectEvents(deps: {
     return {
       event,
       shareResult: (key, produce) => {
-        if (!results.has(key)) results.set(key, produce());
+        if (!results.has(key)) results.set(key, inSlices(produce));
         return results.get(key);
       },
       apiKey: memoByQuery(async (query) => (apiKeyId ? prisma.apiKey.findUnique({ ...query, where: { id: apiKeyId } }) : null)),

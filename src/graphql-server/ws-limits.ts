@@ -3,7 +3,10 @@
 // for ~10 s). Per connection, at most `maxSubscriptions` operations at once: the excess gets a
 // graphql-ws `error` message with code TOO_MANY_SUBSCRIPTIONS and never starts (the connection
 // and its other subscriptions stay). Per access token, at most `maxConnectionsPerToken` sessions
-// on this control plane: the excess is closed with 1013 after connection_init. The global cap is
+// on this control plane: the excess is closed with 1013 after connection_init. Per access token,
+// at most `maxSubscriptionsPerToken` operations at once across all its connections on this
+// control plane (10 connections × 100 would otherwise be 100,000 executions of one event): the
+// excess gets TOO_MANY_SUBSCRIPTIONS as above. The global cap is
 // the server's connection cap (KEYGATE_CONTROL_PLANE_MAX_CONNECTIONS), WebSockets included.
 import { GraphQLError } from 'graphql';
 
@@ -14,9 +17,11 @@ export interface WsLimits {
   maxSubscriptions: number;
   /** graphql-ws sessions one access token may hold on one control plane; default 1,000 */
   maxConnectionsPerToken: number;
+  /** operations one access token runs at once across its connections on one control plane; default 1,000 */
+  maxSubscriptionsPerToken: number;
 }
 
-export const WS_LIMITS: WsLimits = { maxSubscriptions: 100, maxConnectionsPerToken: 1_000 };
+export const WS_LIMITS: WsLimits = { maxSubscriptions: 100, maxConnectionsPerToken: 1_000, maxSubscriptionsPerToken: 1_000 };
 
 /** The refusal of one subscription over the limit, or null; `running` is graphql-ws's map of the connection's operations, this one included. */
 export function refuseExtraSubscription(running: Record<string, unknown>, max: number): GraphQLError[] | null {
@@ -28,7 +33,16 @@ export function refuseExtraSubscription(running: Record<string, unknown>, max: n
   ];
 }
 
-/** Open sessions per access token on this replica. */
+/** The refusal of one subscription over its token's limit across connections. */
+export function refuseTokenSubscription(max: number): GraphQLError[] {
+  return [
+    new GraphQLError(`an access token may run at most ${max} subscriptions at once on this control plane: complete some first`, {
+      extensions: { code: TOO_MANY_SUBSCRIPTIONS, maxSubscriptionsPerToken: max },
+    }),
+  ];
+}
+
+/** Open sessions (or running operations) per access token on this replica. */
 export function createSessionCounter(maxPerToken: number) {
   const open = new Map<string, number>();
   return {

@@ -45,17 +45,22 @@ function tooCostly(complexity: number, maxComplexity: number, at: { nodes?: read
 const complexityError: ComplexityErrorFn = (_kind, { complexity, maxComplexity }, info) =>
   tooCostly(complexity, maxComplexity ?? QUERY_COST_BUDGET, { nodes: info.fieldNodes, path: responsePathAsArray(info.path) });
 
+/** The operation's cost, as the plugin counts it. */
+export function operationCost(args: ExecutionArgs): number {
+  return complexityFromQuery(args.document, {
+    schema: args.schema,
+    ctx: args.contextValue as object,
+    variables: (args.variableValues ?? {}) as Record<string, unknown>,
+  }).complexity;
+}
+
 /**
  * The plugin checks a subscription only as each event resolves, so a too-costly one would be
  * accepted and then fail event by event. Checked here when it subscribes instead: the refusal, or
  * null when it is within the budget.
  */
 export function refuseCostlySubscription(args: ExecutionArgs): ExecutionResult | null {
-  const { complexity } = complexityFromQuery(args.document, {
-    schema: args.schema,
-    ctx: args.contextValue as object,
-    variables: (args.variableValues ?? {}) as Record<string, unknown>,
-  });
+  const complexity = operationCost(args);
   if (complexity <= QUERY_COST_BUDGET) return null;
   return { errors: [tooCostly(complexity, QUERY_COST_BUDGET, { nodes: getOperationAST(args.document, args.operationName) })] };
 }

@@ -5,11 +5,13 @@
 // length of an unpaged link list (ApiKey.deployments, Deployment.apiKeys): a project token can
 // link every key to every deployment, and a query that nests link lists grows with the square of
 // the link count (100 keys × 17 deployments, all linked, nested twice: 2.89 M items, 20 s of one
-// process's CPU). So the real lengths are counted as well, as each link list resolves and before
-// graphql-js completes its items: once a request's link lists hold more than MAX_LINKED_ITEMS
-// items, the request is cut with RESULT_TOO_LARGE. The rows a link list loads are bounded the same
-// way (linked-deployments.ts, the `take` of Deployment.apiKeys), so neither the database read nor
-// the synchronous completion of a huge list can happen.
+// process's CPU). So the real lengths are counted as well: each link list is charged its real
+// length times the items each of its items is assumed to bring (subtree-items.ts) before graphql-js
+// completes them, and an operation whose link lists would hold more than the budget at the assumed
+// lengths is cut before it starts. Once a request's charge exceeds MAX_LINKED_ITEMS, it is cut with
+// RESULT_TOO_LARGE. The rows a link list loads are bounded the same way (linked-deployments.ts, the
+// `take` of Deployment.apiKeys), so neither the database read nor the synchronous completion of a
+// huge list can happen.
 //
 // A deadline bounds the rest: OPERATION_DEADLINE_MS after a request started, its next resolver
 // that reads the database, or resolves a link list, cuts it with OPERATION_TIMEOUT. Between those
@@ -19,9 +21,10 @@
 // The budget belongs to the HTTP request (or graphql-ws message): the operations of a batch share
 // one, so a batch as a whole is bounded, not each of its operations. A cut request answers with
 // the one error that cut it and no data, whatever else had resolved.
-import { type GraphQLFieldResolver, GraphQLError, type GraphQLSchema, isObjectType } from 'graphql';
+import { type ExecutionArgs, type GraphQLFieldResolver, type GraphQLResolveInfo, GraphQLError, type GraphQLSchema, isObjectType } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { LINKS_PER_ITEM } from './complexity.ts';
+import { LINKS_PER_ITEM, operationCost, QUERY_COST_BUDGET } from './complexity.ts';
+import { itemWeight, LINK_LISTS, operationItems } from './subtree-items.ts';
 
 /** Items all the link lists of one request may hold together (a batch counts as one request). */
 export const MAX_LINKED_ITEMS = 50_000;
@@ -107,28 +110,55 @@ export function budgetPerRequest(limits: BudgetLimits = DEFAULT_BUDGET_LIMITS): 
   };
 }
 
-/** A cut operation answers with the error that cut it and nothing else (no partial data, no pile of per-field errors). */
-export const useOperationLimits = (): Plugin<{ budget?: OperationBudget }> => ({
-  onExecute: ({ args }) => ({
-    onExecuteDone: ({ result, setResult }) => {
-      const cut = (args.contextValue as { budget?: OperationBudget }).budget?.cut;
-      if (cut && !(Symbol.asyncIterator in (result as object))) setResult({ data: null, errors: [cut] });
-    },
-  }),
-});
+/** Variables that do not coerce are execution's to refuse, with its own error. */
+function withinCost(args: ExecutionArgs): boolean {
+  try {
+    return operationCost(args) <= QUERY_COST_BUDGET;
+  } catch {
+    return false;
+  }
+}
 
-/** The unpaged link lists whose real lengths are counted. */
-export const LINK_LISTS = [
-  ['ApiKey', 'deployments'],
-  ['Deployment', 'apiKeys'],
-] as const;
+/**
+ * An operation whose link lists, at the LINKS_PER_ITEM items each that the cost estimate assumes,
+ * would already hold more than the request may still spend is cut before it reads anything
+ * (subtree-items.ts); its link lists would be cut as they resolve anyway, after loading rows.
+ * A cut operation answers with the error that cut it and nothing else (no partial data, no pile
+ * of per-field errors).
+ */
+export const useOperationLimits = (): Plugin<{ budget?: OperationBudget }> => ({
+  onExecute: ({ args, setResultAndStopExecution }) => {
+    const budget = (args.contextValue as { budget?: OperationBudget }).budget;
+    if (budget) {
+      const assumed = operationItems(args);
+      // Over the cost budget, the cost plugin refuses it (QUERY_TOO_COSTLY) as it starts.
+      if (budget.cut || (assumed > budget.remaining && withinCost(args))) {
+        try {
+          budget.charge(assumed);
+        } catch (cut) {
+          setResultAndStopExecution({ data: null, errors: [cut as GraphQLError] });
+          return;
+        }
+      }
+    }
+    return {
+      onExecuteDone: ({ result, setResult }) => {
+        const cut = budget?.cut;
+        if (cut && !(Symbol.asyncIterator in (result as object))) setResult({ data: null, errors: [cut] });
+      },
+    };
+  },
+});
 
 /**
  * Counts every link list of the schema against the request's budget, around whatever resolves
- * it (the Prisma plugin included): LINKS_PER_ITEM items are reserved before the list is loaded,
- * as the cost estimate assumes, and the difference settled once its real length is known. So a
- * query that fans out into many link lists is cut before it starts loading them, and one whose
- * lists are longer than assumed is cut before graphql-js builds their items.
+ * it (the Prisma plugin included). A list is charged its real length times the items each of its
+ * items brings (subtree-items.ts: itself, and LINKS_PER_ITEM for every link list nested below it),
+ * before graphql-js completes its items: a list whose subtree would blow the budget is cut there,
+ * not after its subtree was built. Before a list is loaded, LINKS_PER_ITEM such items are reserved,
+ * as the cost estimate assumes, so a query that fans out into many link lists is cut before it
+ * loads them; a list nested in a charged list was reserved by that charge already. Each list
+ * settles the difference to its real length once it is known.
  */
 export function countLinkLists(schema: GraphQLSchema): GraphQLSchema {
   for (const [typeName, fieldName] of LINK_LISTS) {
@@ -140,16 +170,36 @@ export function countLinkLists(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+/** Per request: the paths of the link lists whose charge reserved the link lists nested in their items. */
+type Path = GraphQLResolveInfo['path'];
+const reserving = new WeakMap<OperationBudget, WeakSet<Path>>();
+
+/** Whether a link list above `path` reserved this one when it was charged. */
+function reservedAbove(budget: OperationBudget, path: Path): boolean {
+  const charged = reserving.get(budget);
+  if (!charged) return false;
+  for (let p = path.prev; p; p = p.prev) if (charged.has(p)) return true;
+  return false;
+}
+
 function counted(resolve: GraphQLFieldResolver<unknown, { budget: OperationBudget }>): GraphQLFieldResolver<unknown, { budget: OperationBudget }> {
   return (parent, args, ctx, info) => {
     // Once cut, the answer is the cut alone (useOperationLimits): an empty list is the cheapest
     // way through what graphql-js still walks, where an error per list would cost a located
     // error each (tens of thousands of them).
-    if (ctx.budget.cut) return [];
-    ctx.budget.charge(LINKS_PER_ITEM);
+    const { budget } = ctx;
+    if (budget.cut) return [];
+    const weight = itemWeight(info);
+    if (!reservedAbove(budget, info.path)) budget.charge(LINKS_PER_ITEM * weight);
+    else budget.check();
     const settle = (list: unknown) => {
-      if (ctx.budget.cut) return [];
-      ctx.budget.charge((Array.isArray(list) ? list.length : 0) - LINKS_PER_ITEM);
+      if (budget.cut) return [];
+      budget.charge(((Array.isArray(list) ? list.length : 0) - LINKS_PER_ITEM) * weight);
+      if (weight > 1) {
+        let charged = reserving.get(budget);
+        if (!charged) reserving.set(budget, (charged = new WeakSet()));
+        charged.add(info.path);
+      }
       return list;
     };
     const result = resolve(parent, args, ctx, info) as unknown;
@@ -157,7 +207,7 @@ function counted(resolve: GraphQLFieldResolver<unknown, { budget: OperationBudge
     // waiting for the siblings of a failed non-null field, and a rejection nobody waits for
     // would end the process.
     const afterCut = (error: unknown) => {
-      if (ctx.budget.cut) return [];
+      if (budget.cut) return [];
       throw error;
     };
     return result instanceof Promise ? result.then(settle).catch(afterCut) : settle(result);
