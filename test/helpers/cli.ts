@@ -8,6 +8,9 @@ export const BIN = new URL('../../bin/keygate.mjs', import.meta.url).pathname;
 export const cliEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
   PATH: process.env.PATH ?? '',
   HOME: process.env.HOME ?? '/tmp',
+  // The status listener defaults to the proxy port + 1, which another test's ephemeral port may
+  // hold while tests run in parallel: tests let the system choose it unless they name one.
+  KEYGATE_STATUS_PORT: '0',
   ...extra,
 });
 
