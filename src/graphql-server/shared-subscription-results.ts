@@ -26,7 +26,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { refuseCostlySubscription } from '../graphql/complexity.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
-import { createOperationBudget } from '../graphql/operation-limits.ts';
+import { type BudgetLimits, createOperationBudget, DEFAULT_BUDGET_LIMITS } from '../graphql/operation-limits.ts';
 
 /** An event that keeps, for its lifetime, one result per key for all the subscribers it reaches. */
 export interface SharedEvent {
@@ -38,13 +38,14 @@ const isSharedEvent = (payload: unknown): payload is SharedEvent =>
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-export const useSharedSubscriptionResults = (): Plugin<GraphQLContext> => ({
+/** `limits`: each event's own item budget and deadline (the configured request limits). */
+export const useSharedSubscriptionResults = (limits: BudgetLimits = DEFAULT_BUDGET_LIMITS): Plugin<GraphQLContext> => ({
   onSubscribe: ({ setSubscribeFn }) => {
-    setSubscribeFn(subscribeSharingResults as never);
+    setSubscribeFn(((args: ExecutionArgs) => subscribeSharingResults(args, limits)) as never);
   },
 });
 
-async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+async function subscribeSharingResults(args: ExecutionArgs, limits: BudgetLimits): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const refused = refuseCostlySubscription(args);
   if (refused) return refused;
   const source = await createSourceEventStream(args);
@@ -52,7 +53,7 @@ async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterab
   const key = resultKey(args);
   // Each event is its own operation for the request limits: its own item budget and deadline.
   const run = (payload: unknown): Result =>
-    execute({ ...args, rootValue: payload, contextValue: { ...(args.contextValue as GraphQLContext), budget: createOperationBudget() } });
+    execute({ ...args, rootValue: payload, contextValue: { ...(args.contextValue as GraphQLContext), budget: createOperationBudget(limits) } });
   const share = (payload: unknown) => (isSharedEvent(payload) ? (payload.shareResult(key, () => run(payload)) as Result) : run(payload));
   return mapEvents(source[Symbol.asyncIterator](), share, getOperationAST(args.document, args.operationName) ?? null);
 }

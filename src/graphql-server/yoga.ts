@@ -53,7 +53,8 @@ export function createGraphQLHandler(options: {
   operationLimits?: Partial<BudgetLimits>;
 }): Yoga {
   const { authenticate, log } = options;
-  const budgetOf = budgetPerRequest({ ...DEFAULT_BUDGET_LIMITS, ...options.operationLimits });
+  const limits = { ...DEFAULT_BUDGET_LIMITS, ...options.operationLimits };
+  const budgetOf = budgetPerRequest(limits);
   const authentication = authenticateFirst(authenticate, unauthenticated);
   return createYoga<ServerContext, GraphQLContext>({
     schema,
@@ -89,7 +90,7 @@ export function createGraphQLHandler(options: {
         blockFieldSuggestion: { enabled: !options.introspection },
       }),
       ...(options.introspection ? [] : [introspectionOff]),
-      useSharedSubscriptionResults(),
+      useSharedSubscriptionResults(limits),
       useConfirmBeforeAnswer(),
       useOperationLimits(),
     ],
