@@ -2,7 +2,7 @@
 // completions with and without streaming, and the model list. It answers with the model name it
 // was asked for, so a caller can see which deployment its request reached.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../runtime/listen.ts';
 
 export interface MockUpstreamOptions {
   host?: string;
@@ -39,15 +39,9 @@ export function createMockUpstream(options: MockUpstreamOptions = {}): MockUpstr
     get port() {
       return boundPort;
     },
-    start() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          boundPort = (server.address() as AddressInfo).port;
-          resolve({ port: boundPort });
-        });
-      });
+    async start() {
+      boundPort = await listen(server, port, host);
+      return { port: boundPort };
     },
     stop() {
       return new Promise((resolve) => {

@@ -2,7 +2,6 @@
 // header size, and request bodies refused before anything reads them (413 too large, 411 a body
 // of unknown length).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 /** HTTP limits of the control plane (tests shorten them). */
 export interface HttpLimits {
@@ -59,13 +58,3 @@ export function createLimitedServer(limits: HttpLimits, handle: RequestHandler):
 }
 
 /** Listens on host:port (port 0: any free port) and answers the port taken. */
-export async function listen(server: Server, port: number, host: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}

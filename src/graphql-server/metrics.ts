@@ -1,4 +1,5 @@
 // Prometheus metrics of a control plane, served on /metrics beside /healthz and /readyz.
+import { sendMetrics } from '../runtime/metrics-response.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Propagation } from '../feed/propagation.ts';
@@ -82,10 +83,7 @@ export function createControlPlaneMetrics(sources: {
         return true;
       }
       if (path === '/metrics') {
-        registry.metrics().then(
-          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-          () => res.writeHead(500).end(),
-        );
+        sendMetrics(res, registry, () => {});
         return true;
       }
       return false;

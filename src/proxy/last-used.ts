@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from '../db/sql.ts';
 import { markKeysUsed } from '../db/statements/index.ts';
+import { every } from '../runtime/every.ts';
 import type { AuthTable } from './auth-table.ts';
 
 /** How often the keys used are flushed (at least every 10 s). */
@@ -21,5 +22,17 @@ export function createLastUsedFlush(table: AuthTable, sql: Sql, log: Logger): ()
       for (const id of used) table.recordUse(id); // try again next time
       log.warn({ err: (error as Error).message, keys: used.size }, 'could not record lastUsedAt');
     }
+  };
+}
+
+/** lastUsedAt alone (metering off): the auth table's batch, every LAST_USED_FLUSH_MS and on stop. */
+export function startLastUsedFlusher(table: AuthTable, sql: Sql, log: Logger): { stop(): Promise<void> } {
+  const flush = createLastUsedFlush(table, sql, log);
+  const stopTimer = every(LAST_USED_FLUSH_MS, flush);
+  return {
+    async stop() {
+      await stopTimer();
+      await flush();
+    },
   };
 }

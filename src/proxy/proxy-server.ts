@@ -13,7 +13,7 @@ import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.t
 import type { AuthTable, DeploymentEntry } from './auth-table.ts';
 import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
-import { listen } from './listen.ts';
+import { listen } from '../runtime/listen.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';

@@ -4,7 +4,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { listen } from './listen.ts';
+import { listen } from '../runtime/listen.ts';
+import { sendMetrics } from '../runtime/metrics-response.ts';
 
 export interface StatusServer {
   start(): Promise<{ port: number }>;
@@ -21,16 +22,7 @@ export function createStatusServer(deps: { host: string; port: number; registry:
       res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found\n');
       return;
     }
-    registry.metrics().then(
-      (body) => {
-        res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
-        res.end(body);
-      },
-      (error: Error) => {
-        log.error({ err: error.message }, 'metrics collection failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      },
-    );
+    sendMetrics(res, registry, (error) => log.error({ err: error.message }, 'metrics collection failed'));
   }
 
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, onRequest);

@@ -6,19 +6,8 @@ import { pruneUsage } from '../db/statements/index.ts';
 import { announceExpiredKeys } from '../domain/expiry.ts';
 import { pruneChangeLog } from '../feed/change-log.ts';
 import type { Changes } from '../feed/recorder.ts';
+import { every } from '../runtime/every.ts';
 import type { Logger } from './logger.ts';
-
-export function every(ms: number, task: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    running ??= task().finally(() => (running = null));
-  }, ms);
-  timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
-}
 
 export function startBackgroundJobs(deps: { prisma: PrismaClient; changes: Changes; log: Logger; retentionHours: number; sweepMs?: number }) {
   const { prisma, changes, log } = deps;

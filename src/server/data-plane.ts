@@ -8,14 +8,13 @@ import type { Config } from '../config/config.ts';
 import type { Sql } from '../db/sql.ts';
 import type { Feed } from '../feed/feed.ts';
 import { AuthTable } from '../proxy/auth-table.ts';
-import { createLastUsedFlush, LAST_USED_FLUSH_MS } from '../proxy/last-used.ts';
+import { startLastUsedFlusher } from '../proxy/last-used.ts';
 import { createProxyServer, type ProxyServerConfig } from '../proxy/proxy-server.ts';
 import { addUsage } from '../db/statements/index.ts';
 import { UsageAggregator } from '../usage/aggregator.ts';
 import { startUsageFlusher } from '../usage/flusher.ts';
 import { createStatusServer } from '../proxy/status-server.ts';
 import { startTableSync, type TableSync } from '../proxy/table-sync.ts';
-import { every } from './background.ts';
 import type { Logger } from './logger.ts';
 
 export interface DataPlane {
@@ -96,18 +95,6 @@ export async function startDataPlane(deps: {
       await started.stop();
       // After the drain: the last requests' counts (and lastUsedAt) go out with this flush.
       await flusher.stop();
-    },
-  };
-}
-
-/** lastUsedAt alone (metering off): the auth table's batch, every LAST_USED_FLUSH_MS and on stop. */
-function startLastUsedFlusher(table: AuthTable, sql: Sql, log: Logger): { stop(): Promise<void> } {
-  const flush = createLastUsedFlush(table, sql, log);
-  const stopTimer = every(LAST_USED_FLUSH_MS, flush);
-  return {
-    async stop() {
-      await stopTimer();
-      await flush();
     },
   };
 }
