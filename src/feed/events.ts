@@ -27,6 +27,9 @@ export interface KeyState {
   hash: string;
   /** ISO date-time; null: never expires */
   expiresAt: string | null;
+  /** during a rotation overlap: the previous secret's hash and when it stops working */
+  previousHash?: string | null;
+  previousExpiresAt?: string | null;
 }
 
 /**

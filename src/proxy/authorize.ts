@@ -12,8 +12,8 @@ export const REFUSAL_REASONS = ['missing', 'malformed', 'unknown', 'not_linked',
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type AuthResult =
-  /** key null: the deployment is open */
-  | { readonly ok: true; readonly key: KeyEntry | null }
+  /** key null: the deployment is open; viaPrevious: admitted with the key's previous secret (a rotation overlap) */
+  | { readonly ok: true; readonly key: KeyEntry | null; readonly viaPrevious: boolean }
   | {
       readonly ok: false;
       readonly status: 401;
@@ -23,7 +23,7 @@ export type AuthResult =
       readonly key: KeyEntry | null;
     };
 
-const OPEN: AuthResult = Object.freeze({ ok: true, key: null });
+const OPEN: AuthResult = Object.freeze({ ok: true, key: null, viaPrevious: false });
 const MISSING: AuthResult = Object.freeze({ ok: false, status: 401, code: 'missing_api_key', reason: 'missing', key: null });
 const MALFORMED: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key', reason: 'malformed', key: null });
 const UNKNOWN: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key', reason: 'unknown', key: null });
@@ -60,7 +60,7 @@ export function authorizeRequest(
   if (!deployment.keyIds.has(key.id)) return refused('not_linked', key);
   if (key.expiresAtMs <= nowMs) return refused('expired', key);
 
-  return { ok: true, key };
+  return { ok: true, key, viaPrevious: false };
 }
 
 function hashOf(secret: string, memo: KeyMemo): string | null {
