@@ -11,6 +11,7 @@ import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstre
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.ts';
+import { openStream as openStreamAt, type Streaming } from '../helpers/openai-stream.ts';
 
 const BIN = new URL('../../bin/keygate.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,26 +56,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface Streaming {
-  chunks: number;
-  error: any;
-  done: Promise<void>;
-}
-
-async function openStream(port: number, slug: string, name: string, apiKey: string): Promise<Streaming> {
-  const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/${slug}/${name}/v1`, apiKey, maxRetries: 0 });
-  const stream = await client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-  const s: Streaming = { chunks: 0, error: null, done: Promise.resolve() };
-  s.done = (async () => {
-    try {
-      for await (const _ of stream) s.chunks++;
-    } catch (error) {
-      s.error = error;
-    }
-  })();
-  while (s.chunks === 0) await sleep(10);
-  return s;
-}
+const openStream = (port: number, slug: string, name: string, apiKey: string) => openStreamAt(`http://127.0.0.1:${port}/${slug}/${name}/v1`, apiKey);
 
 const within = (p: Promise<void>, ms: number) => Promise.race([p.then(() => true), sleep(ms).then(() => false)]);
 

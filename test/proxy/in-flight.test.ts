@@ -9,6 +9,7 @@ import type { ChangeEvent, KeyState } from '../../src/feed/events.ts';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
 import { InFlightRegistry, type Revocable } from '../../src/proxy/in-flight.ts';
 import { issueSecret } from '../../src/domain/secrets.ts';
+import { openStream } from '../helpers/openai-stream.ts';
 import { makeWorld, P1, startProxy, startUpstream, type World } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,26 +54,6 @@ function chatState(world: World, upstream: string, apiKeyIds: string[], authEnab
   return { ...d, upstreamUrl: upstream, apiKeyIds, authEnabled };
 }
 
-interface Streaming {
-  chunks: number;
-  error: any;
-  done: Promise<void>;
-}
-
-async function openStream(baseURL: string, apiKey: string): Promise<Streaming> {
-  const client = new OpenAI({ baseURL, apiKey, maxRetries: 0 });
-  const stream = await client.chat.completions.create({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] });
-  const s: Streaming = { chunks: 0, error: null, done: Promise.resolve() };
-  s.done = (async () => {
-    try {
-      for await (const _ of stream) s.chunks++;
-    } catch (error) {
-      s.error = error;
-    }
-  })();
-  while (s.chunks === 0) await sleep(10);
-  return s;
-}
 
 async function setup() {
   const upstream = await slowUpstream();
