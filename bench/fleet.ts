@@ -11,7 +11,7 @@
 import { CreateApiKey, CreateDeployment, CreateProject, LinkApiKey, UnlinkApiKey } from '../test/helpers/operations.ts';
 import { observeFeed } from './lib/feed-observer.ts';
 import { freshDatabase, freshRedisPrefix, gql, profileArgs, REDIS_URL, startControlPlaneProcess, startProxyProcess } from './lib/keygate.ts';
-import { baseEnv, type Child, ROOT, sleep, startNode } from './lib/procs.ts';
+import { baseEnv, type Child, cpuSeconds, ROOT, sleep, startNode } from './lib/procs.ts';
 import { percentile } from './lib/stats.ts';
 
 export interface FleetOptions {
@@ -86,7 +86,15 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
     const splits: { toEvent: number; eventToLastAck: number; lastAckToAnswer: number }[] = [];
     let unconfirmed = 0;
     let short = 0;
+    // CPU the control plane and the members spend on the measured mutations (less swayed by a busy machine than latency)
+    const cpuOf = (children: readonly Child[]) => children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
+    let cpCpu = 0;
+    let membersCpu = 0;
     for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+      if (round === WARMUP_ROUNDS) {
+        cpCpu = cpuOf([cp]);
+        membersCpu = cpuOf(members);
+      }
       const t = performance.now();
       const propagation =
         round % 2 === 0 ? (await gql(cp.url, LinkApiKey, { input })).linkApiKey.propagation : (await gql(cp.url, UnlinkApiKey, { input })).unlinkApiKey.propagation;
@@ -109,6 +117,8 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
       max: percentile(ms, 100),
       unconfirmed,
       short,
+      cpCpuMs: ((cpuOf([cp]) - cpCpu) * 1000) / rounds,
+      membersCpuMs: ((cpuOf(members) - membersCpu) * 1000) / rounds,
       // what every control plane hears per mutation (the floor announcements; before aggregated acks, one ack per proxy)
       messagesPerMutation: (observer.announcements() - announcementsBefore) / rounds,
       startSeconds,
@@ -118,7 +128,7 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
       lastAckToAnswerP50: part('lastAckToAnswer', 50),
       lastAckToAnswerP99: part('lastAckToAnswer', 99),
     };
-    log(`  ${String(size).padStart(3)} ${real ? 'proxy processes' : 'lightweight consumers'} (up in ${startSeconds.toFixed(1)} s): ${rounds} mutations p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  max ${r.max.toFixed(1)} ms  unconfirmed ${unconfirmed}  fleet not all live ${short}; ${r.messagesPerMutation.toFixed(2)} fleet messages per mutation; p50 = request→event ${r.toEventP50.toFixed(1)} + event→last ack ${r.eventToLastAckP50.toFixed(1)} (p99 ${r.eventToLastAckP99.toFixed(1)}) + last ack→answer ${r.lastAckToAnswerP50.toFixed(1)} (p99 ${r.lastAckToAnswerP99.toFixed(1)})`);
+    log(`  ${String(size).padStart(3)} ${real ? 'proxy processes' : 'lightweight consumers'} (up in ${startSeconds.toFixed(1)} s): ${rounds} mutations p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  max ${r.max.toFixed(1)} ms  unconfirmed ${unconfirmed}  fleet not all live ${short}; CPU per mutation: control plane ${r.cpCpuMs.toFixed(2)} ms, members ${r.membersCpuMs.toFixed(2)} ms; ${r.messagesPerMutation.toFixed(2)} fleet messages per mutation; p50 = request→event ${r.toEventP50.toFixed(1)} + event→last ack ${r.eventToLastAckP50.toFixed(1)} (p99 ${r.eventToLastAckP99.toFixed(1)}) + last ack→answer ${r.lastAckToAnswerP50.toFixed(1)} (p99 ${r.lastAckToAnswerP99.toFixed(1)})`);
     return r;
   } finally {
     observer.stop();
@@ -143,6 +153,8 @@ export async function runFleet(options: FleetOptions): Promise<Record<string, nu
     out[`unconfirmed_${size}`] = r.unconfirmed;
     out[`not_all_live_${size}`] = r.short;
     out[`real_processes_${size}`] = real ? 1 : 0;
+    out[`control_plane_cpu_ms_per_mutation_${size}`] = r.cpCpuMs;
+    out[`members_cpu_ms_per_mutation_${size}`] = r.membersCpuMs;
     out[`fleet_messages_per_mutation_${size}`] = r.messagesPerMutation;
     out[`fleet_start_seconds_${size}`] = r.startSeconds;
     out[`request_to_event_p50_ms_${size}`] = r.toEventP50;
