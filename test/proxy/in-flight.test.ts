@@ -103,6 +103,16 @@ describe('cutting requests in flight in one proxy', () => {
     expect(s.chunks).toBeGreaterThan(before);
   });
 
+  it('an updateDeployment that moves the route is not a revocation', async () => {
+    const { world, proxy, baseURL, upstream } = await setup();
+    const s = await openStream(baseURL, world.linked.secret);
+    proxy.table.applyChange(event('DEPLOYMENT_UPDATED', { deploymentId: 'd-chat', deployment: { ...chatState(world, upstream.url, [world.keyIds.linked]), name: 'chat-2' } }));
+    const before = s.chunks;
+    await sleep(300);
+    expect(s.error).toBeNull();
+    expect(s.chunks).toBeGreaterThan(before);
+  });
+
   it('setDeploymentAuth leaving the key out, key delete, deployment delete: each cuts with its reason', async () => {
     const { world, proxy, baseURL, upstream } = await setup();
     let s = await openStream(baseURL, world.linked.secret);
