@@ -12,9 +12,9 @@ export interface KeyEntry {
   readonly hash: string;
   /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
   readonly expiresAtMs: number;
-  /** during a rotation overlap, the previous secret's hash (lowercase); null otherwise */
+  /** during a rotation overlap, the previous secret's hash (also indexed by keysByHash); null: none */
   readonly previousHash: string | null;
-  /** epoch ms at which the previous secret stops working; -Infinity without one */
+  /** epoch ms when the previous secret stops working (checked at request time); -Infinity: none */
   readonly previousExpiresAtMs: number;
 }
 
@@ -169,6 +169,8 @@ export class AuthTable {
           ...(k.name === null ? {} : { name: k.name }),
           hash: k.hash,
           expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null,
+          previousHash: k.previousHash,
+          previousExpiresAt: k.previousHash !== null && Number.isFinite(k.previousExpiresAtMs) ? new Date(k.previousExpiresAtMs).toISOString() : null,
         }))
         .sort(byId),
       deployments: [...this.deploymentsById.values()]
@@ -201,30 +203,38 @@ export class AuthTable {
 
   private upsertKey(state: KeyState, intern: (s: string) => string = same): void {
     const old = this.keysById.get(state.id);
-    if (old && old.hash !== state.hash) this.keysByHash.delete(old.hash);
+    if (old) this.unindexKey(old);
     const expiresAtMs = state.expiresAt === null ? Infinity : Date.parse(state.expiresAt);
-    const previousHash = state.previousHash ?? null;
+    // The previous secret works until its end, checked at request time (authorize.ts); a rotation
+    // that ends the overlap at once sends no previous hash, so the old secret leaves the index here.
+    const previousHash = state.previousHash ? lowercaseHex(state.previousHash) : null;
     const previousExpiresAtMs = previousHash === null || !state.previousExpiresAt ? -Infinity : Date.parse(state.previousExpiresAt);
     const entry: KeyEntry = {
       id: state.id,
       projectId: intern(state.projectId),
       name: state.name ?? null,
-      // toLowerCase copies even a lowercase string: a million copies at a snapshot load.
-      hash: UPPERCASE_HEX.test(state.hash) ? state.hash.toLowerCase() : state.hash,
+      hash: lowercaseHex(state.hash),
       // An unparseable date must not mean "never expires": treat it as expired.
       expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,
-      previousHash: previousHash === null ? null : previousHash.toLowerCase(),
+      previousHash,
       previousExpiresAtMs: Number.isNaN(previousExpiresAtMs) ? -Infinity : previousExpiresAtMs,
     };
     this.keysById.set(entry.id, entry);
     this.keysByHash.set(entry.hash, entry);
+    if (entry.previousHash !== null) this.keysByHash.set(entry.previousHash, entry);
+  }
+
+  /** Takes a key's hashes out of the lookup (only where they still point at this key). */
+  private unindexKey(old: KeyEntry): void {
+    if (this.keysByHash.get(old.hash) === old) this.keysByHash.delete(old.hash);
+    if (old.previousHash !== null && this.keysByHash.get(old.previousHash) === old) this.keysByHash.delete(old.previousHash);
   }
 
   private removeKey(id: string): void {
     const old = this.keysById.get(id);
     if (!old) return;
     this.keysById.delete(id);
-    this.keysByHash.delete(old.hash);
+    this.unindexKey(old);
     // The hash is gone, so the key authorizes nowhere already; this only frees the links.
     for (const d of this.deploymentsById.values()) d.keyIds.delete(id);
   }
@@ -310,6 +320,8 @@ function accessChangesOf(event: ChangeEvent): AccessChange[] {
   return changes;
 }
 const UPPERCASE_HEX = /[A-F]/;
+// toLowerCase copies even a lowercase string: a million copies at a snapshot load.
+const lowercaseHex = (hash: string) => (UPPERCASE_HEX.test(hash) ? hash.toLowerCase() : hash);
 
 function parseUpstream(url: string): URL | null {
   try {
