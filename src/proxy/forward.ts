@@ -60,7 +60,8 @@ export interface FlightRegistry {
 export interface Forwarder {
   /** admittedHash: the hash of the secret that opened the request (null with keyId on an open deployment) */
   web(req: IncomingMessage, res: ServerResponse, deployment: DeploymentEntry, path: string, keyId?: string | null, admittedHash?: string | null): void;
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, deployment: DeploymentEntry, path: string): void;
+  /** keyId and admittedHash as for web: a tunnel a key opened is cut (closed) like its requests */
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, deployment: DeploymentEntry, path: string, keyId?: string | null, admittedHash?: string | null): void;
   /** retires the keep-alive pool of an origin no deployment uses any more */
   release(origin: string): void;
   /** destroys every pooled upstream connection */
@@ -308,11 +309,18 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       }
     },
 
-    ws(req, socket, head, deployment, path) {
+    ws(req, socket, head, deployment, path, keyId = null, admittedHash = null) {
       const upstream = upstreamOf(deployment);
       if (upstream === null) {
         sendAnswerOnSocket(socket, 'upstream_unavailable');
         return;
+      }
+      if (inFlight !== null && keyId !== null && admittedHash !== null) {
+        // Upgrades are rare next to requests: a closure each is fine. Destroying the client's
+        // socket takes the upstream's along (http-proxy-3 pipes them and closes one with the other).
+        const tunnel: Revocable = { keyId, deploymentId: deployment.id, admittedHash, revoke: () => socket.destroy() };
+        inFlight.add(tunnel);
+        socket.once('close', () => inFlight.remove(tunnel));
       }
       req.headers = upstreamHeaders(req, requestIdOf(req), upstream.host, true);
       req.url = upstreamPath(upstream, path);

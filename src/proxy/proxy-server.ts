@@ -209,7 +209,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     meter?.upgraded(admitted.deployment, admitted.keyId);
-    forwarder.ws(req, socket, head, admitted.deployment, admitted.path);
+    forwarder.ws(req, socket, head, admitted.deployment, admitted.path, admitted.keyId, admitted.admittedHash);
   }
 
   function readiness(): string {

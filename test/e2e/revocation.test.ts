@@ -161,6 +161,27 @@ describe('revocation reaches requests in flight, on two proxies', { timeout: 60_
     await expectCut(streams, aborted);
   });
 
+  const ROTATE = 'mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { secret propagation { confirmed appliedBy expected } } }';
+
+  it('rotation with an overlap: the old secret’s streams go on, then each proxy cuts them at the overlap’s end; the new secret’s go on', async () => {
+    const { project, a, streams } = await world();
+    const r = await cp.gql(ROTATE, { input: { id: a.apiKey.id, overlapSeconds: 3 } });
+    expect(r.errors).toBeUndefined();
+    const fresh = await openStream(ports[0]!, project.slug, 'chat', (r.data as any).rotateApiKey.secret);
+    const aborted = upstream.aborted;
+    for (const s of streams) expect(s.error).toBeNull();
+    for (const s of streams) expect(await within(s.done, 10_000)).toBe(true);
+    await expectCut(streams, aborted);
+    await expectGoingOn(fresh);
+  });
+
+  it('rotation with overlap 0: the old secret’s streams are cut by the time the rotation is confirmed', async () => {
+    const { a, streams } = await world();
+    const aborted = upstream.aborted;
+    await mutate(ROTATE, { id: a.apiKey.id, overlapSeconds: 0 }, 'rotateApiKey', 2);
+    await expectCut(streams, aborted);
+  });
+
   it('a slow non-streaming response is aborted', async () => {
     const project = await createProject(cp);
     const a = await createKey(cp, project.id, 'key-a');

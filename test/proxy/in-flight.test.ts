@@ -5,12 +5,13 @@
 import http from 'node:http';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
 import type { ChangeEvent, KeyState } from '../../src/feed/events.ts';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
 import { InFlightRegistry, type Revocable } from '../../src/proxy/in-flight.ts';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { openStream } from '../helpers/openai-stream.ts';
-import { makeWorld, P1, startProxy, startUpstream, type World } from './helpers.ts';
+import { closeServer, dispose, listen, makeWorld, P1, startProxy, startUpstream, type World } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,6 +104,16 @@ describe('cutting requests in flight in one proxy', () => {
     expect(s.chunks).toBeGreaterThan(before);
   });
 
+  it('an updateDeployment that moves the route is not a revocation', async () => {
+    const { world, proxy, baseURL, upstream } = await setup();
+    const s = await openStream(baseURL, world.linked.secret);
+    proxy.table.applyChange(event('DEPLOYMENT_UPDATED', { deploymentId: 'd-chat', deployment: { ...chatState(world, upstream.url, [world.keyIds.linked]), name: 'chat-2' } }));
+    const before = s.chunks;
+    await sleep(300);
+    expect(s.error).toBeNull();
+    expect(s.chunks).toBeGreaterThan(before);
+  });
+
   it('setDeploymentAuth leaving the key out, key delete, deployment delete: each cuts with its reason', async () => {
     const { world, proxy, baseURL, upstream } = await setup();
     let s = await openStream(baseURL, world.linked.secret);
@@ -153,6 +164,38 @@ describe('cutting requests in flight in one proxy', () => {
     expect(await ended).toBe('aborted');
     await sleep(200);
     expect(upstream.aborted).toContain('/v1/slow-json');
+  });
+});
+
+describe('WebSocket tunnels', () => {
+  it('a tunnel the key opened is closed on both sides when the key is unlinked', async () => {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ server });
+    let upstreamClosed = false;
+    wss.on('connection', (socket) => {
+      socket.on('message', (data) => socket.send(`echo:${data.toString()}`));
+      socket.on('close', () => (upstreamClosed = true));
+    });
+    const port = await listen(server);
+    dispose(async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      await closeServer(server);
+    });
+    const world = makeWorld({ chat: `http://127.0.0.1:${port}` });
+    const proxy = await startProxy(world.snapshot);
+    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/acme/chat/v1/realtime`, { headers: { 'x-api-key': world.linked.secret } });
+    ws.on('error', () => {});
+    await new Promise((resolve) => ws.once('open', resolve));
+    const echoed = new Promise((resolve) => ws.once('message', resolve));
+    ws.send('hi');
+    expect(String(await echoed)).toBe('echo:hi');
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    proxy.table.applyChange(event('API_KEY_UNLINKED', { apiKeyId: world.keyIds.linked, deploymentId: 'd-chat', deployment: chatState(world, `http://127.0.0.1:${port}`, []) }));
+    await closed;
+    for (let i = 0; i < 50 && !upstreamClosed; i++) await sleep(20);
+    expect(upstreamClosed).toBe(true);
+    expect(await cutCount(proxy.statusPort, 'unlinked')).toBe(1);
   });
 });
 
