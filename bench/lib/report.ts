@@ -156,7 +156,7 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
   }
   if (ran.propagation) {
     lines.push(
-      `**Propagation** — ${n(g.rounds)} link/unlink mutations, one control plane and two proxies on Redis: mutation with confirmation p50 ${n(g.mutation_p50_ms, 1)} ms, p99 ${n(g.mutation_p99_ms, 1)} ms (${n(g.unconfirmed_mutations)} unconfirmed); event-to-applied (event on Redis → the proxy's ack, seen by one observer) p50/p99 proxy 1 ${n(g.proxy1_apply_p50_ms, 2)}/${n(g.proxy1_apply_p99_ms, 2)} ms, proxy 2 ${n(g.proxy2_apply_p50_ms, 2)}/${n(g.proxy2_apply_p99_ms, 2)} ms; stale decisions right after each mutation returned: ${n(g.stale_decisions)} of ${n(g.decisions)}.`,
+      `**Propagation** — ${n(g.rounds)} link/unlink mutations, one control plane and two proxies on Redis: mutation with confirmation p50 ${n(g.mutation_p50_ms, 1)} ms, p99 ${n(g.mutation_p99_ms, 1)} ms (${n(g.unconfirmed_mutations)} unconfirmed); event-to-applied (event on Redis → the fleet floor's announcement that both proxies applied it, seen by one observer) p50/p99 ${n(g.apply_p50_ms, 2)}/${n(g.apply_p99_ms, 2)} ms; stale decisions right after each mutation returned: ${n(g.stale_decisions)} of ${n(g.decisions)}.`,
       '',
     );
   }
@@ -164,8 +164,8 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
   if (ran.fleet) {
     const kind = (size: number) => (f[`real_processes_${size}`] ? 'proxy processes' : 'lightweight consumers');
     lines.push(
-      `**Fleet** — mutation with confirmation (${n(f.rounds)} link/unlink mutations per size) with N live proxies, each holding its own lease and acking: ${[2, 20, 200]
-        .map((size) => `${size} ${kind(size)}: p50 ${n(f[`mutation_p50_ms_${size}`], 1)} ms, p99 ${n(f[`mutation_p99_ms_${size}`], 1)} ms (request → event ${n(f[`request_to_event_p50_ms_${size}`], 1)} + event → last ack ${n(f[`event_to_last_ack_p50_ms_${size}`], 1)} + last ack → answer ${n(f[`last_ack_to_answer_p50_ms_${size}`], 1)} ms, p50s; ${n(f[`unconfirmed_${size}`])} unconfirmed)`)
+      `**Fleet** — mutation with confirmation (${n(f.rounds)} link/unlink mutations per size) with N live proxies, each holding its own lease and acking (acks aggregated into the fleet's floor, one announcement heard per change): ${[2, 20, 200]
+        .map((size) => `${size} ${kind(size)}: p50 ${n(f[`mutation_p50_ms_${size}`], 1)} ms, p99 ${n(f[`mutation_p99_ms_${size}`], 1)} ms (request → event ${n(f[`request_to_event_p50_ms_${size}`], 1)} + event → last ack ${n(f[`event_to_last_ack_p50_ms_${size}`], 1)} + last ack → answer ${n(f[`last_ack_to_answer_p50_ms_${size}`], 1)} ms, p50s; ${n(f[`unconfirmed_${size}`])} unconfirmed; ${n(f[`fleet_messages_per_mutation_${size}`], 2)} fleet messages per mutation)`)
         .join('; ')}. All members share this machine's two cores.`,
       '',
     );

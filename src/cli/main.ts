@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerDeploymentCommands } from './deployments.ts';
+import { registerEventsCommand } from './events.ts';
 import { registerManagementCommands } from './manage.ts';
 import { registerOperatorCommands } from './operate.ts';
 import { CliError } from './run.ts';
@@ -28,6 +29,7 @@ registerServeCommands(program);
 registerOperatorCommands(program);
 registerManagementCommands(program);
 registerDeploymentCommands(program);
+registerEventsCommand(program);
 registerStatusCommand(program);
 
 try {

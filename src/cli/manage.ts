@@ -62,6 +62,17 @@ interface KeyNode {
   expired: boolean;
   lastUsedAt: string | null;
   deployments?: { name: string }[];
+  previousPrefix?: string | null;
+  previousSecretExpiresAt?: string | null;
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** Seconds from "3600", "90s", "30m", "1h" or "7d"; the server checks the range. */
+function parseDuration(value: string, option: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(value.trim());
+  if (!match) throw new CliError(`${option} must be a number of seconds or a duration like 90s, 30m, 1h, 7d`);
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
 }
 
 function registerKeyCommands(program: Command): void {
@@ -108,17 +119,16 @@ function registerKeyCommands(program: Command): void {
         .description('give a key a new secret; links, name and usage stay')
         .argument('<key>', 'the key: its id, or its name with --project')
         .option('--project <slug>', 'the project, to find the key by name')
-        .option('--overlap <seconds>', 'how long the current secret keeps working (0–2592000)', '0'),
+        .option('--overlap <duration>', 'how long the current secret keeps working: seconds, or 90s, 30m, 1h, 7d (at most 30d)', '0'),
       'the new secret',
     ),
   ).action(
     withApi(async (api, ref: string, options: Output & { project?: string; overlap: string }) => {
+      const overlapSeconds = parseDuration(options.overlap, '--overlap');
       const id = await nodeIdOf(api, 'apiKeys', ref, options.project);
-      const overlapSeconds = Number(options.overlap);
-      if (!Number.isInteger(overlapSeconds)) throw new CliError('--overlap must be a whole number of seconds');
       const { rotateApiKey } = await api
         .request<{ rotateApiKey: { apiKey: KeyNode; secret: string; propagation: Propagation } }>(
-          `mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { secret apiKey { ${KEY_FIELDS} } ${PROPAGATION_FIELDS} } }`,
+          `mutation($input: RotateApiKeyInput!) { rotateApiKey(input: $input) { secret apiKey { ${KEY_FIELDS} previousPrefix previousSecretExpiresAt } ${PROPAGATION_FIELDS} } }`,
           { input: { id, overlapSeconds } },
         )
         .catch((error: unknown) => {
@@ -128,7 +138,9 @@ function registerKeyCommands(program: Command): void {
           }
           throw error;
         });
-      printSecret(rotateApiKey, options, `rotated API key ${rotateApiKey.apiKey.name}`);
+      const { previousPrefix, previousSecretExpiresAt } = rotateApiKey.apiKey;
+      const previous = previousPrefix ? `; the previous secret ${previousPrefix}… works until ${previousSecretExpiresAt}` : '; the previous secret no longer works';
+      printSecret(rotateApiKey, options, `rotated API key ${rotateApiKey.apiKey.name}${previous}`);
     }),
   );
   withJson(

@@ -81,7 +81,8 @@ const envSchema = z.object({
   KEYGATE_PROXY_LEASE_MS: int(3000, 300, 600_000),
   KEYGATE_POLL_INTERVAL_MS: int(1000, 50, 600_000),
   KEYGATE_MAX_STALENESS_MS: int(30_000, 100, 3_600_000),
-  KEYGATE_CHANGELOG_RETENTION_HOURS: int(168, 1, 24 * 365),
+  KEYGATE_CHANGELOG_RETENTION_HOURS: int(2160, 1, 24 * 365),
+  KEYGATE_EXPIRY_WARNING_HOURS: int(72, 0, 24 * 365),
   KEYGATE_UPSTREAM_CONNECT_TIMEOUT_MS: int(5000, 1, 600_000),
   KEYGATE_UPSTREAM_HEADERS_TIMEOUT_MS: int(300_000, 1, 3_600_000),
   KEYGATE_UPSTREAM_IDLE_TIMEOUT_MS: int(300_000, 1, 3_600_000),
@@ -128,6 +129,8 @@ export interface Config {
   pollIntervalMs: number;
   maxStalenessMs: number;
   changelogRetentionHours: number;
+  /** a key whose expiresAt is this close is `expiresSoon` and gets API_KEY_EXPIRING; 0: no warnings */
+  expiryWarningHours: number;
   upstream: {
     connectTimeoutMs: number;
     headersTimeoutMs: number;
@@ -207,6 +210,7 @@ export function loadConfig(env: Env): Config {
     pollIntervalMs: e.KEYGATE_POLL_INTERVAL_MS,
     maxStalenessMs: e.KEYGATE_MAX_STALENESS_MS,
     changelogRetentionHours: e.KEYGATE_CHANGELOG_RETENTION_HOURS,
+    expiryWarningHours: e.KEYGATE_EXPIRY_WARNING_HOURS,
     upstream: {
       connectTimeoutMs: e.KEYGATE_UPSTREAM_CONNECT_TIMEOUT_MS,
       headersTimeoutMs: e.KEYGATE_UPSTREAM_HEADERS_TIMEOUT_MS,

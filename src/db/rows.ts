@@ -27,6 +27,10 @@ export const API_KEY_COLUMNS: Columns<ApiKey> = {
   hash: 'hash',
   expiresAt: 'expires_at',
   expiryAnnounced: 'expiry_announced',
+  expiringAnnounced: 'expiring_announced',
+  previousHash: 'previous_hash',
+  previousPrefix: 'previous_prefix',
+  previousExpiresAt: 'previous_expires_at',
   createdAt: 'created_at',
   lastUsedAt: 'last_used_at',
 };

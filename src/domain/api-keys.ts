@@ -1,4 +1,5 @@
-// API keys: created with a secret shown once, updated, deleted (forcing unlinks if asked).
+// API keys: created with a secret shown once, updated, rotated (a new secret, the old one kept for
+// an overlap), deleted (forcing unlinks if asked).
 import { type Viewer, assertProjectReach } from './access.ts';
 import type { Tx } from '../db/database.ts';
 import { readDeploymentState } from '../feed/change-log.ts';
@@ -6,7 +7,7 @@ import { toKeyState } from '../feed/events.ts';
 import { RetryableChangeError } from '../feed/recorder.ts';
 import type { DomainDeps } from './deps.ts';
 import { lockApiKey, lockDeployments } from './locks.ts';
-import { conflict, notFound } from './errors.ts';
+import { badInput, conflict, notFound } from './errors.ts';
 import { findReachableProject } from './projects.ts';
 import { API_KEY_PREFIX, issueSecret } from './secrets.ts';
 import { check, checkExpiry, notNull, rules } from './validation.ts';
@@ -65,7 +66,7 @@ export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, inpu
   checkExpiry(input.expiresAt, 'expiresAt');
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
     const key = await loadKeyForChange(tx, viewer, input.id);
-    const data: { name?: string; description?: string | null; expiresAt?: Date | null; expiryAnnounced?: boolean } = {};
+    const data: { name?: string; description?: string | null; expiresAt?: Date | null; expiryAnnounced?: boolean; expiringAnnounced?: boolean } = {};
     if (name !== undefined && name !== key.name) {
       await assertNameFree(tx, key.projectId, name, key.id);
       data.name = name;
@@ -73,7 +74,9 @@ export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, inpu
     if (input.description !== undefined && input.description !== key.description) data.description = input.description;
     if (input.expiresAt !== undefined && input.expiresAt?.getTime() !== key.expiresAt?.getTime()) {
       data.expiresAt = input.expiresAt;
+      // A new expiry is announced afresh: expiring (when inside the warning window) and expired.
       data.expiryAnnounced = false;
+      data.expiringAnnounced = false;
     }
     if (Object.keys(data).length === 0) return { result: key, change: null };
     const apiKey = await tx.apiKey.update({ where: { id: key.id }, data });
@@ -83,6 +86,42 @@ export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, inpu
     };
   });
   return { apiKey: result, propagation };
+}
+
+/** The longest rotation overlap: 30 days. */
+export const MAX_OVERLAP_SECONDS = 2_592_000;
+
+/**
+ * A new secret for the same key (id, name, links, limits and usage stay). The current secret
+ * becomes the previous one and keeps working for `overlapSeconds`; with 0 it stops at once (its
+ * hash leaves the state the proxies apply). A previous secret from an earlier rotation is dropped
+ * here whatever its end: a key has at most two working secrets.
+ */
+export async function rotateApiKey({ changes }: DomainDeps, viewer: Viewer, input: { id: string; overlapSeconds?: number | null }) {
+  const overlapSeconds = input.overlapSeconds ?? 0;
+  if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_OVERLAP_SECONDS) {
+    throw badInput('overlapSeconds', `overlapSeconds must be an integer between 0 and ${MAX_OVERLAP_SECONDS.toLocaleString('en-US')}`);
+  }
+  const issued = issueSecret(API_KEY_PREFIX);
+  const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
+    const key = await loadKeyForChange(tx, viewer, input.id);
+    const overlap = overlapSeconds > 0;
+    const apiKey = await tx.apiKey.update({
+      where: { id: key.id },
+      data: {
+        prefix: issued.prefix,
+        hash: issued.hash,
+        previousHash: overlap ? key.hash : null,
+        previousPrefix: overlap ? key.prefix : null,
+        previousExpiresAt: overlap ? new Date(Date.now() + overlapSeconds * 1000) : null,
+      },
+    });
+    return {
+      result: apiKey,
+      change: { projectId: apiKey.projectId, type: 'API_KEY_ROTATED', payload: { apiKeyId: apiKey.id, apiKey: toKeyState(apiKey) } },
+    };
+  });
+  return { apiKey: result, secret: issued.secret, propagation };
 }
 
 export async function deleteApiKey({ changes }: DomainDeps, viewer: Viewer, input: { id: string; force?: boolean | null }) {

@@ -7,4 +7,6 @@ export interface DomainDeps {
   prisma: PrismaClient;
   changes: Changes;
   upstreamPolicy: UpstreamPolicy;
+  /** how long before its expiresAt a key is `expiresSoon` (KEYGATE_EXPIRY_WARNING_HOURS) */
+  expiryWarningMs: number;
 }

@@ -4,8 +4,10 @@
 import type { PrismaClient, Tx } from '../db/database.ts';
 import { sqlOfPrisma, type Sql } from '../db/sql.ts';
 import {
+  type ChangeFilter,
   type ChangeRow,
   changeRowsAfter,
+  filteredChangeRows,
   deploymentStates,
   headRevision,
   insertChangeEvent,
@@ -48,6 +50,11 @@ export async function recordChange(tx: Tx, actor: string | null, change: ChangeR
 /** Events after `revision`, oldest first; `projectId` narrows to one project. */
 export async function eventsAfter(sql: Sql, revision: number, options: { limit?: number; projectId?: string } = {}): Promise<ChangeEvent[]> {
   return (await changeRowsAfter(sql, revision, options.limit ?? 1000, options.projectId)).map(toChangeEvent);
+}
+
+/** The audit trail: a project's retained events matching `filter`, newest first, below `beforeRevision` when given. */
+export async function eventsBefore(sql: Sql, filter: ChangeFilter, beforeRevision: number | null, limit: number): Promise<ChangeEvent[]> {
+  return (await filteredChangeRows(sql, filter, beforeRevision, limit)).map(toChangeEvent);
 }
 
 /** The change log in the database as a consumer's ChangeSource. */

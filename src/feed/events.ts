@@ -2,6 +2,7 @@
 // in-process bus. The payload holds the resulting state of what the mutation touched, so a
 // proxy applies it without another query. It carries key hashes, never secrets, and is never
 // shown to GraphQL clients as is.
+import type { KeyStateRow } from '../db/statements/api-keys.ts';
 import type { DeploymentStateRow } from '../db/statements/deployments.ts';
 
 export const CHANGE_TYPES = [
@@ -9,6 +10,8 @@ export const CHANGE_TYPES = [
   'API_KEY_UPDATED',
   'API_KEY_DELETED',
   'API_KEY_EXPIRED',
+  'API_KEY_ROTATED',
+  'API_KEY_EXPIRING',
   'DEPLOYMENT_CREATED',
   'DEPLOYMENT_UPDATED',
   'DEPLOYMENT_DELETED',
@@ -27,6 +30,10 @@ export interface KeyState {
   hash: string;
   /** ISO date-time; null: never expires */
   expiresAt: string | null;
+  /** during a rotation overlap, the previous secret's hash; null or absent: none */
+  previousHash?: string | null;
+  /** ISO date-time when the previous secret stops working; null or absent: no overlap */
+  previousExpiresAt?: string | null;
 }
 
 /**
@@ -81,6 +88,14 @@ export interface ChangeRecord {
 }
 
 /** A key's row as the proxy needs it: the one place a KeyState is made. */
-export function toKeyState(k: { id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }): KeyState {
-  return { id: k.id, projectId: k.projectId, name: k.name, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
+export function toKeyState(k: KeyStateRow): KeyState {
+  return {
+    id: k.id,
+    projectId: k.projectId,
+    name: k.name,
+    hash: k.hash,
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    previousHash: k.previousHash,
+    previousExpiresAt: k.previousExpiresAt?.toISOString() ?? null,
+  };
 }

@@ -19,7 +19,8 @@ import { DomainError, badInput } from '../domain/errors.ts';
 import { eventsAfter } from '../feed/change-log.ts';
 import type { FeedConsumer } from '../feed/consumer.ts';
 import type { ChangeEvent } from '../feed/events.ts';
-import type { DeliveredEvent, ModelQuery, ProjectEvents } from '../graphql/context.ts';
+import type { DeliveredEvent, ProjectEvents } from '../graphql/context.ts';
+import { deliveredEvent } from '../graphql/delivered-event.ts';
 import { EventSubscription, REPLAY_PAGE } from './event-subscription.ts';
 import type { SharedEvent } from './shared-subscription-results.ts';
 
@@ -59,16 +60,6 @@ export interface ProjectEventsFanOut extends ProjectEvents {
 }
 
 const shuttingDown = () => new DomainError('UNAVAILABLE', 'the control plane is shutting down: subscribe again with afterRevision');
-
-const memoByQuery = (load: (query: ModelQuery | undefined) => Promise<unknown>) => {
-  const cache = new Map<string, Promise<unknown>>();
-  return (query?: ModelQuery) => {
-    const key = query ? JSON.stringify(query) : '';
-    let loaded = cache.get(key);
-    if (!loaded) cache.set(key, (loaded = load(query)));
-    return loaded;
-  };
-};
 
 /** Live executions of events running at once in one fan-out. */
 export const EXECUTION_SLICE = 8;
@@ -124,16 +115,13 @@ export function createProjectEvents(deps: {
   const inSlices = createSlices(EXECUTION_SLICE);
 
   const deliver = (event: ChangeEvent): FanOutEvent => {
-    const { apiKeyId, deploymentId } = event.payload;
     const results = new Map<string, unknown>();
     return {
-      event,
+      ...deliveredEvent(prisma, event),
       shareResult: (key, produce) => {
         if (!results.has(key)) results.set(key, inSlices(produce));
         return results.get(key);
       },
-      apiKey: memoByQuery(async (query) => (apiKeyId ? prisma.apiKey.findUnique({ ...query, where: { id: apiKeyId } }) : null)),
-      deployment: memoByQuery(async (query) => (deploymentId ? prisma.deployment.findUnique({ ...query, where: { id: deploymentId } }) : null)),
     };
   };
 

@@ -12,6 +12,10 @@ export interface KeyEntry {
   readonly hash: string;
   /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
   readonly expiresAtMs: number;
+  /** during a rotation overlap, the previous secret's hash (also indexed by keysByHash); null: none */
+  readonly previousHash: string | null;
+  /** epoch ms when the previous secret stops working (checked at request time); -Infinity: none */
+  readonly previousExpiresAtMs: number;
 }
 
 export interface DeploymentEntry {
@@ -35,6 +39,19 @@ export interface DeploymentEntry {
 /** Told when a deployment's route or upstream leaves the table, so caches keyed by them can go. */
 export type RetiredListener = (deployment: DeploymentEntry) => void;
 
+/**
+ * What a change may have taken away from requests already admitted (docs/architecture.md,
+ * "Cutting requests in flight"): a key whose entry changed or went (deleted, expiry, secret
+ * rotated), a deployment whose linked set, authentication or existence changed, or everything (a
+ * snapshot reload). `unlinkReason` says how to count a key no longer in a deployment's set.
+ * The listener re-checks the requests it holds against the table, which already shows the change.
+ */
+export type AccessChange =
+  | { readonly scope: 'key'; readonly keyId: string }
+  | { readonly scope: 'deployment'; readonly deploymentId: string; readonly unlinkReason: 'unlinked' | 'auth_changed' }
+  | { readonly scope: 'all' };
+export type AccessListener = (changes: readonly AccessChange[]) => void;
+
 export class AuthTable {
   /** revision of the last snapshot or change applied; 0 before the first snapshot */
   revision = 0;
@@ -46,6 +63,7 @@ export class AuthTable {
   private readonly originRefs = new Map<string, number>();
   private used = new Set<string>();
   private readonly retiredListeners = new Set<RetiredListener>();
+  private accessListener: AccessListener | null = null;
 
   /** Replaces everything with the snapshot's picture. */
   load(snapshot: Snapshot): void {
@@ -73,6 +91,7 @@ export class AuthTable {
       const now = this.deploymentsById.get(old.id);
       if (!now || now.label !== old.label || now.origin !== old.origin) this.retire(old);
     }
+    this.accessChanged(ALL);
   }
 
   /** Applies one change; events at or below the current revision were already applied and are
@@ -86,7 +105,22 @@ export class AuthTable {
     if (p.deleted && p.apiKeyId && !p.apiKey) this.removeKey(p.apiKeyId);
     if (p.deleted && p.deploymentId && !p.deployment) this.removeDeployment(p.deploymentId);
     this.revision = event.revision;
+    if (this.accessListener !== null) this.accessChanged(accessChangesOf(event));
     return true;
+  }
+
+  /** The one listener told what each applied change may have taken away (the proxy's in-flight
+   *  registry); it runs inside applyChange, so whatever it does is done before the change is acked. */
+  onAccessChanged(listener: AccessListener | null): void {
+    this.accessListener = listener;
+  }
+
+  findKeyById(id: string): KeyEntry | undefined {
+    return this.keysById.get(id);
+  }
+
+  findDeploymentById(id: string): DeploymentEntry | undefined {
+    return this.deploymentsById.get(id);
   }
 
   /** Both arguments lowercase (the router lowercases them). */
@@ -135,6 +169,8 @@ export class AuthTable {
           ...(k.name === null ? {} : { name: k.name }),
           hash: k.hash,
           expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null,
+          previousHash: k.previousHash,
+          previousExpiresAt: k.previousHash !== null && Number.isFinite(k.previousExpiresAtMs) ? new Date(k.previousExpiresAtMs).toISOString() : null,
         }))
         .sort(byId),
       deployments: [...this.deploymentsById.values()]
@@ -156,28 +192,49 @@ export class AuthTable {
     return () => this.retiredListeners.delete(listener);
   }
 
+  private accessChanged(changes: readonly AccessChange[]): void {
+    if (this.accessListener === null || changes.length === 0) return;
+    try {
+      this.accessListener(changes);
+    } catch {
+      // The table is applied whatever a listener does; a failed cut must not make it reload.
+    }
+  }
+
   private upsertKey(state: KeyState, intern: (s: string) => string = same): void {
     const old = this.keysById.get(state.id);
-    if (old && old.hash !== state.hash) this.keysByHash.delete(old.hash);
+    if (old) this.unindexKey(old);
     const expiresAtMs = state.expiresAt === null ? Infinity : Date.parse(state.expiresAt);
+    // The previous secret works until its end, checked at request time (authorize.ts); a rotation
+    // that ends the overlap at once sends no previous hash, so the old secret leaves the index here.
+    const previousHash = state.previousHash ? lowercaseHex(state.previousHash) : null;
+    const previousExpiresAtMs = previousHash === null || !state.previousExpiresAt ? -Infinity : Date.parse(state.previousExpiresAt);
     const entry: KeyEntry = {
       id: state.id,
       projectId: intern(state.projectId),
       name: state.name ?? null,
-      // toLowerCase copies even a lowercase string: a million copies at a snapshot load.
-      hash: UPPERCASE_HEX.test(state.hash) ? state.hash.toLowerCase() : state.hash,
+      hash: lowercaseHex(state.hash),
       // An unparseable date must not mean "never expires": treat it as expired.
       expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,
+      previousHash,
+      previousExpiresAtMs: Number.isNaN(previousExpiresAtMs) ? -Infinity : previousExpiresAtMs,
     };
     this.keysById.set(entry.id, entry);
     this.keysByHash.set(entry.hash, entry);
+    if (entry.previousHash !== null) this.keysByHash.set(entry.previousHash, entry);
+  }
+
+  /** Takes a key's hashes out of the lookup (only where they still point at this key). */
+  private unindexKey(old: KeyEntry): void {
+    if (this.keysByHash.get(old.hash) === old) this.keysByHash.delete(old.hash);
+    if (old.previousHash !== null && this.keysByHash.get(old.previousHash) === old) this.keysByHash.delete(old.previousHash);
   }
 
   private removeKey(id: string): void {
     const old = this.keysById.get(id);
     if (!old) return;
     this.keysById.delete(id);
-    this.keysByHash.delete(old.hash);
+    this.unindexKey(old);
     // The hash is gone, so the key authorizes nowhere already; this only frees the links.
     for (const d of this.deploymentsById.values()) d.keyIds.delete(id);
   }
@@ -248,7 +305,23 @@ interface Upstream {
 }
 
 const same = (s: string) => s;
+const ALL: readonly AccessChange[] = [{ scope: 'all' }];
+
+/** The keys and deployments one change touched: where requests in flight may have lost access. */
+function accessChangesOf(event: ChangeEvent): AccessChange[] {
+  const p = event.payload;
+  const changes: AccessChange[] = [];
+  const unlinkReason = event.type === 'DEPLOYMENT_AUTH_CHANGED' ? 'auth_changed' : 'unlinked';
+  const keyId = p.apiKey?.id ?? p.apiKeyId;
+  if (keyId !== undefined) changes.push({ scope: 'key', keyId });
+  const deploymentId = p.deployment?.id ?? p.deploymentId;
+  if (deploymentId !== undefined) changes.push({ scope: 'deployment', deploymentId, unlinkReason });
+  if (p.deployments) for (const d of p.deployments) changes.push({ scope: 'deployment', deploymentId: d.id, unlinkReason });
+  return changes;
+}
 const UPPERCASE_HEX = /[A-F]/;
+// toLowerCase copies even a lowercase string: a million copies at a snapshot load.
+const lowercaseHex = (hash: string) => (UPPERCASE_HEX.test(hash) ? hash.toLowerCase() : hash);
 
 function parseUpstream(url: string): URL | null {
   try {

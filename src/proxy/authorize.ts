@@ -6,14 +6,15 @@ import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
 import { readCredentials } from './credentials.ts';
 
 /** Why a request was refused (docs/operations.md, "Metrics"), for metrics and logs; the client gets
- *  one invalid_api_key body (or missing_api_key, or the 429) whatever the reason. rotated_out
- *  (an ended rotation overlap) and rate_limited come with rotation and rate limits. */
+ *  one invalid_api_key body (or missing_api_key, or the 429) whatever the reason. rotated_out: the
+ *  previous secret of a rotation after its overlap ended; rate_limited comes with rate limits. */
 export const REFUSAL_REASONS = ['missing', 'malformed', 'unknown', 'not_linked', 'expired', 'rotated_out', 'other_project', 'rate_limited'] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export type AuthResult =
-  /** key null: the deployment is open */
-  | { readonly ok: true; readonly key: KeyEntry | null }
+  /** key null: the deployment is open; viaPrevious: admitted with the previous secret of a rotation
+   *  overlap (such a request is cut when the overlap ends) */
+  | { readonly ok: true; readonly key: KeyEntry | null; readonly viaPrevious: boolean }
   | {
       readonly ok: false;
       readonly status: 401;
@@ -23,7 +24,7 @@ export type AuthResult =
       readonly key: KeyEntry | null;
     };
 
-const OPEN: AuthResult = Object.freeze({ ok: true, key: null });
+const OPEN: AuthResult = Object.freeze({ ok: true, key: null, viaPrevious: false });
 const MISSING: AuthResult = Object.freeze({ ok: false, status: 401, code: 'missing_api_key', reason: 'missing', key: null });
 const MALFORMED: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key', reason: 'malformed', key: null });
 const UNKNOWN: AuthResult = Object.freeze({ ok: false, status: 401, code: 'invalid_api_key', reason: 'unknown', key: null });
@@ -56,11 +57,15 @@ export function authorizeRequest(
 
   const key = table.findKeyByHash(hash);
   if (key === undefined) return UNKNOWN; // unknown or deleted
+  // The lookup also finds a key by the previous secret of a rotation; its end is checked here, at
+  // request time like expiry, so it stops on the dot with no event.
+  const viaPrevious = hash !== key.hash;
+  if (viaPrevious && key.previousExpiresAtMs <= nowMs) return refused('rotated_out', key);
   if (key.projectId !== deployment.projectId) return refused('other_project', key);
   if (!deployment.keyIds.has(key.id)) return refused('not_linked', key);
   if (key.expiresAtMs <= nowMs) return refused('expired', key);
 
-  return { ok: true, key };
+  return { ok: true, key, viaPrevious };
 }
 
 function hashOf(secret: string, memo: KeyMemo): string | null {

@@ -86,6 +86,7 @@ export async function startControlPlane(deps: {
       subscribers: () => events.subscriberCount + usage.subscriberCount,
       liveProxies: async () => (await feed.liveProxies()).size,
     });
+    const expiryWarningMs = config.expiryWarningHours * 3_600_000;
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
     const dashboard = createDashboardRoutes(deps.tuning?.dashboardDir);
     const server = createGraphQLServer({
@@ -94,7 +95,7 @@ export async function startControlPlane(deps: {
       introspection: config.introspection,
       endpoint: { scheme: config.publicScheme, baseDomain: config.baseDomain, port: config.publicPort || config.proxyPort },
       prisma,
-      domain: { prisma, changes, upstreamPolicy: createUpstreamPolicy(config.upstream) },
+      domain: { prisma, changes, upstreamPolicy: createUpstreamPolicy(config.upstream), expiryWarningMs },
       events,
       usage,
       authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
@@ -109,7 +110,7 @@ export async function startControlPlane(deps: {
     });
     const { url, port } = await server.start();
     stops.add(() => server.stop());
-    stops.add(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours }));
+    stops.add(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours, expiryWarningMs }));
     const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, adminTokenPath(config)) : undefined;
     return { url, port, adminTokenFile, stats: () => ({ ...server.stats(), feedListeners: source.listeners() }), stop: stops.stopAll };
   });

@@ -30,6 +30,7 @@ const COMMANDS = [
   ['link'],
   ['unlink'],
   ['status'],
+  ['events'],
 ];
 
 describe('keygate --help and --version', { timeout: 300_000 }, () => {

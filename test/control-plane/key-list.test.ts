@@ -8,7 +8,7 @@ import { LinkApiKey, ProjectKeys } from '../helpers/operations.ts';
 const t = useKeygate();
 
 /** What the list itself sends: transactions, token checks and background polls left out. */
-const listStatements = (queries: string[]) => queries.filter((q) => !/^(BEGIN|COMMIT)/i.test(q) && !/access_tokens|feed_state|expiry_announced/.test(q));
+const listStatements = (queries: string[]) => queries.filter((q) => !/^(BEGIN|COMMIT)/i.test(q) && !/access_tokens|feed_state|expiry_announced|expiring_announced/.test(q));
 
 describe('the key list', () => {
   it('pages with the right totalCount and each key\'s deployments in link order, in 4 statements without the hash', async () => {

@@ -109,7 +109,7 @@ describe('query cost', () => {
       expect(r.status).toBe(200);
       expect(errorCode(r)).toBe('QUERY_TOO_COSTLY');
       expect(r.errors![0]!.message).toMatch(/cost limit/i);
-      const reads = t.kg.queries.filter((q) => !/access_tokens|feed_state|expiry_announced/.test(q)); // background polls
+      const reads = t.kg.queries.filter((q) => !/access_tokens|feed_state|expiry_announced|expiring_announced/.test(q)); // background polls
       expect(reads.filter((q) => /api_keys|deployments|"projects"/.test(q))).toEqual([]);
     }
     expect(t.kg.logs.join('\n')).not.toMatch(/"level":50/); // refused, not crashed

@@ -149,7 +149,7 @@ describe('shared reads', () => {
   }`;
 
   /** Reads a replica sends while fanning out; the head poll, the expiry sweeper (with its BEGIN/COMMIT) and token checks excluded. */
-  const fanOutQueries = (kg: Replica) => kg.queries.filter((q) => /^\s*SELECT/i.test(q) && !/feed_state|change_events|expiry_announced|access_tokens/.test(q));
+  const fanOutQueries = (kg: Replica) => kg.queries.filter((q) => /^\s*SELECT/i.test(q) && !/feed_state|change_events|expiry_announced|expiring_announced|access_tokens/.test(q));
 
   async function queriesFor(subscribers: number): Promise<number> {
     const project = await createProject(b);

@@ -10,9 +10,24 @@ export async function lockApiKeyRow(sql: Sql, id: string): Promise<ApiKey | null
   return row ? pickRow(row, API_KEY_COLUMNS) : null;
 }
 
-/** What the proxy needs of every key. */
-export function keyStateRows(sql: Sql): Promise<{ id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }[]> {
-  return sql.query('SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt" FROM api_keys');
+/** The columns of a key's row that make its KeyState (src/feed/events.ts toKeyState). */
+export interface KeyStateRow {
+  id: string;
+  projectId: string;
+  name: string;
+  hash: string;
+  expiresAt: Date | null;
+  previousHash: string | null;
+  previousExpiresAt: Date | null;
+}
+
+/** What the proxy needs of every key (the previous secret's hash and end during a rotation overlap included). */
+export function keyStateRows(sql: Sql): Promise<KeyStateRow[]> {
+  return sql.query(
+    `SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt",
+            previous_hash AS "previousHash", previous_expires_at AS "previousExpiresAt"
+       FROM api_keys`,
+  );
 }
 
 /**
@@ -28,6 +43,23 @@ export async function claimExpiredKeys(sql: Sql, now: Date, limit: number): Prom
       LIMIT $2::int
       FOR UPDATE SKIP LOCKED`,
     [now, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Claims keys whose expiresAt lies in (now, warnUntil] and whose warning is not announced yet,
+ * soonest first, locked until the transaction ends (skipping keys another transaction holds, as
+ * claimExpiredKeys does).
+ */
+export async function claimExpiringKeys(sql: Sql, now: Date, warnUntil: Date, limit: number): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>(
+    `SELECT id::text AS id FROM api_keys
+      WHERE expires_at > $1::timestamptz AND expires_at <= $2::timestamptz AND NOT expiring_announced
+      ORDER BY expires_at
+      LIMIT $3::int
+      FOR UPDATE SKIP LOCKED`,
+    [now, warnUntil, limit],
   );
   return rows.map((r) => r.id);
 }

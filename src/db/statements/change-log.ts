@@ -59,3 +59,46 @@ export async function oldestRetainedRevision(sql: Sql): Promise<number | null> {
   const [row] = await sql.query<{ revision: number | null }>('SELECT min(revision) AS revision FROM change_events');
   return row?.revision ?? null;
 }
+
+/** What the audit trail narrows a project's change log to (each given condition must hold). */
+export interface ChangeFilter {
+  projectId: string;
+  types?: readonly string[] | null;
+  /** the access token's name that made the change */
+  actor?: string | null;
+  /** the key the event is about */
+  apiKeyId?: string | null;
+  /** the deployment the event is about, or one a forced key delete unlinked */
+  deploymentId?: string | null;
+}
+
+/** The WHERE clause of a ChangeFilter and its parameters, numbered from $1. */
+function changeFilterSql(filter: ChangeFilter): { where: string; params: unknown[] } {
+  const params: unknown[] = [filter.projectId];
+  const where = ['project_id = $1::uuid'];
+  if (filter.types) where.push(`type = ANY($${params.push([...filter.types])}::text[])`);
+  if (filter.actor != null) where.push(`actor = $${params.push(filter.actor)}`);
+  if (filter.apiKeyId != null) where.push(`payload->>'apiKeyId' = $${params.push(filter.apiKeyId)}`);
+  if (filter.deploymentId != null) {
+    const n = params.push(filter.deploymentId);
+    where.push(`(payload->>'deploymentId' = $${n} OR payload->'deployments' @> jsonb_build_array(jsonb_build_object('id', $${n}::text)))`);
+  }
+  return { where: where.join(' AND '), params };
+}
+
+/** A project's events matching `filter`, newest first, below `beforeRevision` when given, at most `limit`. */
+export function filteredChangeRows(sql: Sql, filter: ChangeFilter, beforeRevision: number | null, limit: number): Promise<ChangeRow[]> {
+  const { where, params } = changeFilterSql(filter);
+  const before = beforeRevision === null ? '' : ` AND revision < $${params.push(beforeRevision)}`;
+  return sql.query<ChangeRow>(
+    `SELECT ${EVENT_COLUMNS} FROM change_events WHERE ${where}${before} ORDER BY revision DESC LIMIT $${params.push(limit)}`,
+    params,
+  );
+}
+
+/** How many of a project's retained events match `filter`. */
+export async function countFilteredChanges(sql: Sql, filter: ChangeFilter): Promise<number> {
+  const { where, params } = changeFilterSql(filter);
+  const [row] = await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM change_events WHERE ${where}`, params);
+  return row?.n ?? 0;
+}

@@ -1,5 +1,6 @@
 import { projectScope } from '../../domain/access.ts';
-import { createApiKey, deleteApiKey, updateApiKey } from '../../domain/api-keys.ts';
+import { createApiKey, deleteApiKey, rotateApiKey, updateApiKey } from '../../domain/api-keys.ts';
+import { expiresSoon } from '../../domain/expiry.ts';
 import { builder } from '../builder.ts';
 import { nodeConnection } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
@@ -21,10 +22,31 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
       select: { expiresAt: true },
       resolve: (key) => key.expiresAt !== null && key.expiresAt.getTime() <= Date.now(),
     }),
+    expiresSoon: t.boolean({
+      description: 'expiresAt is within the warning window (KEYGATE_EXPIRY_WARNING_HOURS, default 72)',
+      select: { expiresAt: true },
+      resolve: (key, _args, ctx) => expiresSoon(key.expiresAt, ctx.domain.expiryWarningMs),
+    }),
+    previousPrefix: t.string({
+      nullable: true,
+      description: 'prefix of the secret that still works during an overlap; null when there is none',
+      select: { previousPrefix: true, previousExpiresAt: true },
+      resolve: (key) => (inOverlap(key.previousExpiresAt) ? key.previousPrefix : null),
+    }),
+    previousSecretExpiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'when the previous secret stops working; null when there is no overlap',
+      select: { previousExpiresAt: true },
+      resolve: (key) => (inOverlap(key.previousExpiresAt) ? key.previousExpiresAt : null),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
   }),
 });
+
+/** A rotation overlap is in effect until its end (the proxies check it at request time). */
+const inOverlap = (previousExpiresAt: Date | null) => previousExpiresAt !== null && previousExpiresAt.getTime() > Date.now();
 
 export const ApiKeyConnection = nodeConnection(ApiKeyRef, 'ApiKeyConnection');
 
@@ -50,6 +72,20 @@ const UpdateApiKeyInput = builder.inputType('UpdateApiKeyInput', {
 const DeleteApiKeyInput = builder.inputType('DeleteApiKeyInput', {
   description: 'a key still linked to a deployment is not deleted (CONFLICT) unless force: true, which unlinks it in the same change',
   fields: (t) => ({ id: t.id({ required: true }), force: t.boolean({ defaultValue: false }) }),
+});
+
+const RotateApiKeyInput = builder.inputType('RotateApiKeyInput', {
+  description: 'the current secret keeps working for overlapSeconds (0–2,592,000) after the rotation; 0: it stops at once',
+  fields: (t) => ({ id: t.id({ required: true }), overlapSeconds: t.int({ defaultValue: 0 }) }),
+});
+
+const RotateApiKeyPayload = builder.simpleObject('RotateApiKeyPayload', {
+  description: 'secret is returned here once and never again',
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef }),
+    secret: t.string(),
+    propagation: t.field({ type: PropagationRef }),
+  }),
 });
 
 const CreateApiKeyPayload = builder.simpleObject('CreateApiKeyPayload', {
@@ -83,6 +119,15 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
       ctx.confirmations.awaitBeforeAnswer(updateApiKey(ctx.domain, ctx.viewer, { ...input, id: idOf('ApiKey', String(input.id), 'id') })),
+  }),
+  rotateApiKey: t.field({
+    type: RotateApiKeyPayload,
+    description: 'a new secret for the same key: links, name, limits and usage stay; the current secret keeps working for overlapSeconds (0–2,592,000), then stops',
+    args: { input: t.arg({ type: RotateApiKeyInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      ctx.confirmations.awaitBeforeAnswer(
+        rotateApiKey(ctx.domain, ctx.viewer, { id: idOf('ApiKey', String(input.id), 'id'), overlapSeconds: input.overlapSeconds }),
+      ),
   }),
   deleteApiKey: t.field({
     type: DeleteApiKeyPayload,
