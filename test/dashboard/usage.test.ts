@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing } from '../helpers/browser.ts';
+import { browserMissing, readmeShotDir } from '../helpers/browser.ts';
 import { useDashboard } from '../helpers/dashboard.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 
@@ -154,7 +154,7 @@ describe.skipIf(browserMissing)('dashboard usage views', { timeout: 180_000 }, (
     await page.locator('[data-chart="Tokens per hour"] canvas').waitFor();
     await page.locator('tr[data-top="web-shop"]').waitFor();
     await page.locator('.live.live').waitFor();
-    await page.screenshot({ path: join(process.cwd(), 'docs', 'usage-view.png'), fullPage: true });
+    await page.screenshot({ path: join(readmeShotDir(), 'usage-view.png'), fullPage: true });
     await context.close();
     // On a phone, in dark mode: the charts fit, nothing scrolls sideways.
     const phone = await t.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, colorScheme: 'dark' });
