@@ -4,7 +4,7 @@
 // so the page ships no GraphQL parser.
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-const config = { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true, importExtension: '.ts' };
+const config = { scalars: { DateTime: 'string', Long: 'number' }, useTypeImports: true, enumsAsTypes: true, importExtension: '.ts' };
 
 const codegen: CodegenConfig = {
   schema: 'schema.graphql',

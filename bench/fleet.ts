@@ -10,8 +10,8 @@
 // expected the whole fleet and every member acked.
 import { CreateApiKey, CreateDeployment, CreateProject, LinkApiKey, UnlinkApiKey } from '../test/helpers/operations.ts';
 import { observeFeed } from './lib/feed-observer.ts';
-import { freshDatabase, freshRedisPrefix, gql, REDIS_URL, startControlPlaneProcess, startProxyProcess } from './lib/keygate.ts';
-import { baseEnv, type Child, ROOT, sleep, startNode } from './lib/procs.ts';
+import { freshDatabase, freshRedisPrefix, gql, profileArgs, REDIS_URL, startControlPlaneProcess, startProxyProcess } from './lib/keygate.ts';
+import { baseEnv, type Child, cpuSeconds, ROOT, sleep, startNode } from './lib/procs.ts';
 import { percentile } from './lib/stats.ts';
 
 export interface FleetOptions {
@@ -35,6 +35,7 @@ async function startLightweight(size: number, databaseUrl: string, redisPrefix: 
         script: `${ROOT}/bench/fleet-consumers.ts`,
         cpu: null,
         logDir,
+        nodeArgs: profileArgs(),
         env: baseEnv({ COUNT: String(count), DATABASE_URL: databaseUrl, REDIS_URL, KEYGATE_REDIS_PREFIX: redisPrefix }),
       }),
     );
@@ -81,20 +82,30 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
     const input = { deploymentId: deployment.id, apiKeyId: key.apiKey.id };
 
     const ms: number[] = [];
+    let announcementsBefore = 0;
     const splits: { toEvent: number; eventToLastAck: number; lastAckToAnswer: number }[] = [];
     let unconfirmed = 0;
     let short = 0;
+    // CPU the control plane and the members spend on the measured mutations (less swayed by a busy machine than latency)
+    const cpuOf = (children: readonly Child[]) => children.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
+    let cpCpu = 0;
+    let membersCpu = 0;
     for (let round = 0; round < WARMUP_ROUNDS + rounds; round++) {
+      if (round === WARMUP_ROUNDS) {
+        cpCpu = cpuOf([cp]);
+        membersCpu = cpuOf(members);
+      }
       const t = performance.now();
       const propagation =
         round % 2 === 0 ? (await gql(cp.url, LinkApiKey, { input })).linkApiKey.propagation : (await gql(cp.url, UnlinkApiKey, { input })).unlinkApiKey.propagation;
       const took = performance.now() - t;
       if (round < WARMUP_ROUNDS) {
         if (propagation.expected < size) await sleep(200); // leases still being taken
+        announcementsBefore = observer.announcements();
         continue;
       }
       ms.push(took);
-      const split = observer.split(propagation.revision, proxyIds, t, t + took);
+      const split = observer.split(propagation.revision, t, t + took);
       if (split) splits.push(split);
       if (propagation.expected !== size) short++;
       if (!propagation.confirmed || propagation.appliedBy !== propagation.expected) unconfirmed++;
@@ -106,6 +117,10 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
       max: percentile(ms, 100),
       unconfirmed,
       short,
+      cpCpuMs: ((cpuOf([cp]) - cpCpu) * 1000) / rounds,
+      membersCpuMs: ((cpuOf(members) - membersCpu) * 1000) / rounds,
+      // what every control plane hears per mutation (the floor announcements; before aggregated acks, one ack per proxy)
+      messagesPerMutation: (observer.announcements() - announcementsBefore) / rounds,
       startSeconds,
       toEventP50: part('toEvent', 50),
       eventToLastAckP50: part('eventToLastAck', 50),
@@ -113,7 +128,7 @@ async function measureFleet(size: number, real: boolean, rounds: number, options
       lastAckToAnswerP50: part('lastAckToAnswer', 50),
       lastAckToAnswerP99: part('lastAckToAnswer', 99),
     };
-    log(`  ${String(size).padStart(3)} ${real ? 'proxy processes' : 'lightweight consumers'} (up in ${startSeconds.toFixed(1)} s): ${rounds} mutations p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  max ${r.max.toFixed(1)} ms  unconfirmed ${unconfirmed}  fleet not all live ${short}; p50 = request→event ${r.toEventP50.toFixed(1)} + event→last ack ${r.eventToLastAckP50.toFixed(1)} (p99 ${r.eventToLastAckP99.toFixed(1)}) + last ack→answer ${r.lastAckToAnswerP50.toFixed(1)} (p99 ${r.lastAckToAnswerP99.toFixed(1)})`);
+    log(`  ${String(size).padStart(3)} ${real ? 'proxy processes' : 'lightweight consumers'} (up in ${startSeconds.toFixed(1)} s): ${rounds} mutations p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  max ${r.max.toFixed(1)} ms  unconfirmed ${unconfirmed}  fleet not all live ${short}; CPU per mutation: control plane ${r.cpCpuMs.toFixed(2)} ms, members ${r.membersCpuMs.toFixed(2)} ms; ${r.messagesPerMutation.toFixed(2)} fleet messages per mutation; p50 = request→event ${r.toEventP50.toFixed(1)} + event→last ack ${r.eventToLastAckP50.toFixed(1)} (p99 ${r.eventToLastAckP99.toFixed(1)}) + last ack→answer ${r.lastAckToAnswerP50.toFixed(1)} (p99 ${r.lastAckToAnswerP99.toFixed(1)})`);
     return r;
   } finally {
     observer.stop();
@@ -138,6 +153,9 @@ export async function runFleet(options: FleetOptions): Promise<Record<string, nu
     out[`unconfirmed_${size}`] = r.unconfirmed;
     out[`not_all_live_${size}`] = r.short;
     out[`real_processes_${size}`] = real ? 1 : 0;
+    out[`control_plane_cpu_ms_per_mutation_${size}`] = r.cpCpuMs;
+    out[`members_cpu_ms_per_mutation_${size}`] = r.membersCpuMs;
+    out[`fleet_messages_per_mutation_${size}`] = r.messagesPerMutation;
     out[`fleet_start_seconds_${size}`] = r.startSeconds;
     out[`request_to_event_p50_ms_${size}`] = r.toEventP50;
     out[`event_to_last_ack_p50_ms_${size}`] = r.eventToLastAckP50;

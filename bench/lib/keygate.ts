@@ -50,7 +50,7 @@ let profileDir: string | null = null;
 export function profileKeygateInto(dir: string): void {
   profileDir = dir;
 }
-const profileArgs = (): string[] => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+export const profileArgs = (): string[] => (profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
 
 export interface KeygateProcess extends Child {
   port: number;

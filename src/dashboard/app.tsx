@@ -5,10 +5,12 @@ import type { DashboardViewerQuery } from './generated/graphql.ts';
 import { messageOf, request, whenUnauthenticated } from './lib/graphql.ts';
 import type { LiveStatus } from './lib/live.ts';
 import { ViewerQuery } from './lib/operations.ts';
+import { UsagePage } from './components/lazy.tsx';
 import { useProject } from './lib/project-data.ts';
 import { focusHeadingSoon, useTitle } from './lib/page.ts';
 import { navigate, onLinkClick, paths, type Route, useRoute } from './lib/router.ts';
 import { session } from './lib/session.ts';
+import { ApiKey } from './pages/api-key.tsx';
 import { ApiKeys } from './pages/api-keys.tsx';
 import { Deployment } from './pages/deployment.tsx';
 import { Deployments } from './pages/deployments.tsx';
@@ -131,9 +133,22 @@ const LIVE_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', li
 function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbidden: () => void }) {
   const { route } = props;
   const { project, error, loading, live, version, ready, changed } = useProject(route.slug, props.onForbidden);
-  const section = route.page === 'keys' ? 'keys' : 'deployments';
+  const section = route.page === 'keys' || route.page === 'key' ? 'keys' : route.page === 'usage' ? 'usage' : 'deployments';
   const deployment = route.page === 'deployment' ? project?.deployments.edges.find((e) => e.node.id === route.id)?.node.name : null;
-  const view = route.page === 'keys' ? 'API Keys' : route.page === 'deployments' ? 'Deployments' : route.tab === 'api-keys' ? 'API Keys' : 'Overview';
+  const view =
+    route.page === 'keys'
+      ? 'API Keys'
+      : route.page === 'deployments'
+        ? 'Deployments'
+        : route.page === 'usage'
+          ? 'Usage'
+          : route.page === 'key'
+            ? 'API key' // the key's page names itself once it has read the key
+            : route.tab === 'api-keys'
+              ? 'API Keys'
+              : route.tab === 'usage'
+                ? 'Usage'
+                : 'Overview';
   useTitle(deployment ? `${deployment} (${view})` : view, project?.name ?? route.slug);
   return (
     <>
@@ -150,6 +165,9 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
         >
           Deployments
         </a>
+        <a href={paths.usage(route.slug)} class={section === 'usage' ? 'active' : undefined} aria-current={section === 'usage' ? 'page' : undefined} onClick={(e) => onLinkClick(e, paths.usage(route.slug))}>
+          Usage
+        </a>
         {project && (
           <span class={`live ${live}`} role="status" title="Changes made elsewhere appear here without a reload">
             {LIVE_LABEL[live]}
@@ -158,11 +176,13 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
       </nav>
       <main class="page">
         {error && <p class="form-error">{error}</p>}
-        {loading && !project && route.page !== 'keys' && <p class="muted">Loading…</p>}
+        {loading && !project && route.page !== 'keys' && route.page !== 'key' && <p class="muted">Loading…</p>}
         {/* the keys' first page is read alongside the project's state, not after it */}
         {ready && !error && route.page === 'keys' && <ApiKeys slug={route.slug} project={project} version={version} changed={changed} />}
         {project && route.page === 'deployments' && <Deployments project={project} changed={changed} />}
         {project && route.page === 'deployment' && <Deployment project={project} id={route.id} tab={route.tab} version={version} changed={changed} />}
+        {ready && !error && route.page === 'key' && <ApiKey slug={route.slug} projectName={project?.name ?? null} projectId={project?.id ?? null} id={route.id} version={version} />}
+        {project && route.page === 'usage' && <UsagePage project={project} />}
       </main>
     </>
   );

@@ -13,6 +13,17 @@ export interface FeedHandlers {
   onDisconnect?(): void;
 }
 
+/** The live proxies against one revision (docs/architecture.md, "Change-feed protocol", step 5). */
+export interface FleetProgress {
+  live: number;
+  /** live proxies at or above the revision */
+  applied: number;
+  /** lagging proxies whose acks are not announced (leases from before aggregated acks): no announcement covers them */
+  legacyLagging: number;
+  /** ids of the lagging proxies, when asked for */
+  lagging: string[];
+}
+
 export interface Feed {
   readonly kind: 'redis' | 'local';
   publish(event: ChangeEvent): Promise<void>;
@@ -23,9 +34,16 @@ export interface Feed {
   dropLease(proxyId: string): Promise<void>;
   /** Cumulative: the proxy has applied every revision up to `revision`. */
   ack(proxyId: string, revision: number): Promise<void>;
-  /** Live proxies and the revision each last reported. */
+  /** Live proxies and the revision each last reported (for metrics and tests: it lists every one). */
   liveProxies(): Promise<Map<string, number>>;
-  onAck(listener: (proxyId: string, revision: number) => void): () => void;
+  /** Where the live fleet stands against `revision`, in one round trip; `listLagging` names the lagging. */
+  fleetProgress(revision: number, listLagging: boolean): Promise<FleetProgress>;
+  /**
+   * Hears the fleet's floor rise: every one of the `live` proxies has applied `floor` (an empty
+   * fleet is announced as floor -1, live 0). Acks are aggregated: one announcement per rise,
+   * never one per proxy.
+   */
+  onFleetApplied(listener: (floor: number, live: number) => void): () => void;
   /** A proxy's written usage flush, for every control plane's usageUpdates (fire and forget: no catch-up). */
   publishUsage(batch: UsageBatch): Promise<void>;
   onUsage(listener: (batch: UsageBatch) => void): () => void;

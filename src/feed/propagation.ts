@@ -1,7 +1,9 @@
 // Confirmation (docs: change-feed protocol, step 5): after publishing, wait until every proxy
-// whose lease is live has acked the revision, up to the propagation timeout; and the
-// confirmations one answer waits for, so a mutation answers only once its change holds.
-import type { Feed } from './feed.ts';
+// whose lease is live has applied the revision, up to the propagation timeout; and the
+// confirmations one answer waits for, so a mutation answers only once its change holds. Acks are
+// aggregated (redis-leases.ts): the wait reads the fleet once, then listens for the fleet's floor
+// to reach the revision, one message per change whatever the number of proxies.
+import type { Feed, FleetProgress } from './feed.ts';
 
 export interface Propagation {
   revision: number;
@@ -10,9 +12,9 @@ export interface Propagation {
   expected: number;
 }
 
-/** What the waiting saw beyond the answer: which live proxies had not acked (for the operator's log). */
+/** What the waiting saw beyond the answer: which live proxies had not applied it (for the operator's log). */
 export interface PropagationOutcome extends Propagation {
-  /** ids of the proxies whose lease was live but which did not ack in time */
+  /** ids of the proxies whose lease was live but which had not applied the revision in time */
   lagging: string[];
 }
 
@@ -29,7 +31,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 /**
  * Waits for every live proxy to reach `revision`. `published` settles to false when the event
  * could not be published: then it reports without waiting, committed but not confirmed. A
- * publish still under way is awaited alongside the read of the leases, saving a round trip.
+ * publish still under way is awaited alongside the read of the fleet, saving a round trip.
  */
 export async function waitForPropagation(
   feed: Feed,
@@ -37,26 +39,28 @@ export async function waitForPropagation(
   options: { timeoutMs: number; published: boolean | Promise<boolean> },
 ): Promise<PropagationOutcome> {
   const started = Date.now();
-  const pending = new Set<string>();
-  const ackedEarly = new Set<string>();
+  /** the live fleet once an announcement showed all of it at or above the revision */
+  let reached: number | null = null;
   let wake: () => void = () => {};
-  // Listen before reading the leases, so an ack that lands in between is not missed.
-  const stopListening = feed.onAck((proxyId, acked) => {
-    if (acked < revision) return;
-    ackedEarly.add(proxyId);
-    if (pending.delete(proxyId) && pending.size === 0) wake();
+  // Listen before reading the fleet, so an announcement made in between is not missed.
+  const stopListening = feed.onFleetApplied((floor, live) => {
+    if (reached !== null || (floor < revision && live > 0)) return;
+    reached = live;
+    wake();
   });
+  const confirmed = (live: number): PropagationOutcome => ({ revision, confirmed: true, appliedBy: live, expected: live, lagging: [] });
   try {
-    let live: Map<string, number>;
+    let progress: FleetProgress;
     let published: boolean;
     try {
-      [live, published] = await Promise.all([withTimeout(feed.liveProxies(), options.timeoutMs), options.published]);
+      [progress, published] = await Promise.all([withTimeout(feed.fleetProgress(revision, false), options.timeoutMs), options.published]);
     } catch {
       return { revision, confirmed: false, appliedBy: 0, expected: 0, lagging: [] };
     }
-    for (const [id, applied] of live) if (applied < revision && !ackedEarly.has(id)) pending.add(id);
-    const expected = live.size;
-    if (published && pending.size > 0) {
+    if (published && progress.applied >= progress.live) return confirmed(progress.live);
+    // A proxy with a legacy lease is never announced: only the last read can find it applied.
+    if (published && progress.legacyLagging === 0) {
+      if (reached !== null) return confirmed(reached);
       const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, remaining);
@@ -65,9 +69,14 @@ export async function waitForPropagation(
           resolve();
         };
       });
+      if (reached !== null) return confirmed(reached);
+    } else if (published) {
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, options.timeoutMs - (Date.now() - started))));
     }
-    const appliedBy = expected - pending.size;
-    return { revision, confirmed: published && pending.size === 0, appliedBy, expected, lagging: [...pending] };
+    // Not announced in time (or not published): read once more, naming the lagging proxies.
+    const last = await withTimeout(feed.fleetProgress(revision, true), options.timeoutMs).catch(() => null);
+    if (!last) return { revision, confirmed: false, appliedBy: progress.applied, expected: progress.live, lagging: [] };
+    return { revision, confirmed: published && last.applied >= last.live, appliedBy: last.applied, expected: last.live, lagging: last.lagging };
   } finally {
     stopListening();
   }

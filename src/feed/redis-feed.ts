@@ -1,5 +1,5 @@
-// The change feed over Redis (docs: change-feed protocol): events on `${prefix}changes`, acks on
-// `${prefix}acks`, the proxies' usage batches on `${prefix}usage` (live only, no catch-up); proxy leases and acks are redis-leases.ts, each connection's resilience
+// The change feed over Redis (docs: change-feed protocol): events on `${prefix}changes`, the fleet's
+// aggregated acks on `${prefix}fleet`, the proxies' usage batches on `${prefix}usage` (live only, no catch-up); proxy leases and acks are redis-leases.ts, each connection's resilience
 // redis-connection.ts. This file is the publish/subscribe transport.
 //
 // Two connections: one for commands and publishing, one for the subscription. Every reconnect of
@@ -8,8 +8,8 @@
 import type { Logger } from 'pino';
 import type { Feed, FeedHandlers, Unsubscribe } from './feed.ts';
 import { closeConnection, errorMessage, isTimeout, openConnection } from './redis-connection.ts';
-import { LEASE_SCRIPTS, type LeaseConnection, redisLeases } from './redis-leases.ts';
-import { parseAck, parseChangeEvent, parseUsageBatch } from './wire.ts';
+import { LEASE_SCRIPTS, type LeaseConnection, leaseKeys, redisLeases } from './redis-leases.ts';
+import { parseChangeEvent, parseFleetFloor, parseUsageBatch } from './wire.ts';
 import type { UsageBatch } from '../usage/usage-update.ts';
 
 export interface RedisFeedOptions {
@@ -40,15 +40,13 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
 
   const keys = {
     changes: `${prefix}changes`,
-    acks: `${prefix}acks`,
     usage: `${prefix}usage`,
-    leases: `${prefix}proxies:leases`,
-    applied: `${prefix}proxies:applied`,
+    ...leaseKeys(prefix),
   };
 
   let closed = false;
   const handlers = new Set<FeedHandlers>();
-  const ackListeners = new Set<(proxyId: string, revision: number) => void>();
+  const fleetListeners = new Set<(floor: number, live: number) => void>();
   const usageListeners = new Set<(batch: UsageBatch) => void>();
 
   const connection = {
@@ -63,9 +61,9 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
   const subscriber = openConnection({ ...connection, role: 'sub', connectionName: `${name}:sub` });
   const sub = subscriber.redis;
 
-  // Subscriptions: the changes channel on the first subscribe(), the acks channel on the first
-  // onAck() and the usage channel on the first onUsage(), so a proxy that never listens to acks
-  // or usage does not receive them.
+  // Subscriptions: the changes channel on the first subscribe(), the fleet channel on the first
+  // onFleetApplied() and the usage channel on the first onUsage(), so a proxy that never listens to
+  // the fleet or usage does not receive them.
   const wanted = new Set<string>();
   const active = new Set<string>();
   const subscribing = new Map<string, Promise<void>>();
@@ -144,13 +142,13 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
         return;
       }
       tellEach(handlers, (h) => h.onEvent(event), 'change feed handler failed', { revision: event.revision });
-    } else if (channel === keys.acks) {
-      const ack = parseAck(message);
-      if (!ack) {
-        log.warn({ channel, bytes: message.length }, 'ignoring a malformed ack message');
+    } else if (channel === keys.fleet) {
+      const fleet = parseFleetFloor(message);
+      if (!fleet) {
+        log.warn({ channel, bytes: message.length }, 'ignoring a malformed fleet message');
         return;
       }
-      tellEach(ackListeners, (l) => l(ack.proxyId, ack.revision), 'ack listener failed');
+      tellEach(fleetListeners, (l) => l(fleet.floor, fleet.live), 'fleet listener failed');
     } else if (channel === keys.usage) {
       const batch = parseUsageBatch(message);
       if (!batch) {
@@ -161,10 +159,10 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
     }
   });
 
-  // waitForPropagation listens for acks, then reads the leases: make sure the listener hears
-  // every ack published after this read.
+  // waitForPropagation listens to the fleet, then reads it: make sure the listener hears every
+  // announcement made after this read.
   const leases = redisLeases(cmd, keys, async () => {
-    if (ackListeners.size > 0 && !active.has(keys.acks)) await ensureSubscribed(keys.acks).catch(() => {});
+    if (fleetListeners.size > 0 && !active.has(keys.fleet)) await ensureSubscribed(keys.fleet).catch(() => {});
   });
 
   return {
@@ -188,13 +186,13 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
       };
     },
 
-    onAck(listener) {
-      ackListeners.add(listener);
-      // Acks need the subscription too; a listener added while Redis is down starts hearing
-      // them once it is back (waitForPropagation then relies on the leases' revisions).
-      ensureSubscribed(keys.acks).catch((error: unknown) => log.debug({ err: errorMessage(error) }, 'ack subscription not active yet'));
+    onFleetApplied(listener) {
+      fleetListeners.add(listener);
+      // Needs the subscription too; a listener added while Redis is down starts hearing the
+      // fleet once it is back (waitForPropagation then relies on its reads).
+      ensureSubscribed(keys.fleet).catch((error: unknown) => log.debug({ err: errorMessage(error) }, 'fleet subscription not active yet'));
       return () => {
-        ackListeners.delete(listener);
+        fleetListeners.delete(listener);
       };
     },
 
@@ -215,7 +213,7 @@ export function createRedisFeed(options: RedisFeedOptions): Feed {
       closed = true;
       clearInterval(healthTimer);
       handlers.clear();
-      ackListeners.clear();
+      fleetListeners.clear();
       usageListeners.clear();
       await Promise.all([closeConnection(cmd.redis), closeConnection(sub)]);
     },

@@ -1,4 +1,4 @@
-// What crosses Redis, checked on the way in: a change event, an ack or a usage batch that is not
+// What crosses Redis, checked on the way in: a change event, the fleet's floor or a usage batch that is not
 // well formed is ignored (and logged by the caller), never applied.
 import type { UsageBatch } from '../usage/usage-update.ts';
 import { CHANGE_TYPES, type ChangeEvent } from './events.ts';
@@ -30,12 +30,13 @@ export function parseChangeEvent(text: string): ChangeEvent | null {
   return value as unknown as ChangeEvent;
 }
 
-export function parseAck(text: string): { proxyId: string; revision: number } | null {
+/** The fleet's floor announcement (redis-leases.ts), or null when it is not one; an empty fleet is floor -1. */
+export function parseFleetFloor(text: string): { floor: number; live: number } | null {
   const value = parseObject(text);
   if (!value) return null;
-  const { proxyId, revision } = value;
-  if (typeof proxyId !== 'string' || proxyId === '' || !isRevision(revision)) return null;
-  return { proxyId, revision };
+  const { floor, live } = value;
+  if (typeof floor !== 'number' || !Number.isSafeInteger(floor) || floor < -1 || !isCount(live)) return null;
+  return { floor, live };
 }
 
 const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64;

@@ -39,6 +39,19 @@ export interface DeploymentEntry {
 /** Told when a deployment's route or upstream leaves the table, so caches keyed by them can go. */
 export type RetiredListener = (deployment: DeploymentEntry) => void;
 
+/**
+ * What a change may have taken away from requests already admitted (docs/architecture.md,
+ * "Cutting requests in flight"): a key whose entry changed or went (deleted, expiry, secret
+ * rotated), a deployment whose linked set, authentication or existence changed, or everything (a
+ * snapshot reload). `unlinkReason` says how to count a key no longer in a deployment's set.
+ * The listener re-checks the requests it holds against the table, which already shows the change.
+ */
+export type AccessChange =
+  | { readonly scope: 'key'; readonly keyId: string }
+  | { readonly scope: 'deployment'; readonly deploymentId: string; readonly unlinkReason: 'unlinked' | 'auth_changed' }
+  | { readonly scope: 'all' };
+export type AccessListener = (changes: readonly AccessChange[]) => void;
+
 export class AuthTable {
   /** revision of the last snapshot or change applied; 0 before the first snapshot */
   revision = 0;
@@ -50,6 +63,7 @@ export class AuthTable {
   private readonly originRefs = new Map<string, number>();
   private used = new Set<string>();
   private readonly retiredListeners = new Set<RetiredListener>();
+  private accessListener: AccessListener | null = null;
 
   /** Replaces everything with the snapshot's picture. */
   load(snapshot: Snapshot): void {
@@ -77,6 +91,7 @@ export class AuthTable {
       const now = this.deploymentsById.get(old.id);
       if (!now || now.label !== old.label || now.origin !== old.origin) this.retire(old);
     }
+    this.accessChanged(ALL);
   }
 
   /** Applies one change; events at or below the current revision were already applied and are
@@ -90,7 +105,22 @@ export class AuthTable {
     if (p.deleted && p.apiKeyId && !p.apiKey) this.removeKey(p.apiKeyId);
     if (p.deleted && p.deploymentId && !p.deployment) this.removeDeployment(p.deploymentId);
     this.revision = event.revision;
+    if (this.accessListener !== null) this.accessChanged(accessChangesOf(event));
     return true;
+  }
+
+  /** The one listener told what each applied change may have taken away (the proxy's in-flight
+   *  registry); it runs inside applyChange, so whatever it does is done before the change is acked. */
+  onAccessChanged(listener: AccessListener | null): void {
+    this.accessListener = listener;
+  }
+
+  findKeyById(id: string): KeyEntry | undefined {
+    return this.keysById.get(id);
+  }
+
+  findDeploymentById(id: string): DeploymentEntry | undefined {
+    return this.deploymentsById.get(id);
   }
 
   /** Both arguments lowercase (the router lowercases them). */
@@ -160,6 +190,15 @@ export class AuthTable {
   onRetired(listener: RetiredListener): () => void {
     this.retiredListeners.add(listener);
     return () => this.retiredListeners.delete(listener);
+  }
+
+  private accessChanged(changes: readonly AccessChange[]): void {
+    if (this.accessListener === null || changes.length === 0) return;
+    try {
+      this.accessListener(changes);
+    } catch {
+      // The table is applied whatever a listener does; a failed cut must not make it reload.
+    }
   }
 
   private upsertKey(state: KeyState, intern: (s: string) => string = same): void {
@@ -266,6 +305,20 @@ interface Upstream {
 }
 
 const same = (s: string) => s;
+const ALL: readonly AccessChange[] = [{ scope: 'all' }];
+
+/** The keys and deployments one change touched: where requests in flight may have lost access. */
+function accessChangesOf(event: ChangeEvent): AccessChange[] {
+  const p = event.payload;
+  const changes: AccessChange[] = [];
+  const unlinkReason = event.type === 'DEPLOYMENT_AUTH_CHANGED' ? 'auth_changed' : 'unlinked';
+  const keyId = p.apiKey?.id ?? p.apiKeyId;
+  if (keyId !== undefined) changes.push({ scope: 'key', keyId });
+  const deploymentId = p.deployment?.id ?? p.deploymentId;
+  if (deploymentId !== undefined) changes.push({ scope: 'deployment', deploymentId, unlinkReason });
+  if (p.deployments) for (const d of p.deployments) changes.push({ scope: 'deployment', deploymentId: d.id, unlinkReason });
+  return changes;
+}
 const UPPERCASE_HEX = /[A-F]/;
 // toLowerCase copies even a lowercase string: a million copies at a snapshot load.
 const lowercaseHex = (hash: string) => (UPPERCASE_HEX.test(hash) ? hash.toLowerCase() : hash);

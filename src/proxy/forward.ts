@@ -16,6 +16,7 @@ import { TLSSocket } from 'node:tls';
 import { createProxyServer as createHttpProxy } from 'http-proxy-3';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
 import type { DeploymentEntry } from './auth-table.ts';
+import type { Revocable } from './in-flight.ts';
 import { carriesKeygateKey } from './credentials.ts';
 import { createPolicyAgent } from './upstream-agent.ts';
 import { UPSTREAM_REFUSED, type UpstreamPolicy } from '../domain/upstream-policy.ts';
@@ -50,9 +51,17 @@ export interface ForwardHooks {
   clientClosed(f: Forwarding): void;
 }
 
+/** Where requests admitted with a key are held while in flight, so a revocation can end them (in-flight.ts). */
+export interface FlightRegistry {
+  add(flight: Revocable): void;
+  remove(flight: Revocable): void;
+}
+
 export interface Forwarder {
-  web(req: IncomingMessage, res: ServerResponse, deployment: DeploymentEntry, path: string, keyId?: string | null): void;
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, deployment: DeploymentEntry, path: string): void;
+  /** admittedHash: the hash of the secret that opened the request (null with keyId on an open deployment) */
+  web(req: IncomingMessage, res: ServerResponse, deployment: DeploymentEntry, path: string, keyId?: string | null, admittedHash?: string | null): void;
+  /** keyId and admittedHash as for web: a tunnel a key opened is cut (closed) like its requests */
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, deployment: DeploymentEntry, path: string, keyId?: string | null, admittedHash?: string | null): void;
   /** retires the keep-alive pool of an origin no deployment uses any more */
   release(origin: string): void;
   /** destroys every pooled upstream connection */
@@ -60,7 +69,16 @@ export interface Forwarder {
 }
 
 interface Flight extends Forwarding {
+  readonly deploymentId: string;
+  readonly admittedHash: string | null;
+  /** held in the flight registry (admitted with a key) */
+  readonly tracked: boolean;
+  readonly revoke: (this: Flight) => void;
+  revoked: boolean;
   proxyReq: ClientRequest | null;
+  proxyRes: IncomingMessage | null;
+  /** the response is framed by chunks (no Content-Length): more can be written before its end */
+  streaming: boolean;
   timer: NodeJS.Timeout | null;
   timedOut: boolean;
   /** an answer or the upstream's headers went out, or the client left: nothing more to say */
@@ -111,8 +129,9 @@ interface Upstream {
   readonly baseQuery: string;
 }
 
-export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: UpstreamPolicy; hooks: ForwardHooks }): Forwarder {
+export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: UpstreamPolicy; hooks: ForwardHooks; inFlight?: FlightRegistry }): Forwarder {
   const { timeouts, policy, hooks } = deps;
+  const inFlight = deps.inFlight ?? null;
   const agents = new Map<string, http.Agent>();
   const upstreams = new WeakMap<DeploymentEntry, Upstream>();
   // Path and Host are prepared here (upstreamPath, upstreamHeaders), so the library neither parses
@@ -162,6 +181,8 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       fail(flight, error as Error);
       return;
     }
+    flight.proxyRes = proxyRes;
+    flight.streaming = streaming;
     hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000, proxyRes);
     if (streaming) res.flushHeaders();
     // Node emits the socket's timeouts on the response until it ends; destroying an unfinished
@@ -171,7 +192,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
     proxyRes.on('timeout', cutSilentUpstream);
     // An upstream that stops mid-body must not leave the client waiting for bytes that never come.
     proxyRes.on('close', () => {
-      if (!proxyRes.complete) res.destroy();
+      if (!proxyRes.complete && !flight.revoked) res.destroy();
     });
     proxyRes.pipe(res);
   });
@@ -210,6 +231,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
   function onClientClose(this: WithFlight) {
     const flight = this[FLIGHT]!;
     clearTimeout(flight.timer!);
+    if (flight.tracked) inFlight!.remove(flight as Revocable);
     if (this.writableFinished) return;
     // The client left: the upstream request goes too, whatever phase it was in.
     flight.proxyReq?.destroy();
@@ -248,7 +270,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
   }
 
   return {
-    web(req, res, deployment, path, keyId = null) {
+    web(req, res, deployment, path, keyId = null, admittedHash = null) {
       const requestId = requestIdOf(req);
       const flight: Flight = {
         deployment,
@@ -256,7 +278,14 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
         requestId,
         startedAt: performance.now(),
         res,
+        deploymentId: deployment.id,
+        admittedHash,
+        tracked: inFlight !== null && keyId !== null && admittedHash !== null,
+        revoke: revokeFlight,
+        revoked: false,
         proxyReq: null,
+        proxyRes: null,
+        streaming: false,
         timer: null,
         timedOut: false,
         settled: false,
@@ -271,6 +300,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       req.url = upstreamPath(upstream, path);
       flight.timer = setTimeout(onTimeout, timeouts.headersTimeoutMs, flight);
       res.on('close', onClientClose);
+      if (flight.tracked) inFlight!.add(flight as Revocable);
       try {
         proxy.web(req, res, upstream.options, onProxyError);
       } catch (error) {
@@ -279,11 +309,18 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       }
     },
 
-    ws(req, socket, head, deployment, path) {
+    ws(req, socket, head, deployment, path, keyId = null, admittedHash = null) {
       const upstream = upstreamOf(deployment);
       if (upstream === null) {
         sendAnswerOnSocket(socket, 'upstream_unavailable');
         return;
+      }
+      if (inFlight !== null && keyId !== null && admittedHash !== null) {
+        // Upgrades are rare next to requests: a closure each is fine. Destroying the client's
+        // socket takes the upstream's along (http-proxy-3 pipes them and closes one with the other).
+        const tunnel: Revocable = { keyId, deploymentId: deployment.id, admittedHash, revoke: () => socket.destroy() };
+        inFlight.add(tunnel);
+        socket.once('close', () => inFlight.remove(tunnel));
       }
       req.headers = upstreamHeaders(req, requestIdOf(req), upstream.host, true);
       req.url = upstreamPath(upstream, path);
@@ -310,6 +347,43 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
       agents.clear();
     },
   };
+}
+
+// The last event of a cut event stream, in the OpenAI error shape that SDKs raise from a stream. It
+// starts with a line end: one that ends an event the upstream left unterminated, else an empty line
+// that SSE readers skip.
+const REVOKED_EVENT = `\ndata: ${JSON.stringify({
+  error: { message: 'The API key no longer opens this deployment; the request was ended.', type: 'invalid_request_error', code: 'api_key_revoked' },
+})}\n\n`;
+const EVENT_STREAM = /^\s*text\/event-stream/i;
+
+/** Ends a request whose key no longer opens its deployment (in-flight.ts): an event stream gets a
+ *  last api_key_revoked event and ends, any other response is aborted, a request still waiting for
+ *  the upstream's headers gets 401 invalid_api_key; the upstream's request is aborted in every case.
+ *  Shared by every flight (called with the flight as this). */
+function revokeFlight(this: Flight) {
+  if (this.revoked) return;
+  this.revoked = true;
+  clearTimeout(this.timer!);
+  const res = this.res;
+  const upstream = this.proxyRes;
+  if (!this.settled) {
+    this.settled = true;
+    this.proxyReq?.destroy();
+    sendAnswer(res, 'invalid_api_key', this.requestId);
+    return;
+  }
+  if (upstream !== null && this.streaming && !res.writableEnded && !res.destroyed && EVENT_STREAM.test(upstream.headers['content-type'] ?? '')) {
+    // Nothing more of the upstream's reaches the client; what was written before goes out first.
+    upstream.unpipe(res);
+    upstream.destroy();
+    this.proxyReq?.destroy();
+    res.end(REVOKED_EVENT);
+    return;
+  }
+  upstream?.destroy();
+  this.proxyReq?.destroy();
+  if (!res.writableFinished) res.destroy();
 }
 
 /** The idle timeout: the upstream fell silent mid-response. The pool resets the socket's timeout

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ProxyErrorCode } from './answers.ts';
 import { REFUSAL_REASONS, type RefusalReason } from './authorize.ts';
+import { CUT_REASONS, type CutReason } from './in-flight.ts';
 
 export const OUTCOMES = [
   'forwarded',
@@ -47,6 +48,8 @@ export interface ProxyMetrics {
   rejected(code: ProxyErrorCode): void;
   /** a refused key (401, later 429), by reason (docs/operations.md, "Metrics") */
   refused(reason: RefusalReason): void;
+  /** requests in flight ended because their key lost access (in-flight.ts), by reason */
+  cut(reason: CutReason, count: number): void;
   /** a client connection beyond the cap, answered 503 or dropped */
   connectionRefused(): void;
   /** how many revisions the proxy is behind the head it last saw; set by whoever polls the head */
@@ -91,6 +94,17 @@ export function createProxyMetrics(
         count.report(this, { reason });
         this.inc({ reason }, 0);
       }
+    },
+  });
+  const cutCounts = new Map<CutReason, number>(CUT_REASONS.map((reason) => [reason, 0]));
+  new Counter({
+    name: 'keygate_proxy_requests_cut_total',
+    help: 'Requests in flight ended because their key stopped opening the deployment, by reason',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, count] of cutCounts) this.inc({ reason }, count);
     },
   });
   new Gauge({
@@ -165,6 +179,9 @@ export function createProxyMetrics(
     },
     refused(reason) {
       refusalCounts.get(reason)!.inc();
+    },
+    cut(reason, count) {
+      cutCounts.set(reason, cutCounts.get(reason)! + count);
     },
     connectionRefused() {
       connectionsRefused.inc();

@@ -13,6 +13,7 @@ import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.t
 import type { AuthTable, DeploymentEntry } from './auth-table.ts';
 import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
+import { InFlightRegistry } from './in-flight.ts';
 import { listen } from '../runtime/listen.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
@@ -71,6 +72,8 @@ interface Admitted {
   deployment: DeploymentEntry;
   path: string;
   keyId: string | null;
+  /** the hash of the secret that opened it (the current or, in an overlap, the previous one) */
+  admittedHash: string | null;
 }
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
@@ -121,10 +124,14 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
       log.debug({ deployment: f.deployment.label, requestId: f.requestId }, 'client closed before the upstream answered');
     },
   };
+  // Requests admitted with a key, ended when a change takes that key's access away (in-flight.ts).
+  const inFlight = new InFlightRegistry({ table, onCut: (reason, count) => metrics.cut(reason, count) });
+  const detachInFlight = inFlight.attach();
   const forwarder = createForwarder({
     timeouts: config.upstream,
     policy: createUpstreamPolicy(config.upstream),
     hooks,
+    inFlight,
   });
 
   const stopWatchingTable = table.onRetired((d) => {
@@ -163,9 +170,10 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
     if (problem !== null) return problem;
     const keyId = auth.key === null ? null : auth.key.id;
+    const admittedHash = auth.key === null ? null : auth.viaPrevious ? auth.key.previousHash : auth.key.hash;
     // With metering on, lastUsedAt goes out with the usage flush instead.
     if (keyId !== null && meter === null) table.recordUse(keyId);
-    return { deployment, path: r.path, keyId };
+    return { deployment, path: r.path, keyId, admittedHash };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
@@ -179,7 +187,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (typeof admitted === 'object') {
       // The client waited to send its body until the key was checked.
       if (expectsContinue) res.writeContinue();
-      forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId);
+      forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId, admitted.admittedHash);
     } else if (admitted === 'healthz' || admitted === 'readyz') {
       serveInternal(admitted, res);
     } else {
@@ -201,7 +209,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     meter?.upgraded(admitted.deployment, admitted.keyId);
-    forwarder.ws(req, socket, head, admitted.deployment, admitted.path);
+    forwarder.ws(req, socket, head, admitted.deployment, admitted.path, admitted.keyId, admitted.admittedHash);
   }
 
   function readiness(): string {
@@ -267,6 +275,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     draining = true;
     stopWatchingTable();
     if (!server.listening) {
+      detachInFlight();
       forwarder.close();
       return;
     }
@@ -280,6 +289,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     clearInterval(sweep);
     server.closeAllConnections();
     for (const socket of upgraded) socket.destroy();
+    detachInFlight();
     forwarder.close();
     await closed;
     log.info('proxy stopped');

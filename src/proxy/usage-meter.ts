@@ -50,7 +50,7 @@ export function createUsageMeter(aggregator: UsageAggregator): UsageMeter {
       const tap = new UsageTap();
       (upstream as Tapped)[READING] = { tap, deployment, keyId };
       upstream.on('data', onData);
-      upstream.once('close', onClose);
+      upstream.on('close', onClose); // emitted once; `once` would wrap the listener for every response
       return tap;
     },
     failed(deployment, keyId) {

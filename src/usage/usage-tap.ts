@@ -35,6 +35,13 @@ export interface TokenCounts {
   completionTokens: number;
 }
 
+/** Whether the chunk's last `k` bytes are the marker's first `k`. */
+function endsWithMarkerStart(chunk: Buffer, k: number): boolean {
+  const start = chunk.length - k;
+  for (let j = 0; j < k; j++) if (chunk[start + j] !== MARKER[j]) return false;
+  return true;
+}
+
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /** Reads a token count: a non-negative safe integer, else 0. */
@@ -141,17 +148,18 @@ export class UsageTap {
       if (before !== BACKSLASH) this.state = State.Colon;
       return at + MARKER.length;
     }
-    // Not here: remember whether the chunk ends with the start of a marker.
-    const tail = Math.min(MARKER.length - 1, chunk.length - from);
+    // Not here: remember whether the chunk ends with the start of a marker. Byte by byte: this runs
+    // for every chunk without a marker (most of a stream), and a marker's start is a quote.
+    const n = chunk.length;
+    const tail = Math.min(MARKER.length - 1, n - from);
     for (let k = tail; k > 0; k--) {
-      if (chunk.compare(MARKER, 0, k, chunk.length - k, chunk.length) === 0) {
-        this.partial = k;
-        const before = chunk.length - k > 0 ? chunk[chunk.length - k - 1]! : this.previous;
-        this.markerEscaped = before === BACKSLASH;
-        break;
-      }
+      if (chunk[n - k] !== QUOTE || !endsWithMarkerStart(chunk, k)) continue;
+      this.partial = k;
+      const before = n - k > 0 ? chunk[n - k - 1]! : this.previous;
+      this.markerEscaped = before === BACKSLASH;
+      break;
     }
-    return chunk.length;
+    return n;
   }
 
   /** Collects the object's bytes until its closing brace; returns where scanning goes on. */
@@ -168,8 +176,13 @@ export class UsageTap {
       else if (b === OPEN) this.depth++;
       else if (b === CLOSE && --this.depth === 0) {
         i++;
+        if (this.size === 0 && i - from <= MAX_OBJECT_BYTES) {
+          // The whole object in this chunk (the usual case): parsed from it, nothing copied.
+          this.found(chunk.toString('utf8', from, i));
+          return i;
+        }
         if (!this.keep(chunk.subarray(from, i))) return i;
-        this.finish();
+        this.found(Buffer.concat(this.parts, this.size).toString('utf8'));
         return i;
       }
     }
@@ -189,10 +202,10 @@ export class UsageTap {
     return true;
   }
 
-  private finish(): void {
+  private found(text: string): void {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.concat(this.parts, this.size).toString('utf8'));
+      parsed = JSON.parse(text);
     } catch {
       parsed = null;
     }

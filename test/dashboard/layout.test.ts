@@ -41,6 +41,9 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
       ['deployments', '/projects/acme/deployments'],
       ['deployment overview', `/projects/acme/deployments/${demo.id}`],
       ['deployment api keys', `/projects/acme/deployments/${demo.id}/api-keys`],
+      ['deployment usage', `/projects/acme/deployments/${demo.id}/usage`],
+      ['usage', '/projects/acme/usage'],
+      ['key', `/projects/acme/keys/${web.apiKey.id}`],
     ];
   });
 
@@ -51,6 +54,7 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
     await page.locator('main h1').waitFor();
     if (path === '/') await page.locator('main table').waitFor();
     else await page.locator('.live.live').waitFor(); // project pages: loaded and following
+    if (/usage|keys\//.test(path)) await page.locator('.usage-chart canvas').first().waitFor(); // usage views: charts drawn
   }
 
   it('at 390×844 no page scrolls sideways and every dialog button can be tapped', async () => {

@@ -86,17 +86,17 @@ describe('createRedisFeed', () => {
     const { feed, prefix, redis, lines } = setup();
     const f = feed();
     const got: number[] = [];
-    const acks: string[] = [];
+    const floors: number[] = [];
     await f.subscribe({ onEvent: (e) => got.push(e.revision) });
-    f.onAck((p) => acks.push(p));
-    await f.liveProxies(); // the ack subscription is active once this resolves
+    f.onFleetApplied((floor) => floors.push(floor));
+    await f.fleetProgress(1, false); // the fleet subscription is active once this resolves
     await redis.publish(`${prefix}changes`, 'not json');
     await redis.publish(`${prefix}changes`, JSON.stringify({ revision: 'x', type: 'API_KEY_CREATED' }));
     await redis.publish(`${prefix}changes`, JSON.stringify({ ...makeEvent(3), type: 'NOPE' }));
-    await redis.publish(`${prefix}acks`, '{"proxyId": 3}');
+    await redis.publish(`${prefix}fleet`, '{"floor": "3"}');
     await f.publish(makeEvent(4));
-    await f.ack('p', 4);
-    await waitFor(() => got.length === 1 && acks.length === 1);
+    await f.renewLease('p', 4, 10_000);
+    await waitFor(() => got.length === 1 && floors.length === 1);
     expect(got).toEqual([4]);
     const warnings = lines.filter((l) => l.level === 40 && /malformed/.test(l.msg));
     expect(warnings).toHaveLength(4);
@@ -118,8 +118,8 @@ describe('createRedisFeed', () => {
     await sleep(450);
     expect(await f.liveProxies()).toEqual(new Map([['long', 6]]));
     // the expired lease and its revision are gone from Redis too
-    expect(await redis.zrange(`${prefix}proxies:leases`, '0', '-1')).toEqual(['long']);
-    expect(await redis.hkeys(`${prefix}proxies:applied`)).toEqual(['long']);
+    expect(await redis.zrange(`${prefix}fleet:leases`, '0', '-1')).toEqual(['long']);
+    expect(await redis.zrange(`${prefix}fleet:revisions`, '0', '-1')).toEqual(['long']);
   });
 
   it('renewing extends a lease and never lowers its revision', async () => {
@@ -132,32 +132,33 @@ describe('createRedisFeed', () => {
     expect(await f.liveProxies()).toEqual(new Map([['p', 9]]));
   });
 
-  it('acks cumulatively, records before publishing, and onAck hears every proxy', async () => {
+  it('acks cumulatively, and announces the fleet floor once per rise, recorded before announced', async () => {
     const { feed } = setup();
     const controlPlane = feed();
     const proxyA = feed();
     const proxyB = feed();
-    const heard: Array<[string, number]> = [];
-    const stop = controlPlane.onAck((p, r) => heard.push([p, r]));
-    await controlPlane.liveProxies();
+    const heard: Array<[number, number]> = [];
+    const stop = controlPlane.onFleetApplied((floor, live) => heard.push([floor, live]));
+    await controlPlane.fleetProgress(1, false);
     await proxyA.renewLease('a', 1, 10_000);
     await proxyB.renewLease('b', 1, 10_000);
+    await waitFor(() => heard.length === 1);
+    expect(heard).toEqual([[1, 1]]); // a's lease: floor 1; b's at 1 too: no rise, no message
 
-    let seenInHash = -1;
-    const check = controlPlane.onAck((p, r) => {
-      if (p === 'a' && r === 5) void controlPlane.liveProxies().then((live) => (seenInHash = live.get('a') ?? -1));
+    let seenOnAnnouncement: unknown = null;
+    const check = controlPlane.onFleetApplied((floor) => {
+      if (floor === 3) void controlPlane.fleetProgress(3, true).then((p) => (seenOnAnnouncement = p));
     });
-    await proxyA.ack('a', 5);
-    await proxyB.ack('b', 3);
-    await proxyA.ack('a', 2); // older: published, but the recorded revision stays 5
-    await waitFor(() => heard.length === 3);
+    await proxyA.ack('a', 5); // floor stays 1 (b)
+    await proxyA.ack('a', 2); // older: the recorded revision stays 5
+    await proxyB.ack('b', 3); // floor 3
+    await waitFor(() => heard.length === 2 && seenOnAnnouncement !== null);
     expect(heard).toEqual([
-      ['a', 5],
-      ['b', 3],
-      ['a', 2],
+      [1, 1],
+      [3, 2],
     ]);
-    await waitFor(() => seenInHash !== -1);
-    expect(seenInHash).toBe(5);
+    expect(seenOnAnnouncement).toEqual({ live: 2, applied: 2, legacyLagging: 0, lagging: [] });
+    expect(await controlPlane.fleetProgress(5, true)).toEqual({ live: 2, applied: 1, legacyLagging: 0, lagging: ['b'] });
     expect(await controlPlane.liveProxies()).toEqual(
       new Map([
         ['a', 5],
@@ -165,22 +166,35 @@ describe('createRedisFeed', () => {
       ]),
     );
     check();
-    stop();
 
-    await proxyA.dropLease('a');
-    expect(await controlPlane.liveProxies()).toEqual(new Map([['b', 3]]));
+    await proxyB.dropLease('b'); // the floor rises to a's 5
+    await waitFor(() => heard.length === 3);
+    expect(heard[2]).toEqual([5, 1]);
+    await proxyA.dropLease('a'); // the fleet is empty
+    await waitFor(() => heard.length === 4);
+    expect(heard[3]).toEqual([-1, 0]);
+    stop();
+    expect(await controlPlane.liveProxies()).toEqual(new Map());
   });
 
-  it('an ack from a proxy without a lease is heard but not recorded', async () => {
+  it('an ack from a proxy without a lease is not recorded', async () => {
     const { feed, prefix, redis } = setup();
     const f = feed();
-    const heard: string[] = [];
-    f.onAck((p) => heard.push(p));
-    await f.liveProxies();
     await f.ack('ghost', 4);
-    await waitFor(() => heard.length === 1);
-    expect(await redis.hexists(`${prefix}proxies:applied`, 'ghost')).toBe(0);
+    expect(await redis.zscore(`${prefix}fleet:revisions`, 'ghost')).toBeNull();
     expect(await f.liveProxies()).toEqual(new Map());
+    expect(await f.fleetProgress(4, true)).toEqual({ live: 0, applied: 0, legacyLagging: 0, lagging: [] });
+  });
+
+  it('counts proxies holding a lease of the earlier protocol, at their recorded revision', async () => {
+    const { feed, prefix, redis } = setup();
+    const f = feed();
+    await f.renewLease('new', 7, 10_000);
+    const time = await redis.time();
+    const nowMs = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    await redis.zadd(`${prefix}proxies:leases`, nowMs + 10_000, 'old-a', nowMs + 10_000, 'old-b', nowMs - 1, 'old-gone');
+    await redis.hset(`${prefix}proxies:applied`, 'old-a', '7', 'old-b', '6');
+    expect(await f.fleetProgress(7, true)).toEqual({ live: 3, applied: 2, legacyLagging: 1, lagging: ['old-b'] });
   });
 
   it('re-subscribes and calls onReconnect after the subscriber connection is killed', async () => {

@@ -29,6 +29,11 @@ type Documents = {
     "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n": typeof types.DashboardDeleteDeploymentDocument,
     "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": typeof types.DashboardSetDeploymentAuthDocument,
     "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }\n  }\n": typeof types.DashboardProjectEventsDocument,
+    "\n  fragment DashboardUsageCounts on UsageBucket {\n    requests errors rejected rateLimited promptTokens completionTokens\n  }\n": typeof types.DashboardUsageCountsFragmentDoc,
+    "\n  query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {\n    project(slug: $slug) {\n      id\n      usage(from: $from, granularity: $granularity) {\n        from to\n        total { ...DashboardUsageCounts }\n        buckets { start ...DashboardUsageCounts }\n      }\n      deployments(first: 100) {\n        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }\n      }\n      apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {\n        edges { node { id name prefix lastUsedAt usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }\n      }\n    }\n  }\n": typeof types.DashboardProjectUsageDocument,
+    "\n  query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {\n    node(id: $id) {\n      id\n      ... on ApiKey {\n        usage(from: $from, granularity: $granularity) {\n          from to\n          total { ...DashboardUsageCounts }\n          buckets { start ...DashboardUsageCounts }\n        }\n      }\n      ... on Deployment {\n        usage(from: $from, granularity: $granularity) {\n          from to\n          total { ...DashboardUsageCounts }\n          buckets { start ...DashboardUsageCounts }\n        }\n      }\n    }\n  }\n": typeof types.DashboardNodeUsageDocument,
+    "\n  query DashboardApiKey($id: ID!) {\n    node(id: $id) {\n      id\n      ... on ApiKey { name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } }\n    }\n  }\n": typeof types.DashboardApiKeyDocument,
+    "\n  subscription DashboardUsageUpdates($projectId: ID!) {\n    usageUpdates(projectId: $projectId) {\n      at deploymentId apiKeyId requests errors rejected rateLimited promptTokens completionTokens\n    }\n  }\n": typeof types.DashboardUsageUpdatesDocument,
 };
 const documents: Documents = {
     "\n  query DashboardViewer {\n    viewer { tokenName role project { id slug } }\n  }\n": types.DashboardViewerDocument,
@@ -45,6 +50,11 @@ const documents: Documents = {
     "\n  mutation DashboardDeleteDeployment($input: DeleteDeploymentInput!) {\n    deleteDeployment(input: $input) { deletedDeploymentId propagation { revision appliedBy expected confirmed } }\n  }\n": types.DashboardDeleteDeploymentDocument,
     "\n  mutation DashboardSetDeploymentAuth($input: SetDeploymentAuthInput!) {\n    setDeploymentAuth(input: $input) {\n      deployment { id authEnabled apiKeys { id } }\n      propagation { revision appliedBy expected confirmed }\n    }\n  }\n": types.DashboardSetDeploymentAuthDocument,
     "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }\n  }\n": types.DashboardProjectEventsDocument,
+    "\n  fragment DashboardUsageCounts on UsageBucket {\n    requests errors rejected rateLimited promptTokens completionTokens\n  }\n": types.DashboardUsageCountsFragmentDoc,
+    "\n  query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {\n    project(slug: $slug) {\n      id\n      usage(from: $from, granularity: $granularity) {\n        from to\n        total { ...DashboardUsageCounts }\n        buckets { start ...DashboardUsageCounts }\n      }\n      deployments(first: 100) {\n        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }\n      }\n      apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {\n        edges { node { id name prefix lastUsedAt usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }\n      }\n    }\n  }\n": types.DashboardProjectUsageDocument,
+    "\n  query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {\n    node(id: $id) {\n      id\n      ... on ApiKey {\n        usage(from: $from, granularity: $granularity) {\n          from to\n          total { ...DashboardUsageCounts }\n          buckets { start ...DashboardUsageCounts }\n        }\n      }\n      ... on Deployment {\n        usage(from: $from, granularity: $granularity) {\n          from to\n          total { ...DashboardUsageCounts }\n          buckets { start ...DashboardUsageCounts }\n        }\n      }\n    }\n  }\n": types.DashboardNodeUsageDocument,
+    "\n  query DashboardApiKey($id: ID!) {\n    node(id: $id) {\n      id\n      ... on ApiKey { name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } }\n    }\n  }\n": types.DashboardApiKeyDocument,
+    "\n  subscription DashboardUsageUpdates($projectId: ID!) {\n    usageUpdates(projectId: $projectId) {\n      at deploymentId apiKeyId requests errors rejected rateLimited promptTokens completionTokens\n    }\n  }\n": types.DashboardUsageUpdatesDocument,
 };
 
 /**
@@ -103,6 +113,26 @@ export function graphql(source: "\n  mutation DashboardSetDeploymentAuth($input:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription DashboardProjectEvents($projectId: ID!, $afterRevision: Int) {\n    projectEvents(projectId: $projectId, afterRevision: $afterRevision) { revision }\n  }\n"): typeof import('./graphql.ts').DashboardProjectEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DashboardUsageCounts on UsageBucket {\n    requests errors rejected rateLimited promptTokens completionTokens\n  }\n"): typeof import('./graphql.ts').DashboardUsageCountsFragmentDoc;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {\n    project(slug: $slug) {\n      id\n      usage(from: $from, granularity: $granularity) {\n        from to\n        total { ...DashboardUsageCounts }\n        buckets { start ...DashboardUsageCounts }\n      }\n      deployments(first: 100) {\n        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }\n      }\n      apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {\n        edges { node { id name prefix lastUsedAt usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }\n      }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardProjectUsageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {\n    node(id: $id) {\n      id\n      ... on ApiKey {\n        usage(from: $from, granularity: $granularity) {\n          from to\n          total { ...DashboardUsageCounts }\n          buckets { start ...DashboardUsageCounts }\n        }\n      }\n      ... on Deployment {\n        usage(from: $from, granularity: $granularity) {\n          from to\n          total { ...DashboardUsageCounts }\n          buckets { start ...DashboardUsageCounts }\n        }\n      }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardNodeUsageDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query DashboardApiKey($id: ID!) {\n    node(id: $id) {\n      id\n      ... on ApiKey { name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } }\n    }\n  }\n"): typeof import('./graphql.ts').DashboardApiKeyDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardUsageUpdates($projectId: ID!) {\n    usageUpdates(projectId: $projectId) {\n      at deploymentId apiKeyId requests errors rejected rateLimited promptTokens completionTokens\n    }\n  }\n"): typeof import('./graphql.ts').DashboardUsageUpdatesDocument;
 
 
 export function graphql(source: string) {

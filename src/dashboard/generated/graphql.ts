@@ -67,6 +67,11 @@ export type UpdateDeploymentInput = {
   upstreamUrl?: string | null | undefined;
 };
 
+export type UsageGranularity =
+  | 'DAY'
+  | 'HOUR'
+  | 'MINUTE';
+
 export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -166,6 +171,51 @@ export type DashboardProjectEventsSubscriptionVariables = Exact<{
 
 export type DashboardProjectEventsSubscription = { projectEvents: { revision: number } };
 
+export type DashboardUsageCountsFragment = { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number };
+
+export type DashboardProjectUsageQueryVariables = Exact<{
+  slug: string;
+  from: string;
+  granularity: UsageGranularity;
+  keys: number;
+}>;
+
+
+export type DashboardProjectUsageQuery = { project: { id: string, usage: { from: string, to: string, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }, buckets: Array<{ start: string, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }> }, deployments: { edges: Array<{ node: { id: string, name: string, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> }, apiKeys: { edges: Array<{ node: { id: string, name: string, prefix: string, lastUsedAt: string | null, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> } } | null };
+
+export type DashboardNodeUsageQueryVariables = Exact<{
+  id: string | number;
+  from: string;
+  granularity: UsageGranularity;
+}>;
+
+
+export type DashboardNodeUsageQuery = { node:
+    | { id: string }
+    | { id: string, usage: { from: string, to: string, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }, buckets: Array<{ start: string, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }> } }
+    | { id: string, usage: { from: string, to: string, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }, buckets: Array<{ start: string, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }> } }
+    | { id: string }
+   | null };
+
+export type DashboardApiKeyQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DashboardApiKeyQuery = { node:
+    | { id: string }
+    | { name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, id: string, deployments: Array<{ id: string, name: string }> }
+    | { id: string }
+    | { id: string }
+   | null };
+
+export type DashboardUsageUpdatesSubscriptionVariables = Exact<{
+  projectId: string | number;
+}>;
+
+
+export type DashboardUsageUpdatesSubscription = { usageUpdates: { at: string, deploymentId: string, apiKeyId: string | null, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -184,7 +234,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const DashboardUsageCountsFragmentDoc = new TypedDocumentString(`
+    fragment DashboardUsageCounts on UsageBucket {
+  requests
+  errors
+  rejected
+  rateLimited
+  promptTokens
+  completionTokens
+}
+    `, {"fragmentName":"DashboardUsageCounts"}) as unknown as TypedDocumentString<DashboardUsageCountsFragment, unknown>;
 export const DashboardViewerDocument = new TypedDocumentString(`
     query DashboardViewer {
   viewer {
@@ -409,3 +468,131 @@ export const DashboardProjectEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DashboardProjectEventsSubscription, DashboardProjectEventsSubscriptionVariables>;
+export const DashboardProjectUsageDocument = new TypedDocumentString(`
+    query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+  project(slug: $slug) {
+    id
+    usage(from: $from, granularity: $granularity) {
+      from
+      to
+      total {
+        ...DashboardUsageCounts
+      }
+      buckets {
+        start
+        ...DashboardUsageCounts
+      }
+    }
+    deployments(first: 100) {
+      edges {
+        node {
+          id
+          name
+          usage(from: $from, granularity: $granularity) {
+            total {
+              ...DashboardUsageCounts
+            }
+          }
+        }
+      }
+    }
+    apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
+      edges {
+        node {
+          id
+          name
+          prefix
+          lastUsedAt
+          usage(from: $from, granularity: $granularity) {
+            total {
+              ...DashboardUsageCounts
+            }
+          }
+        }
+      }
+    }
+  }
+}
+    fragment DashboardUsageCounts on UsageBucket {
+  requests
+  errors
+  rejected
+  rateLimited
+  promptTokens
+  completionTokens
+}`) as unknown as TypedDocumentString<DashboardProjectUsageQuery, DashboardProjectUsageQueryVariables>;
+export const DashboardNodeUsageDocument = new TypedDocumentString(`
+    query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {
+  node(id: $id) {
+    id
+    ... on ApiKey {
+      usage(from: $from, granularity: $granularity) {
+        from
+        to
+        total {
+          ...DashboardUsageCounts
+        }
+        buckets {
+          start
+          ...DashboardUsageCounts
+        }
+      }
+    }
+    ... on Deployment {
+      usage(from: $from, granularity: $granularity) {
+        from
+        to
+        total {
+          ...DashboardUsageCounts
+        }
+        buckets {
+          start
+          ...DashboardUsageCounts
+        }
+      }
+    }
+  }
+}
+    fragment DashboardUsageCounts on UsageBucket {
+  requests
+  errors
+  rejected
+  rateLimited
+  promptTokens
+  completionTokens
+}`) as unknown as TypedDocumentString<DashboardNodeUsageQuery, DashboardNodeUsageQueryVariables>;
+export const DashboardApiKeyDocument = new TypedDocumentString(`
+    query DashboardApiKey($id: ID!) {
+  node(id: $id) {
+    id
+    ... on ApiKey {
+      name
+      description
+      prefix
+      expiresAt
+      expired
+      lastUsedAt
+      createdAt
+      deployments {
+        id
+        name
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardApiKeyQuery, DashboardApiKeyQueryVariables>;
+export const DashboardUsageUpdatesDocument = new TypedDocumentString(`
+    subscription DashboardUsageUpdates($projectId: ID!) {
+  usageUpdates(projectId: $projectId) {
+    at
+    deploymentId
+    apiKeyId
+    requests
+    errors
+    rejected
+    rateLimited
+    promptTokens
+    completionTokens
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardUsageUpdatesSubscription, DashboardUsageUpdatesSubscriptionVariables>;

@@ -28,7 +28,7 @@ export interface FollowOptions {
   onForbidden: () => void;
 }
 
-const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
+export const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
 
 /** Starts following; returns a function that stops. */

@@ -6,18 +6,23 @@ export type Route =
   | { page: 'projects' }
   | { page: 'keys'; slug: string }
   | { page: 'deployments'; slug: string }
-  | { page: 'deployment'; slug: string; id: string; tab: 'overview' | 'api-keys' }
+  | { page: 'deployment'; slug: string; id: string; tab: DeploymentTab }
+  | { page: 'key'; slug: string; id: string }
+  | { page: 'usage'; slug: string }
   | { page: 'not-found' };
+
+export type DeploymentTab = 'overview' | 'api-keys' | 'usage';
 
 export function parseRoute(pathname: string): Route {
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: 'projects' };
   const [first, slug, section, id, tab] = parts;
   if (first !== 'projects' || !slug) return { page: 'not-found' };
-  if (!section || section === 'keys') return parts.length <= 3 ? { page: 'keys', slug } : { page: 'not-found' };
+  if (!section || section === 'keys') return parts.length <= 3 ? { page: 'keys', slug } : parts.length === 4 ? { page: 'key', slug, id: id! } : { page: 'not-found' };
+  if (section === 'usage') return parts.length === 3 ? { page: 'usage', slug } : { page: 'not-found' };
   if (section !== 'deployments') return { page: 'not-found' };
   if (!id) return { page: 'deployments', slug };
-  if (!tab || tab === 'overview' || tab === 'api-keys') return { page: 'deployment', slug, id, tab: tab === 'api-keys' ? 'api-keys' : 'overview' };
+  if (!tab || tab === 'overview' || tab === 'api-keys' || tab === 'usage') return { page: 'deployment', slug, id, tab: (tab ?? 'overview') as DeploymentTab };
   return { page: 'not-found' };
 }
 
@@ -25,8 +30,10 @@ export const paths = {
   projects: () => '/',
   keys: (slug: string) => `/projects/${encodeURIComponent(slug)}/keys`,
   deployments: (slug: string) => `/projects/${encodeURIComponent(slug)}/deployments`,
-  deployment: (slug: string, id: string, tab: 'overview' | 'api-keys' = 'overview') =>
-    `/projects/${encodeURIComponent(slug)}/deployments/${encodeURIComponent(id)}${tab === 'api-keys' ? '/api-keys' : ''}`,
+  deployment: (slug: string, id: string, tab: DeploymentTab = 'overview') =>
+    `/projects/${encodeURIComponent(slug)}/deployments/${encodeURIComponent(id)}${tab === 'overview' ? '' : `/${tab}`}`,
+  key: (slug: string, id: string) => `/projects/${encodeURIComponent(slug)}/keys/${encodeURIComponent(id)}`,
+  usage: (slug: string) => `/projects/${encodeURIComponent(slug)}/usage`,
 };
 
 export function navigate(path: string) {

@@ -7,6 +7,8 @@ import { LoadMore } from '../components/load-more.tsx';
 import { countLabel, expiryLabel, formatDateTime, lastUsedLabel, useNow } from '../lib/format.ts';
 import type { ApiKeyOrder } from '../generated/graphql.ts';
 import { useKeyList } from '../lib/key-list.ts';
+import { useKeyUsage } from '../lib/key-usage.ts';
+import { formatCount } from '../lib/usage.ts';
 import type { ApiKeyRow, ProjectData } from '../lib/project-data.ts';
 import { onLinkClick, paths } from '../lib/router.ts';
 import { CreateApiKey, DeleteApiKey, EditApiKey } from './api-key-dialogs.tsx';
@@ -36,6 +38,10 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
   const [orderBy, setOrderBy] = useState<ApiKeyOrder>('CREATED_AT_DESC');
   const search = useSettled(query);
   const list = useKeyList(slug, search, orderBy, props.version);
+  const usage = useKeyUsage(
+    list.rows.map((k) => k.id),
+    project?.id ?? null,
+  );
   const now = useNow();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<ApiKeyRow | null>(null);
@@ -91,6 +97,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                   <th>Expires</th>
                   <th>Deployments</th>
                   <th>Last used</th>
+                  <th>Requests (24&nbsp;h)</th>
                   <th>
                     <span class="sr-only">Actions</span>
                   </th>
@@ -129,6 +136,12 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                     </td>
                     <td data-label="Last used" title={key.lastUsedAt ? formatDateTime(key.lastUsedAt) : undefined}>
                       {lastUsedLabel(key.lastUsedAt, now)}
+                    </td>
+                    <td class="usage-count" data-label="Requests (24 h)" data-requests={usage.get(key.id)}>
+                      <a href={paths.key(slug, key.id)} onClick={(e) => onLinkClick(e, paths.key(slug, key.id))}>
+                        {usage.has(key.id) ? formatCount(usage.get(key.id)!) : '…'}
+                        <span class="sr-only"> requests by {key.name}: its usage</span>
+                      </a>
                     </td>
                     <td class="row-actions">
                       <button class="danger small" onClick={() => setDeleting(key)} aria-label={`Delete ${key.name}`}>

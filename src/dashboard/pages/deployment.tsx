@@ -1,5 +1,5 @@
 // One deployment: an Overview tab (both endpoint forms, model and upstream with an edit dialog,
-// "try it") and the API Keys tab (deployment-keys.tsx).
+// "try it"), the API Keys tab (deployment-keys.tsx) and the Usage tab (its charts, live).
 import { useState } from 'preact/hooks';
 import { AuthBadge } from '../components/auth-badge.tsx';
 import { Dialog } from '../components/dialog.tsx';
@@ -7,19 +7,22 @@ import { Empty } from '../components/empty.tsx';
 import { Endpoints, pathFormUrl } from '../components/endpoint.tsx';
 import { Field, FormError, FormFooter, useSubmit } from '../components/form.tsx';
 import { TryIt } from '../components/try-it.tsx';
+import { UsageSection } from '../components/lazy.tsx';
 import { messageOf, request } from '../lib/graphql.ts';
 import { DeleteDeploymentMutation, UpdateDeploymentMutation } from '../lib/operations.ts';
 import type { DeploymentRow, ProjectData } from '../lib/project-data.ts';
-import { navigate, onLinkClick, paths } from '../lib/router.ts';
+import { type DeploymentTab, navigate, onLinkClick, paths } from '../lib/router.ts';
 import { KeysTab } from './deployment-keys.tsx';
 
 interface Props {
   project: ProjectData;
   id: string;
-  tab: 'overview' | 'api-keys';
+  tab: DeploymentTab;
   version: number;
   changed: (revision: number) => void;
 }
+
+const TAB_LABEL: Record<DeploymentTab, string> = { overview: 'Overview', 'api-keys': 'API Keys', usage: 'Usage' };
 
 export function Deployment(props: Props) {
   const { project, tab } = props;
@@ -33,7 +36,7 @@ export function Deployment(props: Props) {
       </Empty>
     );
   }
-  const tabPath = (t: 'overview' | 'api-keys') => paths.deployment(project.slug, deployment.id, t);
+  const tabPath = (t: DeploymentTab) => paths.deployment(project.slug, deployment.id, t);
   return (
     <section>
       <div class="page-head">
@@ -43,14 +46,16 @@ export function Deployment(props: Props) {
       </div>
       <Endpoints endpointUrl={deployment.endpointUrl} project={project.slug} deployment={deployment.name} />
       <nav class="tabs" aria-label="Deployment">
-        {(['overview', 'api-keys'] as const).map((t) => (
+        {(['overview', 'api-keys', 'usage'] as const).map((t) => (
           <a key={t} href={tabPath(t)} class={tab === t ? 'active' : undefined} aria-current={tab === t ? 'page' : undefined} onClick={(e) => onLinkClick(e, tabPath(t))}>
-            {t === 'overview' ? 'Overview' : 'API Keys'}
+            {TAB_LABEL[t]}
           </a>
         ))}
       </nav>
       {tab === 'overview' ? (
         <Overview project={project} deployment={deployment} changed={props.changed} />
+      ) : tab === 'usage' ? (
+        <UsageSection key={deployment.id} projectId={project.id} id={deployment.id} kind="Deployment" />
       ) : (
         <KeysTab key={deployment.id} project={project} deployment={deployment} version={props.version} changed={props.changed} />
       )}

@@ -1,0 +1,70 @@
+// The operations of the usage views (docs/api.md, "Usage"). `npm run codegen` types them like
+// operations.ts. Per-key counts for the keys list are read by id in batches (key-usage.ts).
+import { graphql } from '../generated/gql.ts';
+
+export const UsageCountsFragment = graphql(`
+  fragment DashboardUsageCounts on UsageBucket {
+    requests errors rejected rateLimited promptTokens completionTokens
+  }
+`);
+
+/** The project's series, and the per-deployment and per-key totals of the same range. */
+export const ProjectUsageQuery = graphql(`
+  query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+    project(slug: $slug) {
+      id
+      usage(from: $from, granularity: $granularity) {
+        from to
+        total { ...DashboardUsageCounts }
+        buckets { start ...DashboardUsageCounts }
+      }
+      deployments(first: 100) {
+        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
+      }
+      apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
+        edges { node { id name prefix lastUsedAt usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
+      }
+    }
+  }
+`);
+
+/** One key's or one deployment's series. */
+export const NodeUsageQuery = graphql(`
+  query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {
+    node(id: $id) {
+      id
+      ... on ApiKey {
+        usage(from: $from, granularity: $granularity) {
+          from to
+          total { ...DashboardUsageCounts }
+          buckets { start ...DashboardUsageCounts }
+        }
+      }
+      ... on Deployment {
+        usage(from: $from, granularity: $granularity) {
+          from to
+          total { ...DashboardUsageCounts }
+          buckets { start ...DashboardUsageCounts }
+        }
+      }
+    }
+  }
+`);
+
+/** A key as its page shows it. */
+export const ApiKeyQuery = graphql(`
+  query DashboardApiKey($id: ID!) {
+    node(id: $id) {
+      id
+      ... on ApiKey { name description prefix expiresAt expired lastUsedAt createdAt deployments { id name } }
+    }
+  }
+`);
+
+export const UsageUpdatesSubscription = graphql(`
+  subscription DashboardUsageUpdates($projectId: ID!) {
+    usageUpdates(projectId: $projectId) {
+      at deploymentId apiKeyId requests errors rejected rateLimited promptTokens completionTokens
+    }
+  }
+`);

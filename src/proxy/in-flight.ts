@@ -1,0 +1,167 @@
+// The proxy's requests in flight that a key admitted (docs/architecture.md, "Cutting requests in
+// flight"), indexed key id → deployment id → requests, so the requests of one key, or of one key on
+// one deployment, are found without looking at the others. A request is added when it is forwarded
+// and removed when its response ends or is cut: a few map operations, nothing per byte.
+//
+// When the auth table applies a change (AuthTable.onAccessChanged) the requests of the keys and
+// deployments it touched are checked again against the table, with the rule a new request would
+// meet; those it would now refuse are ended, before the change is acked. Times a change cannot
+// announce — a key's expiresAt, the end of a rotation overlap — are this registry's own timers, one
+// per key with requests in flight.
+import type { AccessChange, AuthTable, KeyEntry } from './auth-table.ts';
+
+/** Why requests in flight were cut (the `reason` of keygate_proxy_requests_cut_total). */
+export const CUT_REASONS = ['unlinked', 'deleted', 'expired', 'rotated_out', 'deployment_deleted', 'auth_changed'] as const;
+export type CutReason = (typeof CUT_REASONS)[number];
+
+/** A request admitted with a key, as the registry holds it. */
+export interface Revocable {
+  readonly keyId: string;
+  readonly deploymentId: string;
+  /** the hash of the secret it was admitted with: the key's current one, or its previous one during an overlap */
+  readonly admittedHash: string;
+  /** ends the request (the forwarder's business: a last SSE event, an abort, or a 401) */
+  revoke(): void;
+}
+
+interface KeyFlights {
+  readonly byDeployment: Map<string, Set<Revocable>>;
+  size: number;
+  timer: NodeJS.Timeout | null;
+}
+
+// setTimeout's longest delay; a later deadline is looked at again then.
+const MAX_DELAY_MS = 2_147_483_647;
+
+export class InFlightRegistry {
+  private readonly byKey = new Map<string, KeyFlights>();
+  private readonly table: AuthTable;
+  private readonly onCut: (reason: CutReason, count: number) => void;
+  private readonly now: () => number;
+
+  constructor(deps: { table: AuthTable; onCut?: (reason: CutReason, count: number) => void; now?: () => number }) {
+    this.table = deps.table;
+    this.onCut = deps.onCut ?? (() => {});
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Starts following the table's changes (one registry per table). */
+  attach(): () => void {
+    this.table.onAccessChanged((changes) => this.recheck(changes));
+    return () => this.table.onAccessChanged(null);
+  }
+
+  /** Requests held now. */
+  get size(): number {
+    let n = 0;
+    for (const k of this.byKey.values()) n += k.size;
+    return n;
+  }
+
+  add(flight: Revocable): void {
+    let k = this.byKey.get(flight.keyId);
+    if (k === undefined) {
+      k = { byDeployment: new Map(), size: 0, timer: null };
+      this.byKey.set(flight.keyId, k);
+      this.schedule(flight.keyId, k);
+    }
+    let set = k.byDeployment.get(flight.deploymentId);
+    if (set === undefined) k.byDeployment.set(flight.deploymentId, (set = new Set()));
+    set.add(flight);
+    k.size++;
+  }
+
+  /** Harmless for a request already removed. */
+  remove(flight: Revocable): void {
+    const k = this.byKey.get(flight.keyId);
+    if (k === undefined) return;
+    const set = k.byDeployment.get(flight.deploymentId);
+    if (set === undefined || !set.delete(flight)) return;
+    if (set.size === 0) k.byDeployment.delete(flight.deploymentId);
+    if (--k.size === 0) {
+      if (k.timer !== null) clearTimeout(k.timer);
+      this.byKey.delete(flight.keyId);
+    }
+  }
+
+  /** Checks the requests the changes concern against the table and ends those it would refuse now. */
+  recheck(changes: readonly AccessChange[]): void {
+    if (this.byKey.size === 0) return;
+    for (const change of changes) {
+      if (change.scope === 'key') {
+        const k = this.byKey.get(change.keyId);
+        if (k === undefined) continue;
+        for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
+        // The key's deadlines may have moved; it may be gone.
+        const still = this.byKey.get(change.keyId);
+        if (still !== undefined) this.schedule(change.keyId, still);
+      } else if (change.scope === 'deployment') {
+        for (const k of [...this.byKey.values()]) {
+          const set = k.byDeployment.get(change.deploymentId);
+          if (set !== undefined) this.checkAll(set, change.unlinkReason);
+        }
+      } else {
+        for (const [keyId, k] of [...this.byKey]) {
+          for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
+          const still = this.byKey.get(keyId);
+          if (still !== undefined) this.schedule(keyId, still);
+        }
+      }
+    }
+  }
+
+  /** Why a request admitted with this key on this deployment would be refused now; null: it would not. */
+  private refusal(flight: Revocable, key: KeyEntry | undefined, unlinkReason: CutReason, nowMs: number): CutReason | null {
+    const deployment = this.table.findDeploymentById(flight.deploymentId);
+    if (deployment === undefined) return 'deployment_deleted';
+    // An open deployment admits anyone: switching authentication off cuts nothing, and what
+    // happens to the key afterwards does not matter to it.
+    if (!deployment.authEnabled) return null;
+    if (key === undefined) return 'deleted';
+    if (!deployment.keyIds.has(key.id)) return unlinkReason;
+    if (key.expiresAtMs <= nowMs) return 'expired';
+    if (flight.admittedHash === key.hash) return null;
+    if (flight.admittedHash === key.previousHash && key.previousExpiresAtMs > nowMs) return null;
+    return 'rotated_out';
+  }
+
+  private checkAll(set: Set<Revocable>, unlinkReason: CutReason): void {
+    const nowMs = this.now();
+    const counts = new Map<CutReason, number>();
+    // Copied: revoking removes the request from the set.
+    for (const flight of [...set]) {
+      const reason = this.refusal(flight, this.table.findKeyById(flight.keyId), unlinkReason, nowMs);
+      if (reason === null) continue;
+      this.remove(flight);
+      try {
+        flight.revoke();
+      } catch {
+        // One request that cannot be ended cleanly must not keep the others open.
+      }
+      counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    }
+    for (const [reason, count] of counts) this.onCut(reason, count);
+  }
+
+  /** The key's next deadline (expiry, end of an overlap) while it has requests in flight. */
+  private schedule(keyId: string, k: KeyFlights): void {
+    if (k.timer !== null) clearTimeout(k.timer);
+    k.timer = null;
+    const key = this.table.findKeyById(keyId);
+    if (key === undefined) return;
+    const nowMs = this.now();
+    // Only deadlines still ahead: a key already expired was dealt with by the check that found it.
+    let at = key.expiresAtMs > nowMs ? key.expiresAtMs : Infinity;
+    if (key.previousHash !== null && key.previousExpiresAtMs > nowMs && key.previousExpiresAtMs < at) at = key.previousExpiresAtMs;
+    if (!Number.isFinite(at)) return;
+    k.timer = setTimeout(() => this.deadline(keyId), Math.min(MAX_DELAY_MS, Math.max(0, at - nowMs)));
+    k.timer.unref();
+  }
+
+  private deadline(keyId: string): void {
+    const k = this.byKey.get(keyId);
+    if (k === undefined) return;
+    k.timer = null;
+    this.recheck([{ scope: 'key', keyId }]);
+  }
+}
