@@ -42,7 +42,7 @@ if live > 0 then
 end
 local announced = tonumber(redis.call('GET', KEYS[3]) or '-2')
 if floor ~= announced then
-  redis.call('SET', KEYS[3], floor)
+  redis.call('SET', KEYS[3], floor, 'KEEPTTL')
   if (live > 0 and floor > announced) or (live == 0 and announced >= 0) then
     redis.call('PUBLISH', ARGV[1], '{"floor":' .. string.format('%d', floor) .. ',"live":' .. live .. '}')
   end
