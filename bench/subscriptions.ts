@@ -77,6 +77,13 @@ async function main() {
   const url = `http://127.0.0.1:${port}/graphql`;
   let child: ReturnType<typeof spawn> | null = null;
   const clients: Client[] = [];
+  // Stopped from outside (bench/run.ts's time bound): keygate and the database go too, not left behind.
+  process.once('SIGTERM', () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    void admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)
+      .catch(() => {})
+      .finally(() => process.exit(143));
+  });
 
   try {
     await admin(`CREATE DATABASE "${dbName}"`);

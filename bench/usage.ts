@@ -8,6 +8,7 @@
 //    active keys × 10 deployments, i.e. 10,000 (key, deployment) rows per minute, one flush per
 //    simulated minute; rows per day from the rows those minutes left (MINUTE rows per minute ×
 //    1,440 + HOUR rows per hour × 24 + DAY rows).
+//  - tap_ns_per_*: the usage tap's CPU per response in this process (lib/usage-tap-cost.ts).
 //  - query_30d_hourly_p95_ms: ApiKey.usage(granularity: HOUR) over 30 days for a key with 30 days
 //    of hourly data on 10 deployments (720 buckets), through GraphQL on a control plane in this
 //    process, in a table that also holds the rows above.
@@ -21,6 +22,7 @@ import { freshDatabase, freshRedisPrefix, gql, startInProcess, startProxyProcess
 import { cleanRuns, closedLoop, type ClosedRun, MAX_FOREIGN_SHARE, type Target } from './lib/load.ts';
 import { CORES, cpuSeconds } from './lib/procs.ts';
 import { median, percentile, ratio } from './lib/stats.ts';
+import { usageTapCost } from './lib/usage-tap-cost.ts';
 
 export interface UsageBenchOptions {
   quick: boolean;
@@ -43,7 +45,9 @@ export async function runUsage(options: UsageBenchOptions): Promise<Record<strin
   try {
     const cpu = await measureCpu({ ...options, databaseUrl: db.url, redisPrefix: prefix, controlPlaneUrl: cp.url });
     const store = await measureStore({ ...options, sql: pool, controlPlaneUrl: cp.url });
-    return { ...cpu, ...store };
+    const tap = usageTapCost();
+    options.log(`  usage tap CPU per response: JSON ${tap.tap_ns_per_json_response!.toFixed(0)} ns, SSE (6 events) ${tap.tap_ns_per_sse_response!.toFixed(0)} ns, 40-chunk stream ${tap.tap_ns_per_40_chunk_stream!.toFixed(0)} ns`);
+    return { ...cpu, ...store, ...tap };
   } finally {
     await pool.close();
     await cp.stop();

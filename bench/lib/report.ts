@@ -189,7 +189,7 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
   if (ran.usage) {
     const u = r.usage;
     lines.push(
-      `**Usage metering** — proxy CPU per request with metering on ÷ off: JSON ${x(u.cpu_ratio_json)} (${n(u.cpu_us_per_req_json_on, 1)} vs ${n(u.cpu_us_per_req_json_off, 1)} µs), SSE ${x(u.cpu_ratio_sse)} (${n(u.cpu_us_per_req_sse_on, 1)} vs ${n(u.cpu_us_per_req_sse_off, 1)} µs), medians of ${n(u.cpu_rounds)} interleaved rounds; a flush of ${n(u.flush_rows)} (key, deployment) rows p50 ${n(u.flush_p50_ms)} ms, p99 ${n(u.flush_p99_ms)} ms; ${n(u.rows_per_day)} rows/day at 1,000 keys × 10 deployments all active every minute (~${n(u.bytes_per_row)} B/row with indexes); a key's 30-day hourly series p95 ${n(u.query_30d_hourly_p95_ms, 1)} ms.`,
+      `**Usage metering** — proxy CPU per request with metering on ÷ off: JSON ${x(u.cpu_ratio_json)} (${n(u.cpu_us_per_req_json_on, 1)} vs ${n(u.cpu_us_per_req_json_off, 1)} µs), SSE ${x(u.cpu_ratio_sse)} (${n(u.cpu_us_per_req_sse_on, 1)} vs ${n(u.cpu_us_per_req_sse_off, 1)} µs), medians of ${n(u.cpu_rounds)} interleaved rounds; a flush of ${n(u.flush_rows)} (key, deployment) rows p50 ${n(u.flush_p50_ms)} ms, p99 ${n(u.flush_p99_ms)} ms; ${n(u.rows_per_day)} rows/day at 1,000 keys × 10 deployments all active every minute (~${n(u.bytes_per_row)} B/row with indexes); a key's 30-day hourly series p95 ${n(u.query_30d_hourly_p95_ms, 1)} ms; the usage tap's own CPU per response: JSON ${n(u.tap_ns_per_json_response)} ns, SSE ${n(u.tap_ns_per_sse_response)} ns, a 40-chunk stream ${n(u.tap_ns_per_40_chunk_stream)} ns.`,
       '',
     );
   }

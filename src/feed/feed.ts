@@ -32,8 +32,11 @@ export interface Feed {
   /** Creates or renews a proxy's lease, recording its applied revision. */
   renewLease(proxyId: string, applied: number, ttlMs: number): Promise<void>;
   dropLease(proxyId: string): Promise<void>;
-  /** Cumulative: the proxy has applied every revision up to `revision`. */
-  ack(proxyId: string, revision: number): Promise<void>;
+  /**
+   * Cumulative: the proxy has applied every revision up to `revision`. With `leaseMs`, the ack also
+   * renews the proxy's lease for that long if it holds one, and resolves true when it did.
+   */
+  ack(proxyId: string, revision: number, leaseMs?: number): Promise<boolean | void>;
   /** Live proxies and the revision each last reported (for metrics and tests: it lists every one). */
   liveProxies(): Promise<Map<string, number>>;
   /** Where the live fleet stands against `revision`, in one round trip; `listLagging` names the lagging. */

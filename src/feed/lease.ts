@@ -3,7 +3,8 @@
 // revisions cumulatively, and deletes the lease on a clean stop.
 //
 // Acks: on the Redis feed at most one ack is in flight and the next one carries the latest
-// applied revision. On the in-process feed every apply is acked at once, synchronously: its
+// applied revision. Each ack also renews the lease, so while changes flow the renewal timer has
+// nothing to do (one Redis call per change per proxy, not one more every third of the TTL). On the in-process feed every apply is acked at once, synchronously: its
 // publish() calls the consumer, which applies, and this acks before publish() returns, so the
 // mutation that published then finds the proxy's lease at its revision.
 import type { Logger } from 'pino';
@@ -57,13 +58,23 @@ export async function startProxySync(options: ProxySyncOptions): Promise<ProxySy
   let ackFailing = false;
   let ackInFlight: Promise<void> | null = null;
   let ackWanted = false;
+  /** when the lease was last renewed, by a renewal or an ack (performance.now()) */
+  let renewedAt = -Infinity;
+
+  /** The lease was renewed: it is held, and the feed worked just now. */
+  function leaseRenewed(): void {
+    renewedAt = performance.now();
+    leaseHeld = true;
+    consumer.markCurrent();
+  }
 
   function ackResult(revision: number) {
     return {
-      ok: () => {
+      ok: (renewed: boolean | void) => {
         if (revision > acked) acked = revision;
         if (ackFailing) log.info({ proxyId }, 'acks are delivered again');
         ackFailing = false;
+        if (renewed === true && !stopped) leaseRenewed();
       },
       failed: (error: unknown) => {
         if (!ackFailing) log.warn({ proxyId, revision, err: errorMessage(error) }, 'ack failed; the lease renewal carries the applied revision');
@@ -79,7 +90,7 @@ export async function startProxySync(options: ProxySyncOptions): Promise<ProxySy
     const result = ackResult(revision);
     if (!coalesce) {
       // In-process: ack() does its work synchronously within this call.
-      feed.ack(proxyId, revision).then(result.ok, result.failed);
+      feed.ack(proxyId, revision, leaseMs).then(result.ok, result.failed);
       acked = Math.max(acked, revision);
       return;
     }
@@ -88,7 +99,7 @@ export async function startProxySync(options: ProxySyncOptions): Promise<ProxySy
       return;
     }
     ackInFlight = feed
-      .ack(proxyId, revision)
+      .ack(proxyId, revision, leaseMs)
       .then(result.ok, result.failed)
       .finally(() => {
         ackInFlight = null;
@@ -110,8 +121,7 @@ export async function startProxySync(options: ProxySyncOptions): Promise<ProxySy
           if (stopped) return;
           if (renewFailing) log.info({ proxyId, applied }, 'proxy lease renewed again');
           renewFailing = false;
-          leaseHeld = true;
-          consumer.markCurrent();
+          leaseRenewed();
           // An ack lost while Redis was away: send the latest one again.
           if (consumer.applied > acked) sendAck();
         },
@@ -129,7 +139,12 @@ export async function startProxySync(options: ProxySyncOptions): Promise<ProxySy
 
   const stopListening = consumer.onApplied(() => sendAck());
   await renew();
-  const timer = setInterval(() => void renew(), Math.max(1, Math.floor(leaseMs / 3)));
+  const every = Math.max(1, Math.floor(leaseMs / 3));
+  // An ack that renewed the lease within the last half period stands for this renewal: renewals
+  // stay at most half the TTL apart.
+  const timer = setInterval(() => {
+    if (performance.now() - renewedAt >= every / 2) void renew();
+  }, every);
   timer.unref();
 
   return {

@@ -46,10 +46,12 @@ export function createLocalFeed(now: () => number = Date.now): Feed {
       leases.delete(proxyId);
       announce();
     },
-    async ack(proxyId, revision) {
+    async ack(proxyId, revision, leaseMs = 0) {
       const lease = leases.get(proxyId);
       if (lease && revision > lease.applied) lease.applied = revision;
+      if (lease && leaseMs > 0) lease.expiresAt = now() + leaseMs;
       announce();
+      return lease !== undefined && leaseMs > 0;
     },
     async liveProxies() {
       return new Map([...live()].map(([id, lease]) => [id, lease.applied]));

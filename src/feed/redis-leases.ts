@@ -42,7 +42,7 @@ if live > 0 then
 end
 local announced = tonumber(redis.call('GET', KEYS[3]) or '-2')
 if floor ~= announced then
-  redis.call('SET', KEYS[3], floor)
+  redis.call('SET', KEYS[3], floor, 'KEEPTTL')
   if (live > 0 and floor > announced) or (live == 0 and announced >= 0) then
     redis.call('PUBLISH', ARGV[1], '{"floor":' .. string.format('%d', floor) .. ',"live":' .. live .. '}')
   end
@@ -83,18 +83,24 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 ${ANNOUNCE}
 return 1`,
   },
-  // KEYS: leases, revisions, floor; ARGV: channel, proxyId, revision
-  // Records the revision (cumulative: only if greater, only while the proxy holds a lease) and
-  // announces the floor if it rose: whoever hears the announcement and then reads finds it.
+  // KEYS: leases, revisions, floor; ARGV: channel, proxyId, revision, ttlMs (0: no renewal)
+  // Records the revision (cumulative: only if greater, only while the proxy holds a lease), renews
+  // the lease when asked, and announces the floor if it rose: whoever hears the announcement and
+  // then reads finds it. Returns 1 when it renewed the lease.
   keygateAck: {
     numberOfKeys: 3,
     lua: `${NOW_MS}
+local renewed = 0
 if redis.call('ZSCORE', KEYS[1], ARGV[2]) then
 ${RAISE}
+  if tonumber(ARGV[4]) > 0 then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[2])
+    renewed = 1
+  end
 end
 ${PRUNE}
 ${ANNOUNCE}
-return 1`,
+return renewed`,
   },
   // KEYS: leases, revisions, floor, legacy leases, legacy revisions; ARGV: channel, revision, list ('1': name the lagging)
   // Returns [live, applied, legacy lagging, lagging ids...]: the live proxies, those at or above the
@@ -141,7 +147,7 @@ return out`,
 interface ScriptCommands {
   keygateRenewLease(leases: string, revisions: string, floor: string, channel: string, proxyId: string, revision: number, ttlMs: number): Promise<unknown>;
   keygateDropLease(leases: string, revisions: string, floor: string, channel: string, proxyId: string): Promise<unknown>;
-  keygateAck(leases: string, revisions: string, floor: string, channel: string, proxyId: string, revision: number): Promise<unknown>;
+  keygateAck(leases: string, revisions: string, floor: string, channel: string, proxyId: string, revision: number, ttlMs: number): Promise<unknown>;
   keygateFleetProgress(
     leases: string,
     revisions: string,
@@ -196,8 +202,9 @@ export function redisLeases(
       await cmd.command(() => redis.keygateDropLease(leases, revisions, floor, fleet, proxyId));
     },
 
-    async ack(proxyId, revision) {
-      await cmd.command(() => redis.keygateAck(leases, revisions, floor, fleet, proxyId, revision));
+    async ack(proxyId, revision, leaseMs = 0) {
+      const ttlMs = Math.max(0, Math.round(leaseMs));
+      return (await cmd.command(() => redis.keygateAck(leases, revisions, floor, fleet, proxyId, revision, ttlMs))) === 1;
     },
 
     async fleetProgress(revision, listLagging): Promise<FleetProgress> {

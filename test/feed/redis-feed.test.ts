@@ -177,6 +177,19 @@ describe('createRedisFeed', () => {
     expect(await controlPlane.liveProxies()).toEqual(new Map());
   });
 
+  it('an ack given the TTL renews a live lease, and says so', async () => {
+    const { feed } = setup();
+    const f = feed();
+    await f.renewLease('p', 1, 400);
+    await sleep(250);
+    expect(await f.ack('p', 2, 400)).toBe(true);
+    await sleep(250); // past the first lease's expiry
+    expect(await f.liveProxies()).toEqual(new Map([['p', 2]]));
+    expect(await f.ack('p', 3)).toBe(false); // no TTL: recorded, not renewed
+    expect(await f.ack('ghost', 3, 400)).toBe(false);
+    expect(await f.liveProxies()).toEqual(new Map([['p', 3]]));
+  });
+
   it('an ack from a proxy without a lease is not recorded', async () => {
     const { feed, prefix, redis } = setup();
     const f = feed();
