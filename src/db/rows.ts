@@ -29,6 +29,8 @@ export const API_KEY_COLUMNS: Columns<ApiKey> = {
   expiryAnnounced: 'expiry_announced',
   createdAt: 'created_at',
   lastUsedAt: 'last_used_at',
+  rateLimitRequests: 'rate_limit_requests',
+  rateLimitTokens: 'rate_limit_tokens',
 };
 
 /** The select list of `columns` of the table aliased `table`, each named `<prefix><field>`. */

@@ -27,6 +27,14 @@ export interface KeyState {
   hash: string;
   /** ISO date-time; null: never expires */
   expiresAt: string | null;
+  /** per-minute limits (docs/api.md, "Rate limits"); absent or null: none (events before 0.2 lack it) */
+  rateLimit?: RateLimitState | null;
+}
+
+/** A key's limits per 60-second window; null: no limit of that kind. */
+export interface RateLimitState {
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
 }
 
 /**
@@ -81,6 +89,18 @@ export interface ChangeRecord {
 }
 
 /** A key's row as the proxy needs it: the one place a KeyState is made. */
-export function toKeyState(k: { id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }): KeyState {
-  return { id: k.id, projectId: k.projectId, name: k.name, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
+export function toKeyState(k: {
+  id: string;
+  projectId: string;
+  name: string;
+  hash: string;
+  expiresAt: Date | null;
+  rateLimitRequests?: number | null;
+  rateLimitTokens?: number | null;
+}): KeyState {
+  const state: KeyState = { id: k.id, projectId: k.projectId, name: k.name, hash: k.hash, expiresAt: k.expiresAt?.toISOString() ?? null };
+  const requestsPerMinute = k.rateLimitRequests ?? null;
+  const tokensPerMinute = k.rateLimitTokens ?? null;
+  if (requestsPerMinute !== null || tokensPerMinute !== null) state.rateLimit = { requestsPerMinute, tokensPerMinute };
+  return state;
 }

@@ -3,6 +3,7 @@
 // revision order (ordering and gap detection are the feed's job). Request-time lookups are O(1)
 // and touch nothing outside this process; memory is proportional to keys + deployments + links.
 import type { ChangeEvent, DeploymentState, KeyState, Snapshot } from '../feed/events.ts';
+import type { Limits } from '../ratelimit/limiter.ts';
 
 export interface KeyEntry {
   readonly id: string;
@@ -12,6 +13,8 @@ export interface KeyEntry {
   readonly hash: string;
   /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
   readonly expiresAtMs: number;
+  /** per-minute limits (docs/api.md, "Rate limits"); null: none */
+  readonly rateLimit: Limits | null;
 }
 
 export interface DeploymentEntry {
@@ -98,6 +101,10 @@ export class AuthTable {
     return this.keysByHash.get(hash);
   }
 
+  findKeyById(id: string): KeyEntry | undefined {
+    return this.keysById.get(id);
+  }
+
   /** Whether any deployment still forwards to this origin (its keep-alive pool is still needed). */
   usesOrigin(origin: string): boolean {
     return this.originRefs.has(origin);
@@ -135,6 +142,7 @@ export class AuthTable {
           ...(k.name === null ? {} : { name: k.name }),
           hash: k.hash,
           expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null,
+          ...(k.rateLimit === null ? {} : { rateLimit: { ...k.rateLimit } }),
         }))
         .sort(byId),
       deployments: [...this.deploymentsById.values()]
@@ -168,6 +176,7 @@ export class AuthTable {
       hash: UPPERCASE_HEX.test(state.hash) ? state.hash.toLowerCase() : state.hash,
       // An unparseable date must not mean "never expires": treat it as expired.
       expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,
+      rateLimit: limitsOf(state),
     };
     this.keysById.set(entry.id, entry);
     this.keysByHash.set(entry.hash, entry);
@@ -248,6 +257,12 @@ interface Upstream {
 }
 
 const same = (s: string) => s;
+
+function limitsOf(state: KeyState): Limits | null {
+  const r = state.rateLimit;
+  if (!r || (r.requestsPerMinute == null && r.tokensPerMinute == null)) return null;
+  return { requestsPerMinute: r.requestsPerMinute ?? null, tokensPerMinute: r.tokensPerMinute ?? null };
+}
 const UPPERCASE_HEX = /[A-F]/;
 
 function parseUpstream(url: string): URL | null {

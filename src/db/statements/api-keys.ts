@@ -11,8 +11,14 @@ export async function lockApiKeyRow(sql: Sql, id: string): Promise<ApiKey | null
 }
 
 /** What the proxy needs of every key. */
-export function keyStateRows(sql: Sql): Promise<{ id: string; projectId: string; name: string; hash: string; expiresAt: Date | null }[]> {
-  return sql.query('SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt" FROM api_keys');
+export function keyStateRows(sql: Sql): Promise<
+  { id: string; projectId: string; name: string; hash: string; expiresAt: Date | null; rateLimitRequests: number | null; rateLimitTokens: number | null }[]
+> {
+  return sql.query(
+    `SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt",
+            rate_limit_requests AS "rateLimitRequests", rate_limit_tokens AS "rateLimitTokens"
+       FROM api_keys`,
+  );
 }
 
 /**
