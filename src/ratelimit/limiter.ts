@@ -106,7 +106,14 @@ export class RateLimiter {
     const state = this.stateOf(keyId, limits);
     const w = state.window;
     const rl = limits.requestsPerMinute;
-    state.requestLimit = rl;
+    if (state.requestLimit !== rl) {
+      // A changed limit: the grant was sized for the old one; start afresh and ask for a new one.
+      state.requestLimit = rl;
+      state.grant = this.firstGrant(rl);
+      state.grantUntilMs = Infinity;
+      state.wantsGrant = true;
+      this.onWant?.();
+    }
     const tl = limits.tokensPerMinute;
     state.active = true;
     let refused: LimitDecision['refused'] = null;

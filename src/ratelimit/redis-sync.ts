@@ -123,6 +123,24 @@ const TOKENS_PUSH_MS = 100;
 const PUSH_MS = 1000;
 // The live proxies are counted at least this often, keys or not.
 const REFRESH_MS = 1000;
+// A lower count of live proxies is believed only after this long: after a Redis restart (or a
+// lease renewal that failed) the leases are missing for a moment, and a proxy that believed itself
+// alone would admit a whole limit without a grant.
+const PROXIES_MEMORY_MS = 10_000;
+
+/** The highest value seen within the last `memoryMs`. */
+class RecentMax {
+  private value = 0;
+  private at = 0;
+  constructor(private readonly memoryMs: number) {}
+  seen(n: number, nowMs: number): number {
+    if (n >= this.value || nowMs - this.at > this.memoryMs) {
+      this.value = Math.max(1, n);
+      this.at = nowMs;
+    }
+    return this.value;
+  }
+}
 
 export function startRateLimitSync(options: RateLimitSyncOptions): RateLimitSync {
   const { limiter, connection, prefix, proxyId, log, syncMs } = options;
@@ -176,7 +194,7 @@ export function startRateLimitSync(options: RateLimitSyncOptions): RateLimitSync
         (reply) => {
           const replies = parseReply(reply, batch.map((k) => k.keyId));
           if (replies === null) throw new Error('unexpected rate-limit sync reply');
-          limiter.proxies = Math.max(1, replies.proxies);
+          limiter.proxies = proxyCount.seen(replies.proxies, Date.now());
           if (reachable === false) log.info('rate-limit counts are shared through Redis again');
           reachable = true;
           limiter.setShared(true);
@@ -202,6 +220,7 @@ export function startRateLimitSync(options: RateLimitSyncOptions): RateLimitSync
       });
   }
 
+  const proxyCount = new RecentMax(PROXIES_MEMORY_MS);
   limiter.onWant = () => {
     if (inFlight) again = true;
     else if (Date.now() - lastSyncMs >= minGapMs) setImmediate(sync);
