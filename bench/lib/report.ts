@@ -23,11 +23,12 @@ export const REQUIRED = {
   scale: ['keys', 'deployments', 'links', 'snapshot_load_ms', 'rss_mb', 'cpu_ratio_vs_small', 'growth_mb_100k_changes', 'list_1000_p95_ms', 'list_1000_sql_queries'],
   subscriptions: ['subscribers', 'delivery_p50_ms', 'delivery_p99_ms'],
   usage: ['cpu_ratio_vs_off', 'flush_p99_ms', 'query_30d_hourly_p95_ms', 'rows_per_day'],
+  ratelimit: ['cpu_ratio_vs_off', 'fleet_overshoot_pct', 'redis_ops_per_request'],
 } as const;
 
 /** Issue 18's targets by key (section.key): written to results.json under `targets` and judged in
  *  the table. `at most` / `at least`; the figure each is judged on is the key's own. */
-export const TARGETS: { key: string; at: 'most' | 'least'; value: number; target: string; unit: string }[] = [
+export const TARGETS: { key: string; at: 'most' | 'least'; value: number; target: string; unit: string; issue?: number; zeroIsAFigure?: boolean }[] = [
   { key: 'streams.ttfb_p99_ms_over_bare', at: 'most', value: 1, target: 'streams: TTFB p99, keygate − bare Node ≤ 1 ms', unit: ' ms' },
   { key: 'streams.gap_p99_ms_over_bare', at: 'most', value: 1, target: 'streams: inter-chunk gap p99, keygate − bare Node ≤ 1 ms', unit: ' ms' },
   { key: 'streams.cpu_ratio_vs_bare', at: 'most', value: 1.2, target: 'streams: proxy CPU per chunk ≤ 1.2× bare Node', unit: '×' },
@@ -43,6 +44,9 @@ export const TARGETS: { key: string; at: 'most' | 'least'; value: number; target
   { key: 'scale.growth_mb_100k_changes', at: 'most', value: 32, target: 'scale: RSS growth over 100,000 link/unlink changes flat (≤ 32 MB)', unit: ' MB' },
   { key: 'scale.list_1000_p95_ms', at: 'most', value: 50, target: 'scale: 1,000-key GraphQL list p95 ≤ 50 ms', unit: ' ms' },
   { key: 'fleet.mutation_p99_ms_200', at: 'most', value: 50, target: 'fleet: mutation with confirmation p99 ≤ 50 ms at 200 proxies', unit: ' ms' },
+  { key: 'ratelimit.cpu_ratio_vs_off', at: 'most', value: 1.05, target: 'rate limits: proxy CPU/request for a limited key ≤ 1.05× an unlimited one', unit: '×', issue: 13 },
+  { key: 'ratelimit.fleet_overshoot_pct', at: 'most', value: 10, target: 'rate limits: two proxies at 3× the limit overshoot it by ≤ 10 %', unit: ' %', issue: 13, zeroIsAFigure: true },
+  { key: 'ratelimit.redis_ops_per_request', at: 'most', value: 0.1, target: 'rate limits: Redis commands per request ≤ 0.1', unit: '', issue: 13 },
 ];
 
 /** Required keys first (0 when a section failed), extras after; every value a finite number. */
@@ -98,9 +102,9 @@ export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
       const [section, key] = t.key.split('.') as [string, string];
       const v = r[section]?.[key] ?? 0;
       // A figure of 0 for an at-most target means the part did not produce it (a difference may be negative).
-      const produced = t.unit === ' ms' && t.key.endsWith('_over_bare') ? ran[section] === true : v !== 0;
+      const produced = (t.unit === ' ms' && t.key.endsWith('_over_bare')) || t.zeroIsAFigure ? ran[section] === true : v !== 0;
       const met = produced && (t.at === 'most' ? v <= t.value : v >= t.value);
-      return { target: `${t.target} (issue 18)`, figure: t.unit === '×' ? x(v) : `${n(v, Math.abs(v) < 100 ? 2 : 0)}${t.unit}`, met: on(section, met) };
+      return { target: `${t.target} (issue ${t.issue ?? 18})`, figure: t.unit === '×' ? x(v) : `${n(v, Math.abs(v) < 100 ? 2 : 0)}${t.unit}`, met: on(section, met) };
     }),
   ];
 }
@@ -186,6 +190,13 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
     const u = r.usage;
     lines.push(
       `**Usage metering** — proxy CPU per request with metering on ÷ off: JSON ${x(u.cpu_ratio_json)} (${n(u.cpu_us_per_req_json_on, 1)} vs ${n(u.cpu_us_per_req_json_off, 1)} µs), SSE ${x(u.cpu_ratio_sse)} (${n(u.cpu_us_per_req_sse_on, 1)} vs ${n(u.cpu_us_per_req_sse_off, 1)} µs), medians of ${n(u.cpu_rounds)} interleaved rounds; a flush of ${n(u.flush_rows)} (key, deployment) rows p50 ${n(u.flush_p50_ms)} ms, p99 ${n(u.flush_p99_ms)} ms; ${n(u.rows_per_day)} rows/day at 1,000 keys × 10 deployments all active every minute (~${n(u.bytes_per_row)} B/row with indexes); a key's 30-day hourly series p95 ${n(u.query_30d_hourly_p95_ms, 1)} ms.`,
+      '',
+    );
+  }
+  if (ran.ratelimit) {
+    const l = r.ratelimit!;
+    lines.push(
+      `**Rate limits** — proxy CPU per request for a limited key ÷ an unlimited one ${x(l.cpu_ratio_vs_off)} (${n(l.cpu_us_per_req_limited, 1)} vs ${n(l.cpu_us_per_req_unlimited, 1)} µs, median of ${n(l.cpu_rounds)} interleaved rounds); two proxies fed alternately at 3× a limit of ${n(l.fleet_limit)} per ${n(l.fleet_window_s)} s window: at most ${n(l.fleet_most_in_window)} passed in any window (${n(l.fleet_overshoot_pct, 2)} % over), ${n(l.steady_pass_pct, 1)} % of the limit in the first window; ${n(l.redis_ops_per_request, 4)} Redis commands per request.`,
       '',
     );
   }

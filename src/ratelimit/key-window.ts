@@ -112,14 +112,20 @@ export class KeyWindow {
     return out;
   }
 
-  /** Redis took in what was sent and answered the fleet's counts ([slot, requests, tokens, ...]). */
-  synced(fleet: readonly number[], slot: number): void {
+  /** Redis took in what was sent and answered the fleet's counts ([slot, requests, tokens, ...]);
+   *  `keepFleet`: no answer came, the fleet's counts stay as they were plus what was sent. */
+  synced(fleet: readonly number[], slot: number, keepFleet = false): void {
     for (let i = 0; i < RING; i++) {
       this.own.requests[i] = this.own.requests[i]! + this.sent.requests[i]!;
       this.own.tokens[i] = this.own.tokens[i]! + this.sent.tokens[i]!;
+      if (keepFleet) {
+        this.fleet.requests[i] = this.fleet.requests[i]! + this.sent.requests[i]!;
+        this.fleet.tokens[i] = this.fleet.tokens[i]! + this.sent.tokens[i]!;
+      }
       this.sent.clear(i);
-      this.fleet.clear(i);
+      if (!keepFleet) this.fleet.clear(i);
     }
+    if (keepFleet) return;
     for (let k = 0; k + 2 < fleet.length; k += 3) {
       const s = fleet[k]!;
       if (s > slot - RING && s <= slot) {

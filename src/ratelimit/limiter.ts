@@ -215,9 +215,26 @@ export class RateLimiter {
     }
   }
 
+  /** A sync timed out: its counts may have reached Redis; they are kept as this proxy's own, not
+   *  sent again. */
+  delivered(keyIds: readonly string[]): void {
+    const slot = Math.floor(this.now() / this.slotMs);
+    for (const id of keyIds) this.keys.get(id)?.window.synced([], slot, true);
+  }
+
   /** A sync failed: its counts go with the next one. */
   unsent(keyIds: readonly string[]): void {
     for (const id of keyIds) this.keys.get(id)?.window.unsent();
+  }
+
+  /** Forgets the keys with nothing in their window and no use since the last sweep (the embedded
+   *  mode's bound on memory; with Redis, collect() does it). */
+  sweep(): void {
+    const slot = Math.floor(this.now() / this.slotMs);
+    for (const [keyId, state] of this.keys) {
+      if (!state.active && state.window.isEmpty(slot)) this.keys.delete(keyId);
+      state.active = false;
+    }
   }
 
   /** Counting alone (Redis unreachable) or shared again. */

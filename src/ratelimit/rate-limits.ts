@@ -14,6 +14,8 @@ export interface RedisSettings {
   prefix: string;
 }
 
+// How often the embedded mode forgets keys whose windows are empty.
+const SWEEP_MS = 10_000;
 const TIMEOUTS = { commandTimeoutMs: 1000, connectTimeoutMs: 1000, maxReconnectDelayMs: 1000 };
 
 export function startRateLimits(options: {
@@ -29,7 +31,9 @@ export function startRateLimits(options: {
   const limiter = new RateLimiter({ windowMs: options.windowMs });
   if (options.redis === null) {
     limiter.proxies = 1;
-    return { limiter, stop: () => Promise.resolve() };
+    const sweeper = setInterval(() => limiter.sweep(), SWEEP_MS);
+    sweeper.unref();
+    return { limiter, stop: () => Promise.resolve(clearInterval(sweeper)) };
   }
   let closed = false;
   const log = options.log.child({ component: 'ratelimit' });

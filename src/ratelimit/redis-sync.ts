@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
-import { errorMessage, type FeedConnection } from '../feed/redis-connection.ts';
+import { errorMessage, type FeedConnection, isTimeout } from '../feed/redis-connection.ts';
 import { SLOTS } from './key-window.ts';
 import type { Limits, RateLimiter } from './limiter.ts';
 
@@ -123,6 +123,11 @@ const TOKENS_PUSH_MS = 100;
 const PUSH_MS = 1000;
 // The live proxies are counted at least this often, keys or not.
 const REFRESH_MS = 1000;
+// A sync that timed out may have been applied: its counts are not sent again (a double count would
+// refuse requests for nothing), and only failures for this long turn the proxy to counting alone (a
+// slow reply on a loaded machine is not an outage; grants lapse meanwhile, so nothing is admitted
+// that no grant covers). A refused connection turns it at once.
+const ALONE_AFTER_MS = 2000;
 // A lower count of live proxies is believed only after this long: after a Redis restart (or a
 // lease renewal that failed) the leases are missing for a moment, and a proxy that believed itself
 // alone would admit a whole limit without a grant.
@@ -155,6 +160,8 @@ export function startRateLimitSync(options: RateLimitSyncOptions): RateLimitSync
   let stopped = false;
   /** what the last sync found: null before the first */
   let reachable: boolean | null = null;
+  /** epoch ms of the first failure since the last success; null while syncs succeed */
+  let failingSince: number | null = null;
   // A key that wants a grant is synced at once, but not more often than this.
   const minGapMs = Math.max(5, syncMs / 5);
 
@@ -197,13 +204,18 @@ export function startRateLimitSync(options: RateLimitSyncOptions): RateLimitSync
           limiter.proxies = proxyCount.seen(replies.proxies, Date.now());
           if (reachable === false) log.info('rate-limit counts are shared through Redis again');
           reachable = true;
+          failingSince = null;
           limiter.setShared(true);
           sharedGauge.set(1);
           limiter.synced(replies.keys, nowMs);
         },
       )
       .catch((error: unknown) => {
-        limiter.unsent(batch.map((k) => k.keyId));
+        const timedOut = isTimeout(error);
+        if (!timedOut) limiter.unsent(batch.map((k) => k.keyId));
+        else limiter.delivered(batch.map((k) => k.keyId));
+        failingSince ??= nowMs;
+        if (timedOut && Date.now() - failingSince < ALONE_AFTER_MS && reachable !== null) return;
         if (reachable !== false) {
           log.warn({ err: errorMessage(error) }, 'rate-limit counts cannot reach Redis: each proxy holds every limit alone until it can');
         }
