@@ -16,7 +16,8 @@ export interface RedisSettings {
 
 // How often the embedded mode forgets keys whose windows are empty.
 const SWEEP_MS = 10_000;
-const TIMEOUTS = { commandTimeoutMs: 1000, connectTimeoutMs: 1000, maxReconnectDelayMs: 1000 };
+// As the change feed's: a slow reply on a loaded machine is not an outage.
+const TIMEOUTS = { commandTimeoutMs: 2000, connectTimeoutMs: 2000, maxReconnectDelayMs: 1000 };
 
 export function startRateLimits(options: {
   /** null: counts stay in process (embedded mode) */
