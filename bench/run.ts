@@ -1,7 +1,7 @@
 // keygate's benchmark suite (issues 5 and 18): `npm run bench` (≤ 20 minutes) or
 // `npm run bench -- --quick` (≤ 5 minutes). Writes bench/results.json and bench/results.md and prints the Performance table.
 //
-//   npm run bench [-- --quick] [--only proxy,streams,propagation,fleet,scale,subscriptions,usage,lifecycle] [--cpu-prof]
+//   npm run bench [-- --quick] [--only proxy,streams,propagation,fleet,scale,subscriptions,usage,lifecycle,ratelimit] [--cpu-prof]
 //
 // --cpu-prof runs every keygate process with node --cpu-prof into bench/profiles/.
 //
@@ -25,8 +25,9 @@ import { runProxyOverhead } from './proxy-overhead.ts';
 import { runScale } from './scale.ts';
 import { runStreams } from './streams.ts';
 import { runUsage } from './usage.ts';
+import { runRateLimit } from './ratelimit.ts';
 
-const SECTIONS = ['proxy', 'streams', 'propagation', 'fleet', 'scale', 'subscriptions', 'usage', 'lifecycle'] as const;
+const SECTIONS = ['proxy', 'streams', 'propagation', 'fleet', 'scale', 'subscriptions', 'usage', 'lifecycle', 'ratelimit'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'cpu-prof': { type: 'boolean', default: false } } });
@@ -159,6 +160,7 @@ async function main(): Promise<number> {
     await section('subscriptions', () => runSubscriptions(logDir, notes));
     await section('usage', () => runUsage({ quick, upstreamPort, dir, logDir, log }));
     await section('lifecycle', () => runLifecycle({ quick, upstreamPort, dir, logDir, log }));
+    await section('ratelimit', () => runRateLimit({ quick, upstreamPort, dir, logDir, log }));
     await upstream.stop();
   } catch (error) {
     failures++;

@@ -25,11 +25,12 @@ export const REQUIRED = {
   subscriptions: ['subscribers', 'delivery_p50_ms', 'delivery_p99_ms'],
   usage: ['cpu_ratio_vs_off', 'flush_p99_ms', 'query_30d_hourly_p95_ms', 'rows_per_day'],
   lifecycle: ['cut_p99_ms', 'cpu_ratio_2000_streams'],
+  ratelimit: ['cpu_ratio_vs_off', 'fleet_overshoot_pct', 'redis_ops_per_request'],
 } as const;
 
 /** Issue 18's targets by key (section.key): written to results.json under `targets` and judged in
  *  the table. `at most` / `at least`; the figure each is judged on is the key's own. */
-export const TARGETS: { key: string; at: 'most' | 'least'; value: number; target: string; unit: string; issue?: number }[] = [
+export const TARGETS: { key: string; at: 'most' | 'least'; value: number; target: string; unit: string; issue?: number; zeroIsAFigure?: boolean }[] = [
   { key: 'streams.ttfb_p99_ms_over_bare', at: 'most', value: 1, target: 'streams: TTFB p99, keygate − bare Node ≤ 1 ms', unit: ' ms' },
   { key: 'streams.gap_p99_ms_over_bare', at: 'most', value: 1, target: 'streams: inter-chunk gap p99, keygate − bare Node ≤ 1 ms', unit: ' ms' },
   { key: 'streams.cpu_ratio_vs_bare', at: 'most', value: 1.2, target: 'streams: proxy CPU per chunk ≤ 1.2× bare Node', unit: '×' },
@@ -47,6 +48,9 @@ export const TARGETS: { key: string; at: 'most' | 'least'; value: number; target
   { key: 'fleet.mutation_p99_ms_200', at: 'most', value: 50, target: 'fleet: mutation with confirmation p99 ≤ 50 ms at 200 proxies', unit: ' ms' },
   { key: 'lifecycle.cut_p99_ms', at: 'most', value: 100, target: 'lifecycle: unlink start → last of 1,000 open streams (two proxies) ended, p99 ≤ 100 ms', unit: ' ms', issue: 14 },
   { key: 'lifecycle.cpu_ratio_2000_streams', at: 'most', value: 1.05, target: 'lifecycle: proxy CPU/short request with 2,000 idle streams open ≤ 1.05× none open', unit: '×', issue: 14 },
+  { key: 'ratelimit.cpu_ratio_vs_off', at: 'most', value: 1.05, target: 'rate limits: proxy CPU/request for a limited key ≤ 1.05× an unlimited one', unit: '×', issue: 13 },
+  { key: 'ratelimit.fleet_overshoot_pct', at: 'most', value: 10, target: 'rate limits: two proxies at 3× the limit overshoot it by ≤ 10 %', unit: ' %', issue: 13, zeroIsAFigure: true },
+  { key: 'ratelimit.redis_ops_per_request', at: 'most', value: 0.1, target: 'rate limits: Redis commands per request ≤ 0.1', unit: '', issue: 13 },
 ];
 
 /** Required keys first (0 when a section failed), extras after; every value a finite number. */
@@ -102,7 +106,7 @@ export function verdicts(r: Results, ran: Record<string, boolean>): Verdict[] {
       const [section, key] = t.key.split('.') as [string, string];
       const v = r[section]?.[key] ?? 0;
       // A figure of 0 for an at-most target means the part did not produce it (a difference may be negative).
-      const produced = t.unit === ' ms' && t.key.endsWith('_over_bare') ? ran[section] === true : v !== 0;
+      const produced = (t.unit === ' ms' && t.key.endsWith('_over_bare')) || t.zeroIsAFigure ? ran[section] === true : v !== 0;
       const met = produced && (t.at === 'most' ? v <= t.value : v >= t.value);
       return { target: `${t.target} (issue ${t.issue ?? 18})`, figure: t.unit === '×' ? x(v) : `${n(v, Math.abs(v) < 100 ? 2 : 0)}${t.unit}`, met: on(section, met) };
     }),
@@ -197,6 +201,13 @@ export function markdown(r: Results, ran: Record<string, boolean>, context: { co
     const l = r.lifecycle;
     lines.push(
       `**Cutting requests in flight** — unlinkApiKey with ${n(l.cut_streams)} open streams of the key on two proxies: the last stream ended ${n(l.cut_last_median_ms, 1)} ms after the mutation started (median of ${n(l.cut_rounds)} rounds; p99 ${n(l.cut_p99_ms, 1)} ms), per stream p50 ${n(l.cut_stream_p50_ms, 1)} ms, p99 ${n(l.cut_stream_p99_ms, 1)} ms; the mutation itself ${n(l.cut_mutation_median_ms, 1)} ms. Proxy CPU per short request with 2,000 idle streams open ÷ none: ${x(l.cpu_ratio_2000_streams)} (${n(l.cpu_us_per_req_2000_streams, 1)} vs ${n(l.cpu_us_per_req_no_streams, 1)} µs, median of ${n(l.cpu_rounds)} interleaved rounds).`,
+      '',
+    );
+  }
+  if (ran.ratelimit) {
+    const l = r.ratelimit!;
+    lines.push(
+      `**Rate limits** — proxy CPU per request for a limited key ÷ an unlimited one ${x(l.cpu_ratio_vs_off)} (${n(l.cpu_us_per_req_limited, 1)} vs ${n(l.cpu_us_per_req_unlimited, 1)} µs, median of ${n(l.cpu_rounds)} interleaved rounds); two proxies fed alternately at 3× a limit of ${n(l.fleet_limit)} per ${n(l.fleet_window_s)} s window: at most ${n(l.fleet_most_in_window)} passed in any window (${n(l.fleet_overshoot_pct, 2)} % over), ${n(l.steady_pass_pct, 1)} % of the limit in the first window; ${n(l.redis_ops_per_request, 4)} Redis commands per request.`,
       '',
     );
   }

@@ -53,7 +53,7 @@ function registerProjectCommands(program: Command): void {
   );
 }
 
-const KEY_FIELDS = 'id name description prefix expiresAt expired createdAt lastUsedAt';
+const KEY_FIELDS = 'id name description prefix expiresAt expired createdAt lastUsedAt rateLimit { requestsPerMinute tokensPerMinute }';
 interface KeyNode {
   id: string;
   name: string;
@@ -64,6 +64,7 @@ interface KeyNode {
   deployments?: { name: string }[];
   previousPrefix?: string | null;
   previousSecretExpiresAt?: string | null;
+  rateLimit?: { requestsPerMinute: number | null; tokensPerMinute: number | null } | null;
 }
 
 const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
@@ -75,8 +76,21 @@ function parseDuration(value: string, option: string): number {
   return Number(match[1]) * DURATION_UNITS[match[2]!]!;
 }
 
+/** A --rpm / --tpm value: a whole number, or "none" (no limit of that kind). */
+function limitOption(flag: string, value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new CliError(`${flag} must be a whole number (1–10000000) or "none"`);
+  return n;
+}
+
+/** "600 rpm, 200000 tpm", or "-" for a key without limits. */
+const describeLimits = (l: KeyNode['rateLimit']) =>
+  [l?.requestsPerMinute != null ? `${l.requestsPerMinute} rpm` : '', l?.tokensPerMinute != null ? `${l.tokensPerMinute} tpm` : ''].filter(Boolean).join(', ') || '-';
+
 function registerKeyCommands(program: Command): void {
-  const keys = program.command('keys').description('API keys of a project: create, list, rotate, delete');
+  const keys = program.command('keys').description('API keys of a project: create, list, update limits, rotate, delete');
   withJson(
     quiet(
       keys
@@ -85,15 +99,20 @@ function registerKeyCommands(program: Command): void {
         .argument('<name>', 'unique in its project, 4–63 characters')
         .requiredOption('--project <slug>', 'the project')
         .option('--description <text>', 'what the key is for')
-        .option('--expires-at <date>', 'ISO-8601 date-time in the future (default: never expires)'),
+        .option('--expires-at <date>', 'ISO-8601 date-time in the future (default: never expires)')
+        .option('--rpm <n>', 'rate limit: requests per minute, across every proxy (default: none)')
+        .option('--tpm <n>', 'rate limit: tokens per minute, across every proxy (default: none)'),
       'the secret',
     ),
   ).action(
-    withApi(async (api, name: string, options: Output & { project: string; description?: string; expiresAt?: string }) => {
+    withApi(async (api, name: string, options: Output & { project: string; description?: string; expiresAt?: string; rpm?: string; tpm?: string }) => {
+      const requestsPerMinute = limitOption('--rpm', options.rpm) ?? null;
+      const tokensPerMinute = limitOption('--tpm', options.tpm) ?? null;
+      const rateLimit = requestsPerMinute === null && tokensPerMinute === null ? undefined : { requestsPerMinute, tokensPerMinute };
       const projectId = await projectIdOf(api, options.project);
       const { createApiKey } = await api.request<{ createApiKey: { apiKey: KeyNode; secret: string; propagation: Propagation } }>(
         `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { ${KEY_FIELDS} } ${PROPAGATION_FIELDS} } }`,
-        { input: { projectId, name, description: options.description, expiresAt: options.expiresAt } },
+        { input: { projectId, name, description: options.description, expiresAt: options.expiresAt, rateLimit } },
       );
       printSecret(createApiKey, options, `created API key ${createApiKey.apiKey.name} in ${options.project}`);
     }),
@@ -107,9 +126,37 @@ function registerKeyCommands(program: Command): void {
           ...key,
           expires: key.expired ? 'expired' : (key.expiresAt ?? 'never'),
           deployments: key.deployments?.map((d) => d.name).join(',') ?? '',
+          limits: describeLimits(key.rateLimit),
         })),
-        [['name', 'NAME'], ['prefix', 'PREFIX'], ['expires', 'EXPIRES'], ['lastUsedAt', 'LAST USED'], ['deployments', 'DEPLOYMENTS'], ['id', 'ID']],
+        [['name', 'NAME'], ['prefix', 'PREFIX'], ['expires', 'EXPIRES'], ['limits', 'LIMITS'], ['lastUsedAt', 'LAST USED'], ['deployments', 'DEPLOYMENTS'], ['id', 'ID']],
       );
+    }),
+  );
+  withJson(
+    keys
+      .command('update')
+      .description("change a key's rate limits; a limit not given stays as it is")
+      .argument('<key>', 'the key: its id, or its name with --project')
+      .option('--project <slug>', 'the project, to find the key by name')
+      .option('--rpm <n>', 'requests per minute, or "none" to remove that limit')
+      .option('--tpm <n>', 'tokens per minute, or "none" to remove that limit'),
+  ).action(
+    withApi(async (api, ref: string, options: Output & { project?: string; rpm?: string; tpm?: string }) => {
+      const rpm = limitOption('--rpm', options.rpm);
+      const tpm = limitOption('--tpm', options.tpm);
+      if (rpm === undefined && tpm === undefined) throw new CliError('nothing to change: give --rpm and/or --tpm');
+      const id = await nodeIdOf(api, 'apiKeys', ref, options.project);
+      const { node } = await api.request<{ node: KeyNode | null }>(`query($id: ID!) { node(id: $id) { ... on ApiKey { ${KEY_FIELDS} } } }`, { id });
+      if (!node) throw new CliError(`no API key with id ${id}`);
+      const requestsPerMinute = rpm === undefined ? (node.rateLimit?.requestsPerMinute ?? null) : rpm;
+      const tokensPerMinute = tpm === undefined ? (node.rateLimit?.tokensPerMinute ?? null) : tpm;
+      const rateLimit = requestsPerMinute === null && tokensPerMinute === null ? null : { requestsPerMinute, tokensPerMinute };
+      const { updateApiKey } = await api.request<{ updateApiKey: { apiKey: KeyNode; propagation: Propagation } }>(
+        `mutation($input: UpdateApiKeyInput!) { updateApiKey(input: $input) { apiKey { ${KEY_FIELDS} } ${PROPAGATION_FIELDS} } }`,
+        { input: { id, rateLimit } },
+      );
+      if (options.json) return printJson(updateApiKey);
+      process.stdout.write(`API key ${updateApiKey.apiKey.name}: ${describeLimits(updateApiKey.apiKey.rateLimit)} (${describePropagation(updateApiKey.propagation)})\n`);
     }),
   );
   withJson(

@@ -79,6 +79,8 @@ const envSchema = z.object({
   KEYGATE_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   KEYGATE_PROPAGATION_TIMEOUT_MS: int(2000, 0, 60_000),
   KEYGATE_PROXY_LEASE_MS: int(3000, 300, 600_000),
+  KEYGATE_RATELIMIT_SYNC_MS: int(50, 5, 10_000),
+  KEYGATE_RATELIMIT_WINDOW_MS: int(60_000, 1000, 3_600_000),
   KEYGATE_POLL_INTERVAL_MS: int(1000, 50, 600_000),
   KEYGATE_MAX_STALENESS_MS: int(30_000, 100, 3_600_000),
   KEYGATE_CHANGELOG_RETENTION_HOURS: int(2160, 1, 24 * 365),
@@ -126,6 +128,10 @@ export interface Config {
   adminToken: string | undefined;
   propagationTimeoutMs: number;
   proxyLeaseMs: number;
+  /** how often a proxy syncs its rate-limit counts with Redis (KEYGATE_RATELIMIT_SYNC_MS) */
+  rateLimitSyncMs: number;
+  /** the rate-limit window; 60,000 ms except in tests (KEYGATE_RATELIMIT_WINDOW_MS) */
+  rateLimitWindowMs: number;
   pollIntervalMs: number;
   maxStalenessMs: number;
   changelogRetentionHours: number;
@@ -207,6 +213,8 @@ export function loadConfig(env: Env): Config {
     adminToken: e.KEYGATE_ADMIN_TOKEN,
     propagationTimeoutMs: e.KEYGATE_PROPAGATION_TIMEOUT_MS,
     proxyLeaseMs: e.KEYGATE_PROXY_LEASE_MS,
+    rateLimitSyncMs: e.KEYGATE_RATELIMIT_SYNC_MS,
+    rateLimitWindowMs: e.KEYGATE_RATELIMIT_WINDOW_MS,
     pollIntervalMs: e.KEYGATE_POLL_INTERVAL_MS,
     maxStalenessMs: e.KEYGATE_MAX_STALENESS_MS,
     changelogRetentionHours: e.KEYGATE_CHANGELOG_RETENTION_HOURS,

@@ -33,6 +33,8 @@ export const API_KEY_COLUMNS: Columns<ApiKey> = {
   previousExpiresAt: 'previous_expires_at',
   createdAt: 'created_at',
   lastUsedAt: 'last_used_at',
+  rateLimitRequests: 'rate_limit_requests',
+  rateLimitTokens: 'rate_limit_tokens',
 };
 
 /** The select list of `columns` of the table aliased `table`, each named `<prefix><field>`. */

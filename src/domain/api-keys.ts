@@ -12,11 +12,27 @@ import { findReachableProject } from './projects.ts';
 import { API_KEY_PREFIX, issueSecret } from './secrets.ts';
 import { check, checkExpiry, notNull, rules } from './validation.ts';
 
+/** A key's limits as given: a kind omitted or null has no limit. */
+export interface RateLimitInput {
+  requestsPerMinute?: number | null;
+  tokensPerMinute?: number | null;
+}
+
+/** The limit columns of a key, checked (each value 1–10,000,000); null input removes both. */
+function rateLimitColumns(input: RateLimitInput | null): { rateLimitRequests: number | null; rateLimitTokens: number | null } {
+  const value = (v: number | null | undefined, field: string) => (v == null ? null : check(rules.rateLimitValue, v, `rateLimit.${field}`));
+  return {
+    rateLimitRequests: value(input?.requestsPerMinute, 'requestsPerMinute'),
+    rateLimitTokens: value(input?.tokensPerMinute, 'tokensPerMinute'),
+  };
+}
+
 export interface CreateApiKeyInput {
   projectId: string;
   name: string;
   description?: string | null;
   expiresAt?: Date | null;
+  rateLimit?: RateLimitInput | null;
 }
 
 async function assertNameFree(tx: Tx, projectId: string, name: string, exceptId?: string) {
@@ -29,11 +45,12 @@ export async function createApiKey({ prisma, changes }: DomainDeps, viewer: View
   const name = check(rules.apiKeyName, input.name, 'name');
   const description = input.description == null ? null : check(rules.description, input.description, 'description');
   const expiresAt = checkExpiry(input.expiresAt, 'expiresAt') ?? null;
+  const limits = rateLimitColumns(input.rateLimit ?? null);
   const issued = issueSecret(API_KEY_PREFIX);
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
     await assertNameFree(tx, input.projectId, name);
     const apiKey = await tx.apiKey.create({
-      data: { projectId: input.projectId, name, description, expiresAt, prefix: issued.prefix, hash: issued.hash },
+      data: { projectId: input.projectId, name, description, expiresAt, prefix: issued.prefix, hash: issued.hash, ...limits },
     });
     return {
       result: apiKey,
@@ -57,6 +74,8 @@ export interface UpdateApiKeyInput {
   description?: string | null;
   /** undefined: keep; null: never expires */
   expiresAt?: Date | null;
+  /** undefined: keep; null: no limits */
+  rateLimit?: RateLimitInput | null;
 }
 
 export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, input: UpdateApiKeyInput) {
@@ -64,9 +83,18 @@ export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, inpu
   if (name !== undefined) check(rules.apiKeyName, name, 'name');
   if (input.description != null) check(rules.description, input.description, 'description');
   checkExpiry(input.expiresAt, 'expiresAt');
+  const limits = input.rateLimit === undefined ? undefined : rateLimitColumns(input.rateLimit);
   const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
     const key = await loadKeyForChange(tx, viewer, input.id);
-    const data: { name?: string; description?: string | null; expiresAt?: Date | null; expiryAnnounced?: boolean; expiringAnnounced?: boolean } = {};
+    const data: {
+      name?: string;
+      description?: string | null;
+      expiresAt?: Date | null;
+      expiryAnnounced?: boolean;
+      expiringAnnounced?: boolean;
+      rateLimitRequests?: number | null;
+      rateLimitTokens?: number | null;
+    } = {};
     if (name !== undefined && name !== key.name) {
       await assertNameFree(tx, key.projectId, name, key.id);
       data.name = name;
@@ -77,6 +105,9 @@ export async function updateApiKey({ changes }: DomainDeps, viewer: Viewer, inpu
       // A new expiry is announced afresh: expiring (when inside the warning window) and expired.
       data.expiryAnnounced = false;
       data.expiringAnnounced = false;
+    }
+    if (limits !== undefined && (limits.rateLimitRequests !== key.rateLimitRequests || limits.rateLimitTokens !== key.rateLimitTokens)) {
+      Object.assign(data, limits);
     }
     if (Object.keys(data).length === 0) return { result: key, change: null };
     const apiKey = await tx.apiKey.update({ where: { id: key.id }, data });

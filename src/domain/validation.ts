@@ -36,6 +36,8 @@ export const rules = {
         return false;
       }
     }, 'must be an http or https URL without credentials'),
+  /** a per-minute rate limit (docs/api.md, "Rate limits") */
+  rateLimitValue: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000_000, 'must be at most 10,000,000'),
   tokenName: z
     .string()
     .min(1, 'must not be empty')

@@ -34,6 +34,14 @@ export interface KeyState {
   previousHash?: string | null;
   /** ISO date-time when the previous secret stops working; null or absent: no overlap */
   previousExpiresAt?: string | null;
+  /** per-minute limits (docs/api.md, "Rate limits"); absent or null: none (events before 0.2 lack it) */
+  rateLimit?: RateLimitState | null;
+}
+
+/** A key's limits per 60-second window; null: no limit of that kind. */
+export interface RateLimitState {
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
 }
 
 /**
@@ -89,7 +97,7 @@ export interface ChangeRecord {
 
 /** A key's row as the proxy needs it: the one place a KeyState is made. */
 export function toKeyState(k: KeyStateRow): KeyState {
-  return {
+  const state: KeyState = {
     id: k.id,
     projectId: k.projectId,
     name: k.name,
@@ -98,4 +106,8 @@ export function toKeyState(k: KeyStateRow): KeyState {
     previousHash: k.previousHash,
     previousExpiresAt: k.previousExpiresAt?.toISOString() ?? null,
   };
+  const requestsPerMinute = k.rateLimitRequests ?? null;
+  const tokensPerMinute = k.rateLimitTokens ?? null;
+  if (requestsPerMinute !== null || tokensPerMinute !== null) state.rateLimit = { requestsPerMinute, tokensPerMinute };
+  return state;
 }

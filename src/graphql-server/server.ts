@@ -30,6 +30,8 @@ export interface GraphQLServerOptions {
   domain: DomainDeps;
   events: ProjectEventsFanOut;
   usage: UsageUpdatesFanOut;
+  /** where ApiKey.rateLimitUsage is read */
+  rateLimits: GraphQLContext['rateLimits'];
   authenticate: Authenticate;
   log: Logger;
   http?: Partial<HttpLimits>;
@@ -71,10 +73,10 @@ export function endpointUrlOf(endpoint: GraphQLServerOptions['endpoint']): Graph
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServer {
-  const { prisma, domain, events, usage, log } = options;
+  const { prisma, domain, events, usage, rateLimits, log } = options;
   const endpointUrl = endpointUrlOf(options.endpoint);
   const contextFor = (viewer: Viewer): Omit<GraphQLContext, 'budget'> => {
-    return { viewer, prisma, domain, confirmations: createConfirmations(), events, usage, endpointUrl };
+    return { viewer, prisma, domain, confirmations: createConfirmations(), events, usage, rateLimits, endpointUrl };
   };
   const yoga = createGraphQLHandler({
     introspection: options.introspection,

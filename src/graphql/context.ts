@@ -4,6 +4,7 @@ import type { DomainDeps } from '../domain/deps.ts';
 import type { ChangeEvent } from '../feed/events.ts';
 import type { Confirmations } from '../feed/propagation.ts';
 import type { UsageUpdateMessage } from '../usage/usage-update.ts';
+import type { LimitUsage } from '../ratelimit/limiter.ts';
 import type { OperationBudget } from './operation-limits.ts';
 
 /** What every resolver receives: who is asking, and the services to ask. */
@@ -14,6 +15,8 @@ export interface GraphQLContext {
   events: ProjectEvents;
   /** the live usage the proxies publish (usageUpdates) */
   usage: UsageUpdates;
+  /** a key's use of its rate limit in the current window (ApiKey.rateLimitUsage) */
+  rateLimits: { read(keyId: string): Promise<LimitUsage> };
   /** the confirmations this operation's answer waits for (mutations hand theirs over) */
   confirmations: Confirmations;
   /** what the request may still spend: link-list items and time (operation-limits.ts) */

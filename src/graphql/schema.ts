@@ -4,6 +4,7 @@ import { countLinkLists } from './operation-limits.ts';
 import './types/scalars.ts';
 import './types/propagation.ts';
 import './types/project.ts';
+import './types/rate-limit.ts';
 import './types/api-key.ts';
 import './types/deployment.ts';
 import './types/access-token.ts';

@@ -3,6 +3,7 @@
 // revision order (ordering and gap detection are the feed's job). Request-time lookups are O(1)
 // and touch nothing outside this process; memory is proportional to keys + deployments + links.
 import type { ChangeEvent, DeploymentState, KeyState, Snapshot } from '../feed/events.ts';
+import type { Limits } from '../ratelimit/limiter.ts';
 
 export interface KeyEntry {
   readonly id: string;
@@ -16,6 +17,8 @@ export interface KeyEntry {
   readonly previousHash: string | null;
   /** epoch ms when the previous secret stops working (checked at request time); -Infinity: none */
   readonly previousExpiresAtMs: number;
+  /** per-minute limits (docs/api.md, "Rate limits"); null: none */
+  readonly rateLimit: Limits | null;
 }
 
 export interface DeploymentEntry {
@@ -171,6 +174,7 @@ export class AuthTable {
           expiresAt: Number.isFinite(k.expiresAtMs) ? new Date(k.expiresAtMs).toISOString() : null,
           previousHash: k.previousHash,
           previousExpiresAt: k.previousHash !== null && Number.isFinite(k.previousExpiresAtMs) ? new Date(k.previousExpiresAtMs).toISOString() : null,
+          ...(k.rateLimit === null ? {} : { rateLimit: { ...k.rateLimit } }),
         }))
         .sort(byId),
       deployments: [...this.deploymentsById.values()]
@@ -218,6 +222,7 @@ export class AuthTable {
       expiresAtMs: Number.isNaN(expiresAtMs) ? -Infinity : expiresAtMs,
       previousHash,
       previousExpiresAtMs: Number.isNaN(previousExpiresAtMs) ? -Infinity : previousExpiresAtMs,
+      rateLimit: limitsOf(state),
     };
     this.keysById.set(entry.id, entry);
     this.keysByHash.set(entry.hash, entry);
@@ -318,6 +323,12 @@ function accessChangesOf(event: ChangeEvent): AccessChange[] {
   if (deploymentId !== undefined) changes.push({ scope: 'deployment', deploymentId, unlinkReason });
   if (p.deployments) for (const d of p.deployments) changes.push({ scope: 'deployment', deploymentId: d.id, unlinkReason });
   return changes;
+}
+
+function limitsOf(state: KeyState): Limits | null {
+  const r = state.rateLimit;
+  if (!r || (r.requestsPerMinute == null && r.tokensPerMinute == null)) return null;
+  return { requestsPerMinute: r.requestsPerMinute ?? null, tokensPerMinute: r.tokensPerMinute ?? null };
 }
 const UPPERCASE_HEX = /[A-F]/;
 // toLowerCase copies even a lowercase string: a million copies at a snapshot load.

@@ -19,6 +19,8 @@ import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
 import { createUsageMeter } from './usage-meter.ts';
+import { sendRateLimited, sendRateLimitedOnSocket, setLimitHeaders } from './rate-limit.ts';
+import type { LimitDecision, RateLimiter } from '../ratelimit/limiter.ts';
 import { createUpstreamPolicy, type UpstreamRules } from '../domain/upstream-policy.ts';
 import type { UsageAggregator } from '../usage/aggregator.ts';
 
@@ -50,6 +52,8 @@ export interface ProxyServerDeps {
   status: () => ProxyStatus;
   /** counts usage per (deployment, key, minute); absent: metering off */
   usage?: UsageAggregator;
+  /** per-key rate limits (docs/api.md, "Rate limits"); absent: none enforced */
+  rateLimiter?: RateLimiter;
 }
 
 export interface ProxyServer {
@@ -74,6 +78,8 @@ interface Admitted {
   keyId: string | null;
   /** the hash of the secret that opened it (the current or, in an overlap, the previous one) */
   admittedHash: string | null;
+  /** the key's rate-limit decision; null: the key has no limit. Refused: answer 429, forward nothing. */
+  limit: LimitDecision | null;
 }
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
@@ -98,7 +104,9 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   });
   const accessLog = config.accessLog ? createAccessLog(deps.log) : null;
   let draining = false;
-  const meter = deps.usage ? createUsageMeter(deps.usage) : null;
+  const limiter = deps.rateLimiter ?? null;
+  const meter =
+    deps.usage || limiter ? createUsageMeter(deps.usage ?? null, limiter ? (keyId, tokens) => limiter.addTokens(keyId, tokens) : undefined) : null;
 
   const hooks: ForwardHooks = {
     responded(f, statusCode, seconds, upstream) {
@@ -171,9 +179,17 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (problem !== null) return problem;
     const keyId = auth.key === null ? null : auth.key.id;
     const admittedHash = auth.key === null ? null : auth.viaPrevious ? auth.key.previousHash : auth.key.hash;
+    const limit = limiter !== null && auth.key !== null && auth.key.rateLimit !== null ? limiter.admit(auth.key.id, auth.key.rateLimit) : null;
+    if (limit !== null && limit.refused !== null) {
+      metrics.deployment(deployment.label).requests.rejected.inc();
+      metrics.refused('rate_limited');
+      meter?.rateLimited(deployment, keyId!);
+      if (entry !== null) entry.reason = 'rate_limited';
+      return { deployment, path: r.path, keyId, admittedHash, limit };
+    }
     // With metering on, lastUsedAt goes out with the usage flush instead.
-    if (keyId !== null && meter === null) table.recordUse(keyId);
-    return { deployment, path: r.path, keyId, admittedHash };
+    if (keyId !== null && deps.usage === undefined) table.recordUse(keyId);
+    return { deployment, path: r.path, keyId, admittedHash, limit };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
@@ -184,9 +200,14 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   function onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue = false) {
     if (draining || (req.socket as MemoSocket)[OVER_CAP]) res.shouldKeepAlive = false;
     const admitted = admit(req, res);
-    if (typeof admitted === 'object') {
+    if (typeof admitted === 'object' && admitted.limit?.refused) {
+      // The upstream receives nothing: not even the body the client may still send.
+      res.shouldKeepAlive = res.shouldKeepAlive && !expectsContinue;
+      sendRateLimited(res, admitted.limit);
+    } else if (typeof admitted === 'object') {
       // The client waited to send its body until the key was checked.
       if (expectsContinue) res.writeContinue();
+      if (admitted.limit !== null) setLimitHeaders(res, admitted.limit);
       forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId, admitted.admittedHash);
     } else if (admitted === 'healthz' || admitted === 'readyz') {
       serveInternal(admitted, res);
@@ -204,6 +225,10 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
       const code = admitted === 'healthz' || admitted === 'readyz' ? 'deployment_not_found' : admitted;
       reject(code, req);
       sendAnswerOnSocket(socket, code);
+      return;
+    }
+    if (admitted.limit?.refused) {
+      sendRateLimitedOnSocket(socket, admitted.limit);
       return;
     }
     upgraded.add(socket);

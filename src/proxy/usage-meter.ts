@@ -20,6 +20,8 @@ export interface UsageMeter {
   /** a 401, with the known key presented if any (authorize.ts): counted for the key only when it is
    *  one of the deployment's project (another project's key is not this project's to count) */
   refused(deployment: DeploymentEntry, key: KeyEntry | null): void;
+  /** a 429: the key's rate limit was reached */
+  rateLimited(deployment: DeploymentEntry, keyId: string): void;
 }
 
 interface Reading {
@@ -31,7 +33,8 @@ interface Reading {
 const READING = Symbol('keygate.usageReading');
 type Tapped = IncomingMessage & { [READING]?: Reading };
 
-export function createUsageMeter(aggregator: UsageAggregator): UsageMeter {
+/** `aggregator` null: metering off, only `onTokens` (rate limits) reads the responses' usage. */
+export function createUsageMeter(aggregator: UsageAggregator | null, onTokens?: (keyId: string, tokens: number) => void): UsageMeter {
   function onData(this: Tapped, chunk: Buffer) {
     this[READING]!.tap.write(chunk);
   }
@@ -39,12 +42,14 @@ export function createUsageMeter(aggregator: UsageAggregator): UsageMeter {
   // 'close' comes whether the body ended or was cut: whatever usage passed by is counted.
   function onClose(this: Tapped) {
     const { tap, deployment, keyId } = this[READING]!;
-    if (tap.usage !== null) aggregator.tokens(deployment, keyId, tap.usage.promptTokens, tap.usage.completionTokens);
+    if (tap.usage === null) return;
+    aggregator?.tokens(deployment, keyId, tap.usage.promptTokens, tap.usage.completionTokens);
+    if (onTokens && keyId !== null) onTokens(keyId, tap.usage.promptTokens + tap.usage.completionTokens);
   }
 
   return {
     responded(deployment, keyId, statusCode, upstream) {
-      aggregator.forwarded(deployment, keyId, statusCode >= 500);
+      aggregator?.forwarded(deployment, keyId, statusCode >= 500);
       const headers = upstream.headers;
       if (!canTapBody(headers['content-type'], headers['content-encoding'])) return null;
       const tap = new UsageTap();
@@ -54,16 +59,19 @@ export function createUsageMeter(aggregator: UsageAggregator): UsageMeter {
       return tap;
     },
     failed(deployment, keyId) {
-      aggregator.forwarded(deployment, keyId, true);
+      aggregator?.forwarded(deployment, keyId, true);
     },
     clientClosed(deployment, keyId) {
-      aggregator.forwarded(deployment, keyId, false);
+      aggregator?.forwarded(deployment, keyId, false);
     },
     upgraded(deployment, keyId) {
-      aggregator.forwarded(deployment, keyId, false);
+      aggregator?.forwarded(deployment, keyId, false);
     },
     refused(deployment, key) {
-      aggregator.rejected(deployment, key !== null && key.projectId === deployment.projectId ? key.id : null);
+      aggregator?.rejected(deployment, key !== null && key.projectId === deployment.projectId ? key.id : null);
+    },
+    rateLimited(deployment, keyId) {
+      aggregator?.rateLimited(deployment, keyId);
     },
   };
 }

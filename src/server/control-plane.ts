@@ -20,6 +20,8 @@ import { consumerEventSource, createProjectEvents } from '../graphql-server/proj
 import { createGraphQLServer, type GraphQLServerStats } from '../graphql-server/server.ts';
 import { createUsageUpdates } from '../graphql-server/usage-updates.ts';
 import { startBackgroundJobs } from './background.ts';
+import { openRedisUsageSource } from '../ratelimit/rate-limits.ts';
+import type { RateLimitUsageSource } from '../ratelimit/usage-reader.ts';
 import type { Logger } from './logger.ts';
 import { createStops } from './stops.ts';
 
@@ -53,6 +55,8 @@ export async function startControlPlane(deps: {
   tuning?: ControlPlaneTuning;
   /** `keygate start`: generate an admin token file when none is configured */
   generateAdminToken: boolean;
+  /** where rateLimitUsage is read when the counts are not in Redis (`keygate start` alone) */
+  rateLimitUsage?: RateLimitUsageSource;
 }): Promise<RunningControlPlane> {
   const { config, prisma, feed, log } = deps;
   const tuned = deps.tuning?.subscriptions ?? {};
@@ -89,6 +93,11 @@ export async function startControlPlane(deps: {
     const expiryWarningMs = config.expiryWarningHours * 3_600_000;
     const changes = createChanges({ prisma, feed, propagationTimeoutMs: config.propagationTimeoutMs, log, onPropagation: metrics.recordPropagation });
     const dashboard = createDashboardRoutes(deps.tuning?.dashboardDir);
+    const rateLimits =
+      feed.kind === 'redis' && config.redisUrl
+        ? openRedisUsageSource({ url: config.redisUrl, prefix: config.redisPrefix }, config.rateLimitWindowMs, log)
+        : deps.rateLimitUsage;
+    if (rateLimits) stops.add(() => rateLimits.close());
     const server = createGraphQLServer({
       host: config.host,
       port: config.port,
@@ -98,6 +107,7 @@ export async function startControlPlane(deps: {
       domain: { prisma, changes, upstreamPolicy: createUpstreamPolicy(config.upstream), expiryWarningMs },
       events,
       usage,
+      rateLimits: rateLimits ?? { read: () => Promise.resolve({ requests: 0, tokens: 0, resetsAtMs: Date.now() }) },
       authenticate: createAuthenticator(prisma, { adminToken: config.adminToken }),
       log,
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),

@@ -15,6 +15,8 @@ import { UsageAggregator } from '../usage/aggregator.ts';
 import { startUsageFlusher } from '../usage/flusher.ts';
 import { createStatusServer } from '../proxy/status-server.ts';
 import { startTableSync, type TableSync } from '../proxy/table-sync.ts';
+import type { RateLimiter } from '../ratelimit/limiter.ts';
+import { startRateLimits } from '../ratelimit/rate-limits.ts';
 import type { Logger } from './logger.ts';
 
 export interface DataPlane {
@@ -23,6 +25,8 @@ export interface DataPlane {
   statusPort: number;
   proxyId: string;
   table: AuthTable;
+  /** the in-process rate-limit counts (what rateLimitUsage reads without Redis) */
+  rateLimiter: RateLimiter;
   stop(): Promise<void>;
 }
 
@@ -42,6 +46,16 @@ export async function startDataPlane(deps: {
   const registry = new Registry();
   let sync: TableSync | null = null;
   const usage = config.usageMetering ? new UsageAggregator() : undefined;
+  // Counts shared through Redis when the feed is (replicas), in process otherwise.
+  const rateLimits = startRateLimits({
+    redis: feed.kind === 'redis' && config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix } : null,
+    windowMs: config.rateLimitWindowMs,
+    syncMs: config.rateLimitSyncMs,
+    proxyId,
+    limitsOf: (keyId) => table.findKeyById(keyId)?.rateLimit ?? null,
+    log: deps.log,
+    registry,
+  });
 
   const proxy = createProxyServer({
     table,
@@ -58,13 +72,18 @@ export async function startDataPlane(deps: {
     registry,
     status: () => sync?.status() ?? 'not_ready',
     usage,
+    rateLimiter: rateLimits.limiter,
   });
-  const { port } = await proxy.start();
+  const { port } = await proxy.start().catch(async (error: unknown) => {
+    await rateLimits.stop();
+    throw error;
+  });
   const statusServer = createStatusServer({ ...config.status, registry, log: deps.log });
   const statusPort = await statusServer.start().then(
     (s) => s.port,
     async (error: unknown) => {
       await proxy.stop(0);
+      await rateLimits.stop();
       throw error;
     },
   );
@@ -89,8 +108,10 @@ export async function startDataPlane(deps: {
     statusPort,
     proxyId,
     table,
+    rateLimiter: rateLimits.limiter,
     async stop() {
       await proxy.stop(config.production ? 10_000 : 1_000);
+      await rateLimits.stop();
       await statusServer.stop();
       await started.stop();
       // After the drain: the last requests' counts (and lastUsedAt) go out with this flush.

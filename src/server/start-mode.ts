@@ -9,6 +9,7 @@ import { openFeed } from './feed.ts';
 import type { Logger } from './logger.ts';
 import type { KeygateTuning, RunningKeygate } from './run-modes.ts';
 import { createStops } from './stops.ts';
+import { localUsageSource } from '../ratelimit/usage-reader.ts';
 
 export async function startAll(config: Config, log: Logger, databaseOptions: DatabaseOptions, tuning: KeygateTuning): Promise<RunningKeygate> {
   if (!config.redisUrl) {
@@ -22,7 +23,7 @@ export async function startAll(config: Config, log: Logger, databaseOptions: Dat
     stops.add(() => database.close());
     const dataPlane = await startDataPlane({ config, sql: sqlOfPrisma(database.prisma), feed, log, client: tuning.proxyClient });
     stops.add(() => dataPlane.stop());
-    const controlPlane = await startControlPlane({ config, prisma: database.prisma, feed, log, tuning, generateAdminToken: true });
+    const controlPlane = await startControlPlane({ config, prisma: database.prisma, feed, log, tuning, generateAdminToken: true, rateLimitUsage: localUsageSource(dataPlane.rateLimiter) });
     stops.add(() => controlPlane.stop());
     return {
       feed,

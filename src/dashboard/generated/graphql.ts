@@ -16,6 +16,8 @@ export type CreateApiKeyInput = {
   expiresAt?: string | null | undefined;
   name: string;
   projectId: string | number;
+  /** null or omitted: unlimited */
+  rateLimit?: RateLimitInput | null | undefined;
 };
 
 export type CreateDeploymentInput = {
@@ -42,6 +44,12 @@ export type DeleteDeploymentInput = {
   id: string | number;
 };
 
+/** each value 1–10,000,000; omitted or null: no limit of that kind */
+export type RateLimitInput = {
+  requestsPerMinute?: number | null | undefined;
+  tokensPerMinute?: number | null | undefined;
+};
+
 export type Role =
   | 'ADMIN'
   | 'PROJECT';
@@ -59,6 +67,8 @@ export type UpdateApiKeyInput = {
   expiresAt?: string | null | undefined;
   id: string | number;
   name?: string | null | undefined;
+  /** rateLimit omitted: unchanged; null: removed */
+  rateLimit?: RateLimitInput | null | undefined;
 };
 
 export type UpdateDeploymentInput = {

@@ -19,13 +19,16 @@ export interface KeyStateRow {
   expiresAt: Date | null;
   previousHash: string | null;
   previousExpiresAt: Date | null;
+  rateLimitRequests: number | null;
+  rateLimitTokens: number | null;
 }
 
 /** What the proxy needs of every key (the previous secret's hash and end during a rotation overlap included). */
 export function keyStateRows(sql: Sql): Promise<KeyStateRow[]> {
   return sql.query(
     `SELECT id::text AS id, project_id::text AS "projectId", name, hash, expires_at AS "expiresAt",
-            previous_hash AS "previousHash", previous_expires_at AS "previousExpiresAt"
+            previous_hash AS "previousHash", previous_expires_at AS "previousExpiresAt",
+            rate_limit_requests AS "rateLimitRequests", rate_limit_tokens AS "rateLimitTokens"
        FROM api_keys`,
   );
 }

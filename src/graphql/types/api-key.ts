@@ -5,6 +5,7 @@ import { builder } from '../builder.ts';
 import { nodeConnection } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
 import { PropagationRef } from './propagation.ts';
+import { RateLimitInput, RateLimitRef, RateLimitUsageRef, rateLimitOf } from './rate-limit.ts';
 
 // Select mode: a query reads only the columns its fields need, never the key's hash.
 export const ApiKeyRef = builder.prismaNode('ApiKey', {
@@ -42,6 +43,24 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    rateLimit: t.field({
+      type: RateLimitRef,
+      nullable: true,
+      description: 'null: unlimited',
+      select: { rateLimitRequests: true, rateLimitTokens: true },
+      resolve: (key) => rateLimitOf(key),
+    }),
+    rateLimitUsage: t.field({
+      type: RateLimitUsageRef,
+      nullable: true,
+      description: 'use in the current 60-second window, fleet-wide and approximate; null when the key has no limit',
+      select: { rateLimitRequests: true, rateLimitTokens: true },
+      resolve: async (key, _args, ctx) => {
+        if (rateLimitOf(key) === null) return null;
+        const u = await ctx.rateLimits.read(key.id);
+        return { requests: u.requests, tokens: u.tokens, resetsAt: new Date(u.resetsAtMs) };
+      },
+    }),
   }),
 });
 
@@ -56,6 +75,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     name: t.string({ required: true }),
     description: t.string(),
     expiresAt: t.field({ type: 'DateTime' }),
+    rateLimit: t.field({ type: RateLimitInput, description: 'null or omitted: unlimited' }),
   }),
 });
 
@@ -66,6 +86,7 @@ const UpdateApiKeyInput = builder.inputType('UpdateApiKeyInput', {
     name: t.string(),
     description: t.string(),
     expiresAt: t.field({ type: 'DateTime' }),
+    rateLimit: t.field({ type: RateLimitInput, description: 'rateLimit omitted: unchanged; null: removed' }),
   }),
 });
 
