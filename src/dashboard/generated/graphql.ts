@@ -192,24 +192,25 @@ export type DashboardProjectUsageQueryVariables = Exact<{
 
 export type DashboardProjectUsageQuery = { project: { id: string, usage: { from: string, to: string, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }, buckets: Array<{ start: string, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }> } } | null };
 
-export type DashboardDeploymentTotalsQueryVariables = Exact<{
+export type DashboardTopUsageQueryVariables = Exact<{
   slug: string;
   from: string;
   granularity: UsageGranularity;
+  top: number;
 }>;
 
 
-export type DashboardDeploymentTotalsQuery = { project: { deployments: { edges: Array<{ node: { id: string, name: string, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> } } | null };
+export type DashboardTopUsageQuery = { project: { usageByDeployment: Array<{ deploymentId: string, deployment: { id: string, name: string } | null, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } }>, usageByKey: Array<{ apiKeyId: string, apiKey: { id: string, name: string } | null, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } }> } | null };
 
-export type DashboardKeyTotalsQueryVariables = Exact<{
+export type DashboardKeyRequestsQueryVariables = Exact<{
   slug: string;
   from: string;
-  granularity: UsageGranularity;
-  keys: number;
+  ids: Array<string | number> | string | number;
+  count: number;
 }>;
 
 
-export type DashboardKeyTotalsQuery = { project: { apiKeys: { edges: Array<{ node: { id: string, name: string, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> } } | null };
+export type DashboardKeyRequestsQuery = { project: { usageByKey: Array<{ apiKeyId: string, total: { requests: number } }> } | null };
 
 export type DashboardNodeUsageQueryVariables = Exact<{
   id: string | number;
@@ -521,20 +522,27 @@ export const DashboardProjectUsageDocument = new TypedDocumentString(`
   promptTokens
   completionTokens
 }`) as unknown as TypedDocumentString<DashboardProjectUsageQuery, DashboardProjectUsageQueryVariables>;
-export const DashboardDeploymentTotalsDocument = new TypedDocumentString(`
-    query DashboardDeploymentTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
+export const DashboardTopUsageDocument = new TypedDocumentString(`
+    query DashboardTopUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $top: Int!) {
   project(slug: $slug) {
-    deployments(first: 100) {
-      edges {
-        node {
-          id
-          name
-          usage(from: $from, granularity: $granularity) {
-            total {
-              ...DashboardUsageCounts
-            }
-          }
-        }
+    usageByDeployment(from: $from, granularity: $granularity, first: $top) {
+      deploymentId
+      deployment {
+        id
+        name
+      }
+      total {
+        ...DashboardUsageCounts
+      }
+    }
+    usageByKey(from: $from, granularity: $granularity, first: $top) {
+      apiKeyId
+      apiKey {
+        id
+        name
+      }
+      total {
+        ...DashboardUsageCounts
       }
     }
   }
@@ -546,33 +554,19 @@ export const DashboardDeploymentTotalsDocument = new TypedDocumentString(`
   rateLimited
   promptTokens
   completionTokens
-}`) as unknown as TypedDocumentString<DashboardDeploymentTotalsQuery, DashboardDeploymentTotalsQueryVariables>;
-export const DashboardKeyTotalsDocument = new TypedDocumentString(`
-    query DashboardKeyTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+}`) as unknown as TypedDocumentString<DashboardTopUsageQuery, DashboardTopUsageQueryVariables>;
+export const DashboardKeyRequestsDocument = new TypedDocumentString(`
+    query DashboardKeyRequests($slug: String!, $from: DateTime!, $ids: [ID!]!, $count: Int!) {
   project(slug: $slug) {
-    apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
-      edges {
-        node {
-          id
-          name
-          usage(from: $from, granularity: $granularity) {
-            total {
-              ...DashboardUsageCounts
-            }
-          }
-        }
+    usageByKey(from: $from, granularity: HOUR, apiKeyIds: $ids, first: $count) {
+      apiKeyId
+      total {
+        requests
       }
     }
   }
 }
-    fragment DashboardUsageCounts on UsageBucket {
-  requests
-  errors
-  rejected
-  rateLimited
-  promptTokens
-  completionTokens
-}`) as unknown as TypedDocumentString<DashboardKeyTotalsQuery, DashboardKeyTotalsQueryVariables>;
+    `) as unknown as TypedDocumentString<DashboardKeyRequestsQuery, DashboardKeyRequestsQueryVariables>;
 export const DashboardNodeUsageDocument = new TypedDocumentString(`
     query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {
   node(id: $id) {

@@ -1,5 +1,5 @@
 // The operations of the usage views (docs/api.md, "Usage"). `npm run codegen` types them like
-// operations.ts. Per-key counts for the keys list are read by id in batches (key-usage.ts).
+// operations.ts.
 import { graphql } from '../generated/gql.ts';
 
 export const UsageCountsFragment = graphql(`
@@ -8,9 +8,9 @@ export const UsageCountsFragment = graphql(`
   }
 `);
 
-// The project's Usage view reads its series, its deployments' totals and its keys' totals in three
-// requests: together, a 7-day hourly range (169 buckets) would cost more than an operation may
-// (each bucket of each series counts, docs/api.md "Usage").
+// The project's Usage view reads its series in one request and its top deployments and keys
+// (Project.usageByDeployment/usageByKey, one grouped read each) in another: each bucket of a
+// series counts towards an operation's cost, each ranked row too (docs/api.md "Usage").
 
 /** The project's series. */
 export const ProjectUsageQuery = graphql(`
@@ -26,24 +26,25 @@ export const ProjectUsageQuery = graphql(`
   }
 `);
 
-/** Each deployment's total over the range. */
-export const DeploymentTotalsQuery = graphql(`
-  query DashboardDeploymentTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
+/** The `top` deployments and keys with the most requests over the range. */
+export const TopUsageQuery = graphql(`
+  query DashboardTopUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $top: Int!) {
     project(slug: $slug) {
-      deployments(first: 100) {
-        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
+      usageByDeployment(from: $from, granularity: $granularity, first: $top) {
+        deploymentId deployment { id name } total { ...DashboardUsageCounts }
+      }
+      usageByKey(from: $from, granularity: $granularity, first: $top) {
+        apiKeyId apiKey { id name } total { ...DashboardUsageCounts }
       }
     }
   }
 `);
 
-/** The totals over the range of the `keys` most recently used keys. */
-export const KeyTotalsQuery = graphql(`
-  query DashboardKeyTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+/** The requests since `from` of the keys given (the keys list's column); keys without any are absent. */
+export const KeyRequestsQuery = graphql(`
+  query DashboardKeyRequests($slug: String!, $from: DateTime!, $ids: [ID!]!, $count: Int!) {
     project(slug: $slug) {
-      apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
-        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
-      }
+      usageByKey(from: $from, granularity: HOUR, apiKeyIds: $ids, first: $count) { apiKeyId total { requests } }
     }
   }
 `);

@@ -39,6 +39,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
   const search = useSettled(query);
   const list = useKeyList(slug, search, orderBy, props.version);
   const usage = useKeyUsage(
+    slug,
     list.rows.map((k) => k.id),
     project?.id ?? null,
   );

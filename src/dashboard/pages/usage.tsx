@@ -1,6 +1,6 @@
 // The project's Usage view: requests and tokens over a chosen range, the totals, the deployments
-// and keys that used the most, all kept live from usageUpdates. Top keys are ranked among the
-// TOP_KEY_CANDIDATES most recently used keys (a key with usage in the range was used in it).
+// and keys that used the most (ranked by the API over all of them: Project.usageByDeployment and
+// usageByKey), all kept live from usageUpdates. Two requests per read: the series, the rankings.
 import { useState } from 'preact/hooks';
 import { Empty } from '../components/empty.tsx';
 import { RangePicker, UsageCharts, UsageTotals } from '../components/usage-panel.tsx';
@@ -9,15 +9,15 @@ import { onLinkClick, paths } from '../lib/router.ts';
 import { addInto, addUpdate, type Counts, DEFAULT_RANGE, fillSeries, formatCount, type Series } from '../lib/usage.ts';
 import { useLiveUsage } from '../lib/usage-data.ts';
 import type { UsageUpdate } from '../lib/usage-live.ts';
-import { DeploymentTotalsQuery, KeyTotalsQuery, ProjectUsageQuery } from '../lib/usage-operations.ts';
+import { ProjectUsageQuery, TopUsageQuery } from '../lib/usage-operations.ts';
 import type { ProjectData } from '../lib/project-data.ts';
 
-const TOP_KEY_CANDIDATES = 50;
 const TOP = 10;
 
 interface Row {
   id: string;
-  name: string;
+  /** null: deleted since (its usage stays) */
+  name: string | null;
   total: Counts;
 }
 
@@ -35,10 +35,13 @@ const addTo = (rows: Row[], id: string | null, u: UsageUpdate) =>
     return { ...r, total };
   });
 
+const tokens = (c: Counts) => c.promptTokens + c.completionTokens;
+
+/** The rows in the API's order (requests, then tokens), kept as live updates change them. */
 const busiest = (rows: Row[]) =>
   rows
     .filter((r) => r.total.requests + r.total.rejected + r.total.rateLimited > 0)
-    .sort((a, b) => b.total.requests - a.total.requests || b.total.rejected - a.total.rejected)
+    .sort((a, b) => b.total.requests - a.total.requests || tokens(b.total) - tokens(a.total))
     .slice(0, TOP);
 
 export function Usage(props: { project: ProjectData }) {
@@ -47,20 +50,15 @@ export function Usage(props: { project: ProjectData }) {
   const usage = useLiveUsage<ProjectUsage>(project.id, range, project.slug, {
     read: async (from, r) => {
       const variables = { slug: project.slug, from, granularity: r.granularity };
-      const [series, deployments, keys] = await Promise.all([
-        request(ProjectUsageQuery, variables),
-        request(DeploymentTotalsQuery, variables),
-        request(KeyTotalsQuery, { ...variables, keys: TOP_KEY_CANDIDATES }),
-      ]);
+      const [series, top] = await Promise.all([request(ProjectUsageQuery, variables), request(TopUsageQuery, { ...variables, top: TOP })]);
       const usage = series.project?.usage;
       if (!usage) return null;
-      const rows = (edges: { node: { id: string; name: string; usage: { total: Counts } } }[] | undefined) => edges?.map(({ node }) => ({ id: node.id, name: node.name, total: node.usage.total })) ?? [];
       return {
         to: usage.to,
         data: {
           series: fillSeries(usage, r.granularity),
-          deployments: rows(deployments.project?.deployments.edges),
-          keys: rows(keys.project?.apiKeys.edges),
+          deployments: top.project?.usageByDeployment.map((d) => ({ id: d.deploymentId, name: d.deployment?.name ?? null, total: d.total })) ?? [],
+          keys: top.project?.usageByKey.map((k) => ({ id: k.apiKeyId, name: k.apiKey?.name ?? null, total: k.total })) ?? [],
         },
       };
     },
@@ -86,15 +84,16 @@ export function Usage(props: { project: ProjectData }) {
             rows={busiest(data.deployments)}
             href={(id) => paths.deployment(project.slug, id, 'usage')}
             none="No deployment had traffic in this range."
+            gone="Deleted deployment"
           />
-          <TopTable title="Top keys" rows={busiest(data.keys)} href={(id) => paths.key(project.slug, id)} none="No key was used in this range." />
+          <TopTable title="Top keys" rows={busiest(data.keys)} href={(id) => paths.key(project.slug, id)} none="No key was used in this range." gone="Deleted key" />
         </>
       )}
     </section>
   );
 }
 
-function TopTable(props: { title: string; rows: Row[]; href: (id: string) => string; none: string }) {
+function TopTable(props: { title: string; rows: Row[]; href: (id: string) => string; none: string; gone: string }) {
   return (
     <div class="usage-top">
       <h2>{props.title}</h2>
@@ -114,11 +113,15 @@ function TopTable(props: { title: string; rows: Row[]; href: (id: string) => str
           </thead>
           <tbody>
             {props.rows.map((r) => (
-              <tr key={r.id} data-top={r.name}>
+              <tr key={r.id} data-top={r.name ?? undefined}>
                 <td class="name">
-                  <a href={props.href(r.id)} onClick={(e) => onLinkClick(e, props.href(r.id))}>
-                    {r.name}
-                  </a>
+                  {r.name === null ? (
+                    <span class="muted">{props.gone}</span>
+                  ) : (
+                    <a href={props.href(r.id)} onClick={(e) => onLinkClick(e, props.href(r.id))}>
+                      {r.name}
+                    </a>
+                  )}
                 </td>
                 <td data-label="Requests">{formatCount(r.total.requests)}</td>
                 <td data-label="Errors">{formatCount(r.total.errors)}</td>

@@ -96,15 +96,54 @@ export async function readUsageBuckets(
       ORDER BY bucket_start`,
     params,
   );
-  return rows.map((r) => ({
-    start: r.start instanceof Date ? r.start : new Date(String(r.start)),
-    requests: Number(r.requests),
+  return rows.map((r) => ({ start: r.start instanceof Date ? r.start : new Date(String(r.start)), ...countsOf(r) }));
+}
+
+/** A row's summed count columns as numbers. */
+const countsOf = (r: Record<string, unknown>): UsageCounts => ({
+  requests: Number(r.requests),
     errors: Number(r.errors),
     rejected: Number(r.rejected),
     rateLimited: Number(r.rate_limited),
     promptTokens: Number(r.prompt_tokens),
-    completionTokens: Number(r.completion_tokens),
-  }));
+  completionTokens: Number(r.completion_tokens),
+});
+
+/** What a ranking groups usage by. */
+export type UsageOwner = 'apiKey' | 'deployment';
+const OWNER_COLUMN: Readonly<Record<UsageOwner, string>> = { apiKey: 'api_key_id', deployment: 'deployment_id' };
+
+export interface UsageTotalRow extends UsageCounts {
+  id: string;
+}
+
+/**
+ * A project's totals over [from, to) per key or per deployment, one GROUP BY over the granularity's
+ * rows: most requests first, then most tokens, then id; at most `first`, narrowed to `ids` when
+ * given. Per key, refusals that named no known key (NO_KEY_ID) are left out.
+ */
+export async function readUsageTotals(
+  sql: Sql,
+  owner: UsageOwner,
+  range: { projectId: string; granularity: Granularity; from: Date; to: Date },
+  first: number,
+  ids?: readonly string[],
+): Promise<UsageTotalRow[]> {
+  const column = OWNER_COLUMN[owner];
+  const params: unknown[] = [range.projectId, range.granularity, range.from.toISOString(), range.to.toISOString(), first];
+  const where = ['project_id = $1::uuid', 'granularity = $2', 'bucket_start >= $3::timestamptz', 'bucket_start < $4::timestamptz'];
+  if (owner === 'apiKey') where.push(`api_key_id <> '${NO_KEY_ID}'::uuid`);
+  if (ids !== undefined) where.push(`${column} = ANY($${params.push([...ids])}::uuid[])`);
+  const rows = await sql.query<Record<string, unknown>>(
+    `SELECT ${column}::text AS id, ${COUNT_COLUMNS.map((c) => `sum(${c})::float8 AS ${c}`).join(', ')}
+       FROM usage_counts
+      WHERE ${where.join(' AND ')}
+      GROUP BY ${column}
+      ORDER BY sum(requests) DESC, sum(prompt_tokens + completion_tokens) DESC, ${column}
+      LIMIT $5`,
+    params,
+  );
+  return rows.map((r) => ({ id: String(r.id), ...countsOf(r) }));
 }
 
 /** Deletes buckets older than their granularity's retention; returns how many went. */

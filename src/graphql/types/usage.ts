@@ -1,13 +1,23 @@
 // Usage (docs/api.md, "Usage"): the Long scalar, series of buckets on keys, deployments and projects, and
 // the live `usageUpdates` subscription. A series' query cost counts its buckets.
-import { GraphQLError, Kind } from 'graphql';
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { GraphQLError, type GraphQLResolveInfo, Kind } from 'graphql';
 import { sqlOfPrisma } from '../../db/sql.ts';
-import { GRANULARITIES, type Granularity, readUsageBuckets, type UsageBucketRow, type UsageScope } from '../../db/statements/index.ts';
+import {
+  GRANULARITIES,
+  type Granularity,
+  readUsageBuckets,
+  readUsageTotals,
+  type UsageBucketRow,
+  type UsageOwner,
+  type UsageScope,
+} from '../../db/statements/index.ts';
 import { findReachableProject } from '../../domain/projects.ts';
 import { bucketCount, usageRange } from '../../domain/usage-range.ts';
+import { MAX_USAGE_RANKING, rankingIds, rankingSize } from '../../domain/usage-ranking.ts';
 import { addCounts, emptyCounts } from '../../usage/aggregator.ts';
 import { builder } from '../builder.ts';
-import type { DeliveredUsage, GraphQLContext } from '../context.ts';
+import type { DeliveredUsage, GraphQLContext, ModelQuery } from '../context.ts';
 import { globalId, idOf } from '../ids.ts';
 import { ApiKeyRef } from './api-key.ts';
 import { DeploymentRef } from './deployment.ts';
@@ -128,6 +138,86 @@ builder.prismaObjectField(ProjectRef, 'usage', (t) =>
     description: "the project's usage; deleting a key or a deployment does not shrink it",
     args: rangeArgs(),
     resolve: (project, args, ctx) => readSeries(ctx, { projectId: project.id }, args),
+  }),
+);
+
+// Rankings (docs/api.md, "Usage": usageByKey, usageByDeployment): one GROUP BY over the range's
+// rows, then the ranked keys or deployments still there read in one query, with the selection
+// the client asked for below apiKey/deployment.
+
+interface Ranked<Owner> {
+  id: string;
+  owner: Owner | null;
+  total: UsageBucketRow;
+}
+
+const rankingFields = (type: 'ApiKey' | 'Deployment', owner: 'apiKey' | 'deployment', ref: typeof ApiKeyRef | typeof DeploymentRef, gone: string) =>
+  builder.objectRef<Ranked<unknown>>(`${type === 'ApiKey' ? 'Key' : type}Usage`).implement({
+    fields: (t) => ({
+      [`${owner}Id`]: t.id({ resolve: (r) => globalId(type, r.id) }),
+      [owner]: t.field({ type: ref as typeof ApiKeyRef, nullable: true, description: gone, resolve: (r) => r.owner as never }),
+      total: t.field({ type: UsageBucket, description: 'sum over the range; start is the range start', resolve: (r) => r.total }),
+    }),
+  });
+
+const KeyUsage = rankingFields('ApiKey', 'apiKey', ApiKeyRef, 'null when the key was deleted (its usage stays)');
+const DeploymentUsage = rankingFields('Deployment', 'deployment', DeploymentRef, 'null when the deployment was deleted (its usage stays)');
+
+interface RankingArgs extends RangeArgs {
+  first?: number | null;
+}
+
+/** A ranking costs one per row it may return (complexity.ts); a bad `first` is refused by the resolver, not by the cost. */
+const rankingComplexity = (args: RankingArgs) => ({ field: 1, multiplier: Math.min(Math.max(args.first ?? 10, 1), MAX_USAGE_RANKING) });
+
+/** The ranked keys or deployments that still exist, in one query shaped by the selection below `owner`. */
+async function loadOwners(ctx: GraphQLContext, info: GraphQLResolveInfo, owner: UsageOwner, projectId: string, ids: string[]) {
+  if (ids.length === 0) return new Map<string, unknown>();
+  const query = (await queryFromInfo({ context: ctx, info, path: [owner], awaitSelections: true })) as ModelQuery;
+  ctx.budget.check();
+  const where = { where: { id: { in: ids }, projectId } };
+  const found: { id: string }[] =
+    owner === 'apiKey' ? await ctx.prisma.apiKey.findMany({ ...query, ...where } as never) : await ctx.prisma.deployment.findMany({ ...query, ...where } as never);
+  return new Map<string, unknown>(found.map((o) => [o.id, o]));
+}
+
+async function readRanking(
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+  owner: UsageOwner,
+  projectId: string,
+  args: RankingArgs,
+  ids?: string[],
+): Promise<Ranked<unknown>[]> {
+  const first = rankingSize(args.first ?? 10);
+  const range = usageRange(args.granularity ?? 'HOUR', args.from, args.to);
+  ctx.budget.check();
+  const rows = await readUsageTotals(sqlOfPrisma(ctx.prisma), owner, { projectId, granularity: range.granularity, from: range.from, to: range.to }, first, ids);
+  const owners = await loadOwners(ctx, info, owner, projectId, rows.map((r) => r.id));
+  return rows.map(({ id, ...counts }) => ({ id, owner: owners.get(id) ?? null, total: { start: range.from, ...counts } }));
+}
+
+builder.prismaObjectField(ProjectRef, 'usageByKey', (t) =>
+  t.field({
+    type: [KeyUsage],
+    description:
+      'totals per key over [from, to) (to defaults to now), most requests first, then most tokens; first 1–100; apiKeyIds (at most 100) narrows to those keys. Refusals that named no known key are left out',
+    args: { ...rangeArgs(), first: t.arg.int({ defaultValue: 10 }), apiKeyIds: t.arg.idList() },
+    complexity: rankingComplexity,
+    resolve: (project, args, ctx, info) => {
+      const ids = args.apiKeyIds == null ? undefined : rankingIds(args.apiKeyIds, 'apiKeyIds').map((id) => idOf('ApiKey', String(id), 'apiKeyIds'));
+      return readRanking(ctx, info, 'apiKey', project.id, args, ids);
+    },
+  }),
+);
+
+builder.prismaObjectField(ProjectRef, 'usageByDeployment', (t) =>
+  t.field({
+    type: [DeploymentUsage],
+    description: 'totals per deployment over [from, to) (to defaults to now), most requests first, then most tokens; first 1–100',
+    args: { ...rangeArgs(), first: t.arg.int({ defaultValue: 10 }) },
+    complexity: rankingComplexity,
+    resolve: (project, args, ctx, info) => readRanking(ctx, info, 'deployment', project.id, args),
   }),
 );
 
