@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Redis } from 'ioredis';
 import { errorMessage, type FeedConnection, isTimeout } from '../feed/redis-connection.ts';
+import { leaseKeys } from '../feed/redis-leases.ts';
 import { SLOTS } from './key-window.ts';
 import type { Limits, RateLimiter } from './limiter.ts';
 
@@ -149,7 +150,7 @@ class RecentMax {
 
 export function startRateLimitSync(options: RateLimitSyncOptions): RateLimitSync {
   const { limiter, connection, prefix, proxyId, log, syncMs } = options;
-  const leases = `${prefix}proxies:leases`;
+  const leases = leaseKeys(prefix).leases;
   const grantMs = Math.max(20 * syncMs, 1000);
   limiter.grantMs = grantMs;
   const ttlMs = limiter.windowMs * 2 + grantMs;
