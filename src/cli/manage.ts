@@ -139,8 +139,8 @@ function registerKeyCommands(program: Command): void {
           throw error;
         });
       const { previousPrefix, previousSecretExpiresAt } = rotateApiKey.apiKey;
-      const previous = previousPrefix ? `; the previous secret ${previousPrefix}… works until ${previousSecretExpiresAt}` : '; the previous secret no longer works';
-      printSecret(rotateApiKey, options, `rotated API key ${rotateApiKey.apiKey.name}${previous}`);
+      const previous = previousPrefix ? `the previous secret (${previousPrefix}…) works until ${previousSecretExpiresAt}` : 'the previous secret no longer works';
+      printSecret(rotateApiKey, options, `rotated API key ${rotateApiKey.apiKey.name}`, previous);
     }),
   );
   withJson(
@@ -171,11 +171,12 @@ function registerKeyCommands(program: Command): void {
 }
 
 /** A new secret: printed once; with --json nothing but the JSON, with -q nothing but the secret. */
-function printSecret(result: { apiKey: KeyNode; secret: string; propagation: Propagation }, options: Output, headline: string): void {
+function printSecret(result: { apiKey: KeyNode; secret: string; propagation: Propagation }, options: Output, headline: string, note?: string): void {
   if (options.json) return printJson(result);
   if (options.quiet) return void process.stdout.write(`${result.secret}\n`);
   process.stdout.write(
     `${headline} (id ${result.apiKey.id}, prefix ${result.apiKey.prefix}; ${describePropagation(result.propagation)})\n` +
+      (note ? `${note}\n` : '') +
       `secret, shown once and never again:\n${result.secret}\n`,
   );
 }

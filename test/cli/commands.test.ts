@@ -86,16 +86,33 @@ async function exerciseCommands(env: Record<string, string>, proxy: string) {
   expect(unlinked).toMatchObject({ deployment: { name: 'demo' }, apiKey: { name: 'second-key' }, propagation: { confirmed: true } });
   expect(await callModel(endpoint, secondSecret)).toBe(401);
 
-  // keys rotate: the command exists whether or not the server has rotateApiKey, and says which.
-  const rotated = await keygate(['keys', 'rotate', 'my-app', '--project', 'acme', '-q'], env);
-  const { schema } = await import('../../src/graphql/schema.ts');
-  if (schema.getMutationType()?.getFields().rotateApiKey) {
-    expect(rotated.code).toBe(0);
-    expect(await callModel(endpoint, rotated.stdout.trim())).toBe(200);
-  } else {
-    expect(rotated.code).toBe(1);
-    expect(rotated.stderr).toMatch(/does not support key rotation \(its API has no rotateApiKey\)/);
-  }
+  // keys rotate: a new secret printed once; --overlap keeps the old one working for a while.
+  const rotated = await ok(['keys', 'rotate', 'my-app', '--project', 'acme', '--overlap', '1h'], env);
+  expect(rotated).toMatch(
+    /^rotated API key my-app \(id \S+, prefix kg_\S+; revision \d+, applied on 1 of 1 proxy\)\nthe previous secret \(kg_\S+…\) works until \S+\nsecret, shown once and never again:\nkg_\S+\n$/,
+  );
+  const overlapSecret = rotated.trim().split('\n').at(-1)!;
+  expect(await callModel(endpoint, secret)).toBe(200);
+  expect(await callModel(endpoint, overlapSecret)).toBe(200);
+  const rotatedAgain = (await ok(['keys', 'rotate', 'my-app', '--project', 'acme', '-q'], env)).trim();
+  expect(rotatedAgain).toMatch(/^kg_\S+$/);
+  expect(await callModel(endpoint, rotatedAgain)).toBe(200);
+  expect(await callModel(endpoint, overlapSecret)).toBe(401);
+  expect(await callModel(endpoint, secret)).toBe(401);
+  const badOverlap = await keygate(['keys', 'rotate', 'my-app', '--project', 'acme', '--overlap', 'soon'], env);
+  expect(badOverlap.code).toBe(1);
+  expect(badOverlap.stderr).toMatch(/--overlap must be a number of seconds or a duration/);
+
+  // events: the audit trail, filtered.
+  const rotations = JSON.parse(await ok(['events', '--project', 'acme', '--type', 'API_KEY_ROTATED', '--json'], env));
+  expect(rotations.map((e: { type: string; apiKey: { name: string } }) => [e.type, e.apiKey.name])).toEqual([
+    ['API_KEY_ROTATED', 'my-app'],
+    ['API_KEY_ROTATED', 'my-app'],
+  ]);
+  expect(JSON.stringify(rotations)).not.toContain(rotatedAgain);
+  expect(await ok(['events', '--project', 'acme', '--key', 'second-key', '--deployment', 'demo'], env)).toMatch(
+    /^AT\s+TYPE\s+ACTOR\s+KEY\s+DEPLOYMENT\s+REVISION\n\S+\s+API_KEY_UNLINKED\s+\S+\s+second-key\s+demo\s+\d+\n\S+\s+API_KEY_LINKED\s+\S+\s+second-key\s+demo\s+\d+\n$/,
+  );
 
   // keys delete: a linked key needs --force; then the proxy refuses it.
   const refused = await keygate(['keys', 'delete', 'my-app', '--project', 'acme'], env);

@@ -3,7 +3,7 @@
 import { expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { errorCode, errorField, useKeygate } from '../helpers/keygate.ts';
-import { CreateAccessToken, LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
+import { CreateAccessToken, DeleteApiKey, LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
 
 const t = useKeygate();
 
@@ -127,4 +127,23 @@ it('refuses a cursor it did not issue, a page size outside 1–1000, and ids of 
   }
   const unknownType = await t.kg.gql(EVENTS, { slug: project.slug, types: ['NOT_A_TYPE'] });
   expect(unknownType.errors?.length).toBeGreaterThan(0);
+});
+
+it('a forced key delete is in the trail of every deployment it unlinked the key from', async () => {
+  const project = await createProject(t.kg);
+  const key = await createKey(t.kg, project.id, 'doomed-key');
+  const one = await createDeployment(t.kg, project.id, 'one', { authEnabled: true, apiKeyIds: [key.apiKey.id] });
+  const two = await createDeployment(t.kg, project.id, 'two', { authEnabled: true, apiKeyIds: [key.apiKey.id] });
+  const untouched = await createDeployment(t.kg, project.id, 'three');
+  expect((await t.kg.gql(DeleteApiKey, { input: { id: key.apiKey.id, force: true } })).errors).toBeUndefined();
+  for (const d of [one, two]) {
+    expect((await events(project.slug, { deploymentId: d.id })).edges.map((e) => e.node.type)).toEqual(['API_KEY_DELETED', 'DEPLOYMENT_CREATED']);
+  }
+  expect((await events(project.slug, { deploymentId: untouched.id })).edges.map((e) => e.node.type)).toEqual(['DEPLOYMENT_CREATED']);
+  // The deleted key's events keep its id; the key itself reads as null.
+  const byKey = await events(project.slug, { apiKeyId: key.apiKey.id });
+  expect(byKey.edges.map((e) => [e.node.type, e.node.apiKeyId, e.node.apiKey])).toEqual([
+    ['API_KEY_DELETED', key.apiKey.id, null],
+    ['API_KEY_CREATED', key.apiKey.id, null],
+  ]);
 });

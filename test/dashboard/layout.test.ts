@@ -1,12 +1,11 @@
 // Every page of the dashboard at desktop (1280×800) and phone (390×844) width: nothing scrolls the
 // page sideways, the dialogs' buttons can be tapped, and axe-core finds no serious or critical
 // violation (results printed per page). Writes the README's screenshots to docs/.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing } from '../helpers/browser.ts';
+import { browserMissing, readmeShotDir } from '../helpers/browser.ts';
 import { type AxeViolation, axeViolations, useDashboard } from '../helpers/dashboard.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 
@@ -140,8 +139,7 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
   });
 
   it('writes the README screenshots (desktop and phone) to docs/', async () => {
-    const docs = join(process.cwd(), 'docs');
-    mkdirSync(docs, { recursive: true });
+    const docs = readmeShotDir();
     for (const [viewport, suffix] of [
       [DESKTOP, 'desktop'],
       [PHONE, 'phone'],

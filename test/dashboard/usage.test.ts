@@ -2,13 +2,14 @@
 // requests made with the openai SDK through the proxy to the mock model server show on the key's
 // chart, and more requests update it without a reload; the keys list's usage column, the project's
 // Usage view (totals, top keys and deployments) and the deployment's Usage tab show them too, in
-// the viewer's time zone. Writes the README's screenshot of the usage view (docs/usage-view.png).
+// the viewer's time zone; on a phone in dark mode the charts fit. Writes the README's screenshot of
+// the usage view (docs/usage-view.png).
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { browserMissing } from '../helpers/browser.ts';
+import { browserMissing, readmeShotDir } from '../helpers/browser.ts';
 import { useDashboard } from '../helpers/dashboard.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 
@@ -109,6 +110,17 @@ describe.skipIf(browserMissing)('dashboard usage views', { timeout: 180_000 }, (
     await page.getByRole('combobox', { name: 'Range' }).selectOption('1h');
     await page.locator('[data-chart="Requests per minute"] canvas').waitFor();
     await total(page, 'requests').getByText('5', { exact: true }).waitFor();
+    // the widest hourly range (7 days, 169 buckets per series) stays within the query cost budget
+    for (const [range, per] of [
+      ['7d', 'hour'],
+      ['30d', 'day'],
+    ]) {
+      await page.getByRole('combobox', { name: 'Range' }).selectOption(range!);
+      await page.locator(`[data-chart="Requests per ${per}"] canvas`).waitFor();
+      await page.locator('section.usage .toolbar').getByText('Loading…').waitFor({ state: 'detached' });
+      expect(await page.locator('.form-error').allInnerTexts()).toEqual([]);
+      await topKey.locator('[data-label="Requests"]').getByText('5').waitFor();
+    }
 
     await page.goto(`${t.base}/projects/metered/deployments/${encodeURIComponent(deploymentId)}/usage`);
     await page.locator('[data-chart="Tokens per hour"] canvas').waitFor();
@@ -142,7 +154,21 @@ describe.skipIf(browserMissing)('dashboard usage views', { timeout: 180_000 }, (
     await page.locator('[data-chart="Tokens per hour"] canvas').waitFor();
     await page.locator('tr[data-top="web-shop"]').waitFor();
     await page.locator('.live.live').waitFor();
-    await page.screenshot({ path: join(process.cwd(), 'docs', 'usage-view.png'), fullPage: true });
+    await page.screenshot({ path: join(readmeShotDir(), 'usage-view.png'), fullPage: true });
     await context.close();
+    // On a phone, in dark mode: the charts fit, nothing scrolls sideways.
+    const phone = await t.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, colorScheme: 'dark' });
+    const small = await t.signedIn(phone, '/projects/acme/usage');
+    await small.locator('[data-chart="Tokens per hour"] canvas').waitFor();
+    await small.locator('tr[data-top="web-shop"]').waitFor();
+    const { scrollWidth, viewport, canvasWidth } = await small.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      viewport: window.innerWidth,
+      canvasWidth: document.querySelector('.usage-chart canvas')!.getBoundingClientRect().width,
+    }));
+    expect(scrollWidth).toBe(viewport);
+    expect(canvasWidth).toBeLessThan(viewport);
+    await t.shot(small, 'usage-phone-dark');
+    await phone.close();
   });
 });

@@ -45,3 +45,12 @@ export function screenshotDir(): string {
   mkdirSync(dir, { recursive: true });
   return dir;
 }
+
+/** Where the README's screenshots go: docs/ with KEYGATE_README_SHOTS=1, else beside the other
+ *  screenshots, so a test run leaves the checkout clean. */
+export function readmeShotDir(): string {
+  if (process.env.KEYGATE_README_SHOTS !== '1') return screenshotDir();
+  const dir = join(process.cwd(), 'docs');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

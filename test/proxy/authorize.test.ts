@@ -127,3 +127,55 @@ describe('credentials', () => {
     expect(readCredentials(['x-api-key', ' k '])).toEqual({ kind: 'key', secret: 'k' });
   });
 });
+
+describe('authorizeRequest during and after a rotation overlap', () => {
+  const rotation = () => {
+    const before = issueSecret('kg_');
+    const after = issueSecret('kg_');
+    const end = now + 60_000;
+    const t = new AuthTable();
+    t.load(world.snapshot);
+    const linked = t.findKeyByHash(world.linked.hash)!;
+    // The rotated key: a new hash, the old one still working until `end`.
+    const rotated = { id: linked.id, projectId: linked.projectId, hash: after.hash, expiresAt: null, previousHash: before.hash, previousExpiresAt: new Date(end).toISOString() };
+    t.applyChange({ revision: 11, projectId: linked.projectId, type: 'API_KEY_UPDATED', actor: null, at: new Date().toISOString(), payload: { apiKeyId: linked.id, apiKey: { ...rotated, hash: before.hash, previousHash: null, previousExpiresAt: null } } });
+    t.applyChange({ revision: 12, projectId: linked.projectId, type: 'API_KEY_ROTATED', actor: null, at: new Date().toISOString(), payload: { apiKeyId: linked.id, apiKey: rotated } });
+    return { t, before, after, end, deployment: t.findDeployment('acme', 'chat')! };
+  };
+
+  it('admits both secrets until the end, says which one was used, then refuses the previous one as rotated_out', () => {
+    const { t, before, after, end, deployment } = rotation();
+    const viaPrevious = (secret: string, at: number) => {
+      const r = authorizeRequest(t, deployment, ['X-API-Key', secret], at);
+      return r.ok ? { ok: true, keyId: r.key?.id, viaPrevious: r.viaPrevious } : { ok: false, reason: r.reason };
+    };
+    expect(viaPrevious(after.secret, end - 1)).toEqual({ ok: true, keyId: world.keyIds.linked, viaPrevious: false });
+    expect(viaPrevious(before.secret, end - 1)).toEqual({ ok: true, keyId: world.keyIds.linked, viaPrevious: true });
+    expect(viaPrevious(before.secret, end)).toEqual({ ok: false, reason: 'rotated_out' });
+    expect(viaPrevious(after.secret, end + 1)).toEqual({ ok: true, keyId: world.keyIds.linked, viaPrevious: false });
+    // The old secret of the world's snapshot is gone from the table altogether.
+    expect(viaPrevious(world.linked.secret, end - 1)).toEqual({ ok: false, reason: 'unknown' });
+  });
+
+  it('a rotation without overlap, or a second one, takes the older hashes out of the table', () => {
+    const { t, before, after } = rotation();
+    const key = t.findKeyByHash(after.hash)!;
+    const third = issueSecret('kg_');
+    t.applyChange({
+      revision: 13,
+      projectId: key.projectId,
+      type: 'API_KEY_ROTATED',
+      actor: null,
+      at: new Date().toISOString(),
+      payload: { apiKeyId: key.id, apiKey: { id: key.id, projectId: key.projectId, hash: third.hash, expiresAt: null, previousHash: null, previousExpiresAt: null } },
+    });
+    expect(t.findKeyByHash(before.hash)).toBeUndefined();
+    expect(t.findKeyByHash(after.hash)).toBeUndefined();
+    expect(t.findKeyByHash(third.hash)).toMatchObject({ id: key.id, previousHash: null, previousExpiresAtMs: -Infinity });
+    expect(t.toSnapshot().apiKeys.find((k) => k.id === key.id)).toMatchObject({ hash: third.hash, previousHash: null, previousExpiresAt: null });
+  });
+
+  it('an open deployment admits without a key and without viaPrevious', () => {
+    expect(authorizeRequest(table, open, [], now)).toEqual({ ok: true, key: null, viaPrevious: false });
+  });
+});

@@ -13,3 +13,8 @@ CREATE UNIQUE INDEX "api_keys_previous_hash_key" ON "api_keys"("previous_hash");
 
 -- CreateIndex: the audit trail filters the change log by type and reads it newest first
 CREATE INDEX "change_events_project_id_type_revision_idx" ON "change_events"("project_id", "type", "revision");
+
+-- The audit trail's key and deployment filters (expression indexes: written by hand, see the
+-- ChangeEvent model in prisma/schema.prisma)
+CREATE INDEX "change_events_project_id_api_key_id_revision_idx" ON "change_events"("project_id", (payload->>'apiKeyId'), "revision");
+CREATE INDEX "change_events_project_id_deployment_id_revision_idx" ON "change_events"("project_id", (payload->>'deploymentId'), "revision");

@@ -235,11 +235,29 @@ export type DashboardProjectUsageQueryVariables = Exact<{
   slug: string;
   from: string;
   granularity: UsageGranularity;
+}>;
+
+
+export type DashboardProjectUsageQuery = { project: { id: string, usage: { from: string, to: string, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }, buckets: Array<{ start: string, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }> } } | null };
+
+export type DashboardDeploymentTotalsQueryVariables = Exact<{
+  slug: string;
+  from: string;
+  granularity: UsageGranularity;
+}>;
+
+
+export type DashboardDeploymentTotalsQuery = { project: { deployments: { edges: Array<{ node: { id: string, name: string, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> } } | null };
+
+export type DashboardKeyTotalsQueryVariables = Exact<{
+  slug: string;
+  from: string;
+  granularity: UsageGranularity;
   keys: number;
 }>;
 
 
-export type DashboardProjectUsageQuery = { project: { id: string, usage: { from: string, to: string, total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }, buckets: Array<{ start: string, requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number }> }, deployments: { edges: Array<{ node: { id: string, name: string, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> }, apiKeys: { edges: Array<{ node: { id: string, name: string, prefix: string, lastUsedAt: string | null, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> } } | null };
+export type DashboardKeyTotalsQuery = { project: { apiKeys: { edges: Array<{ node: { id: string, name: string, usage: { total: { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number } } } }> } } | null };
 
 export type DashboardNodeUsageQueryVariables = Exact<{
   id: string | number;
@@ -620,7 +638,7 @@ export const DashboardProjectEventsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<DashboardProjectEventsSubscription, DashboardProjectEventsSubscriptionVariables>;
 export const DashboardProjectUsageDocument = new TypedDocumentString(`
-    query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+    query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
   project(slug: $slug) {
     id
     usage(from: $from, granularity: $granularity) {
@@ -634,26 +652,24 @@ export const DashboardProjectUsageDocument = new TypedDocumentString(`
         ...DashboardUsageCounts
       }
     }
+  }
+}
+    fragment DashboardUsageCounts on UsageBucket {
+  requests
+  errors
+  rejected
+  rateLimited
+  promptTokens
+  completionTokens
+}`) as unknown as TypedDocumentString<DashboardProjectUsageQuery, DashboardProjectUsageQueryVariables>;
+export const DashboardDeploymentTotalsDocument = new TypedDocumentString(`
+    query DashboardDeploymentTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
+  project(slug: $slug) {
     deployments(first: 100) {
       edges {
         node {
           id
           name
-          usage(from: $from, granularity: $granularity) {
-            total {
-              ...DashboardUsageCounts
-            }
-          }
-        }
-      }
-    }
-    apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
-      edges {
-        node {
-          id
-          name
-          prefix
-          lastUsedAt
           usage(from: $from, granularity: $granularity) {
             total {
               ...DashboardUsageCounts
@@ -671,7 +687,33 @@ export const DashboardProjectUsageDocument = new TypedDocumentString(`
   rateLimited
   promptTokens
   completionTokens
-}`) as unknown as TypedDocumentString<DashboardProjectUsageQuery, DashboardProjectUsageQueryVariables>;
+}`) as unknown as TypedDocumentString<DashboardDeploymentTotalsQuery, DashboardDeploymentTotalsQueryVariables>;
+export const DashboardKeyTotalsDocument = new TypedDocumentString(`
+    query DashboardKeyTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+  project(slug: $slug) {
+    apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
+      edges {
+        node {
+          id
+          name
+          usage(from: $from, granularity: $granularity) {
+            total {
+              ...DashboardUsageCounts
+            }
+          }
+        }
+      }
+    }
+  }
+}
+    fragment DashboardUsageCounts on UsageBucket {
+  requests
+  errors
+  rejected
+  rateLimited
+  promptTokens
+  completionTokens
+}`) as unknown as TypedDocumentString<DashboardKeyTotalsQuery, DashboardKeyTotalsQueryVariables>;
 export const DashboardNodeUsageDocument = new TypedDocumentString(`
     query DashboardNodeUsage($id: ID!, $from: DateTime!, $granularity: UsageGranularity!) {
   node(id: $id) {

@@ -1,13 +1,14 @@
 // The keys list's usage column: each shown key's requests in the last 24 hours. Read only for the
-// rows on screen, after they are shown (the list does not wait for it), in batches by id; rows
-// added by scrolling are read as they come; usageUpdates add to the counts live.
+// rows on screen, after they are shown (the list does not wait for it), by id in parallel batches
+// of at most 15 (the API's alias limit, src/graphql-server/yoga.ts); rows added by scrolling are
+// read as they come; usageUpdates add to the counts live.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { TypedDocumentString } from '../generated/graphql.ts';
 import { request } from './graphql.ts';
 import { followUsage } from './usage-live.ts';
 
 export const KEY_USAGE_WINDOW_MS = 86_400_000;
-const BATCH = 100;
+const BATCH = 15;
 
 type Reply = Record<string, { id: string; usage?: { total: { requests: number } } } | null>;
 
@@ -20,14 +21,17 @@ function batchQuery(count: number) {
 
 async function readRequests(ids: string[]): Promise<Map<string, number>> {
   const from = new Date(Date.now() - KEY_USAGE_WINDOW_MS).toISOString();
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += BATCH) batches.push(ids.slice(i, i + BATCH));
+  const replies = await Promise.all(
+    batches.map((batch) => {
+      const variables: Record<string, string> = { from };
+      batch.forEach((id, j) => (variables[`k${j}`] = id));
+      return request(batchQuery(batch.length), variables);
+    }),
+  );
   const found = new Map<string, number>();
-  for (let i = 0; i < ids.length; i += BATCH) {
-    const batch = ids.slice(i, i + BATCH);
-    const variables: Record<string, string> = { from };
-    batch.forEach((id, j) => (variables[`k${j}`] = id));
-    const data = await request(batchQuery(batch.length), variables);
-    for (const node of Object.values(data)) if (node?.usage) found.set(node.id, node.usage.total.requests);
-  }
+  for (const data of replies) for (const node of Object.values(data)) if (node?.usage) found.set(node.id, node.usage.total.requests);
   return found;
 }
 

@@ -8,9 +8,13 @@ export const UsageCountsFragment = graphql(`
   }
 `);
 
-/** The project's series, and the per-deployment and per-key totals of the same range. */
+// The project's Usage view reads its series, its deployments' totals and its keys' totals in three
+// requests: together, a 7-day hourly range (169 buckets) would cost more than an operation may
+// (each bucket of each series counts, docs/api.md "Usage").
+
+/** The project's series. */
 export const ProjectUsageQuery = graphql(`
-  query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+  query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
     project(slug: $slug) {
       id
       usage(from: $from, granularity: $granularity) {
@@ -18,11 +22,27 @@ export const ProjectUsageQuery = graphql(`
         total { ...DashboardUsageCounts }
         buckets { start ...DashboardUsageCounts }
       }
+    }
+  }
+`);
+
+/** Each deployment's total over the range. */
+export const DeploymentTotalsQuery = graphql(`
+  query DashboardDeploymentTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
+    project(slug: $slug) {
       deployments(first: 100) {
         edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
       }
+    }
+  }
+`);
+
+/** The totals over the range of the `keys` most recently used keys. */
+export const KeyTotalsQuery = graphql(`
+  query DashboardKeyTotals($slug: String!, $from: DateTime!, $granularity: UsageGranularity!, $keys: Int!) {
+    project(slug: $slug) {
       apiKeys(first: $keys, orderBy: LAST_USED_AT_DESC) {
-        edges { node { id name prefix lastUsedAt usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
+        edges { node { id name usage(from: $from, granularity: $granularity) { total { ...DashboardUsageCounts } } } }
       }
     }
   }

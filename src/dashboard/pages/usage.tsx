@@ -9,7 +9,7 @@ import { onLinkClick, paths } from '../lib/router.ts';
 import { addInto, addUpdate, type Counts, DEFAULT_RANGE, fillSeries, formatCount, type Series } from '../lib/usage.ts';
 import { useLiveUsage } from '../lib/usage-data.ts';
 import type { UsageUpdate } from '../lib/usage-live.ts';
-import { ProjectUsageQuery } from '../lib/usage-operations.ts';
+import { DeploymentTotalsQuery, KeyTotalsQuery, ProjectUsageQuery } from '../lib/usage-operations.ts';
 import type { ProjectData } from '../lib/project-data.ts';
 
 const TOP_KEY_CANDIDATES = 50;
@@ -46,15 +46,21 @@ export function Usage(props: { project: ProjectData }) {
   const [range, setRange] = useState(DEFAULT_RANGE);
   const usage = useLiveUsage<ProjectUsage>(project.id, range, project.slug, {
     read: async (from, r) => {
-      const data = await request(ProjectUsageQuery, { slug: project.slug, from, granularity: r.granularity, keys: TOP_KEY_CANDIDATES });
-      const p = data.project;
-      if (!p) return null;
+      const variables = { slug: project.slug, from, granularity: r.granularity };
+      const [series, deployments, keys] = await Promise.all([
+        request(ProjectUsageQuery, variables),
+        request(DeploymentTotalsQuery, variables),
+        request(KeyTotalsQuery, { ...variables, keys: TOP_KEY_CANDIDATES }),
+      ]);
+      const usage = series.project?.usage;
+      if (!usage) return null;
+      const rows = (edges: { node: { id: string; name: string; usage: { total: Counts } } }[] | undefined) => edges?.map(({ node }) => ({ id: node.id, name: node.name, total: node.usage.total })) ?? [];
       return {
-        to: p.usage.to,
+        to: usage.to,
         data: {
-          series: fillSeries(p.usage, r.granularity),
-          deployments: p.deployments.edges.map(({ node }) => ({ id: node.id, name: node.name, total: node.usage.total })),
-          keys: p.apiKeys.edges.map(({ node }) => ({ id: node.id, name: node.name, total: node.usage.total })),
+          series: fillSeries(usage, r.granularity),
+          deployments: rows(deployments.project?.deployments.edges),
+          keys: rows(keys.project?.apiKeys.edges),
         },
       };
     },

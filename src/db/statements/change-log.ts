@@ -81,7 +81,11 @@ function changeFilterSql(filter: ChangeFilter): { where: string; params: unknown
   if (filter.apiKeyId != null) where.push(`payload->>'apiKeyId' = $${params.push(filter.apiKeyId)}`);
   if (filter.deploymentId != null) {
     const n = params.push(filter.deploymentId);
-    where.push(`(payload->>'deploymentId' = $${n} OR payload->'deployments' @> jsonb_build_array(jsonb_build_object('id', $${n}::text)))`);
+    // Only a forced key delete names deployments in `deployments`: the type narrows that branch to
+    // an index too, so both sides of the OR are index scans.
+    where.push(
+      `(payload->>'deploymentId' = $${n} OR (type = 'API_KEY_DELETED' AND payload->'deployments' @> jsonb_build_array(jsonb_build_object('id', $${n}::text))))`,
+    );
   }
   return { where: where.join(' AND '), params };
 }
