@@ -44,7 +44,7 @@ export function Activity(props: { project: ProjectData; version: number }) {
       <div class="activity-filters">
         <label>
           <span>Type</span>
-          <select name="type" value={filters.type} onChange={(e) => set({ type: e.currentTarget.value as ProjectEventType | '' })}>
+          <select name="type" aria-label="Filter by type" value={filters.type} onChange={(e) => set({ type: e.currentTarget.value as ProjectEventType | '' })}>
             <option value="">All changes</option>
             {(Object.keys(TYPE_LABEL) as ProjectEventType[]).map((t) => (
               <option key={t} value={t}>
@@ -55,7 +55,7 @@ export function Activity(props: { project: ProjectData; version: number }) {
         </label>
         <label>
           <span>Key</span>
-          <select name="apiKeyId" value={filters.apiKeyId} onChange={(e) => set({ apiKeyId: e.currentTarget.value })}>
+          <select name="apiKeyId" aria-label="Filter by key" value={filters.apiKeyId} onChange={(e) => set({ apiKeyId: e.currentTarget.value })}>
             <option value="">All keys</option>
             {keys.map((k) => (
               <option key={k.id} value={k.id}>
@@ -66,7 +66,7 @@ export function Activity(props: { project: ProjectData; version: number }) {
         </label>
         <label>
           <span>Deployment</span>
-          <select name="deploymentId" value={filters.deploymentId} onChange={(e) => set({ deploymentId: e.currentTarget.value })}>
+          <select name="deploymentId" aria-label="Filter by deployment" value={filters.deploymentId} onChange={(e) => set({ deploymentId: e.currentTarget.value })}>
             <option value="">All deployments</option>
             {project.deployments.edges.map(({ node: d }) => (
               <option key={d.id} value={d.id}>
