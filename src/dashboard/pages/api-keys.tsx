@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Empty } from '../components/empty.tsx';
 import { LoadMore } from '../components/load-more.tsx';
-import { countLabel, formatDateTime, lastUsedLabel, useNow } from '../lib/format.ts';
+import { countLabel, formatDate, formatDateTime, lastUsedLabel, useNow } from '../lib/format.ts';
 import type { ApiKeyOrder } from '../generated/graphql.ts';
 import { useKeyList } from '../lib/key-list.ts';
 import { useKeyUsage } from '../lib/key-usage.ts';
@@ -122,6 +122,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                     </td>
                     <td class={expiryClass(key)} data-label="Expires" title={key.expiresAt ? formatDateTime(key.expiresAt) : undefined}>
                       {expiryText(key, now)}
+                      {key.expiresSoon && !key.expired && key.expiresAt && <span class="muted"> ({formatDate(key.expiresAt)})</span>}
                     </td>
                     <td class="linked" data-label="Deployments">
                       {key.deployments.length === 0 ? (
