@@ -118,7 +118,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                       <span class="clamp">{key.description || '—'}</span>
                     </td>
                     <td data-label="Prefix">
-                      <code>{key.prefix}…</code> <PreviousSecret apiKey={key} />
+                      <code>{key.prefix}…</code> {key.previousPrefix && <PreviousSecret apiKey={key} />}
                     </td>
                     <td class={expiryClass(key)} data-label="Expires" title={key.expiresAt ? formatDateTime(key.expiresAt) : undefined}>
                       {expiryText(key, now)}
