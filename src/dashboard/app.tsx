@@ -15,6 +15,7 @@ import { ApiKeys } from './pages/api-keys.tsx';
 import { Deployment } from './pages/deployment.tsx';
 import { Deployments } from './pages/deployments.tsx';
 import { Projects } from './pages/projects.tsx';
+import { Activity } from './pages/activity.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 
 type Viewer = DashboardViewerQuery['viewer'];
@@ -133,7 +134,7 @@ const LIVE_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', li
 function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbidden: () => void }) {
   const { route } = props;
   const { project, error, loading, live, version, ready, changed } = useProject(route.slug, props.onForbidden);
-  const section = route.page === 'keys' || route.page === 'key' ? 'keys' : route.page === 'usage' ? 'usage' : 'deployments';
+  const section = route.page === 'keys' || route.page === 'key' ? 'keys' : route.page === 'usage' ? 'usage' : route.page === 'activity' ? 'activity' : 'deployments';
   const deployment = route.page === 'deployment' ? project?.deployments.edges.find((e) => e.node.id === route.id)?.node.name : null;
   const view =
     route.page === 'keys'
@@ -142,6 +143,8 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
         ? 'Deployments'
         : route.page === 'usage'
           ? 'Usage'
+          : route.page === 'activity'
+            ? 'Activity'
           : route.page === 'key'
             ? 'API key' // the key's page names itself once it has read the key
             : route.tab === 'api-keys'
@@ -168,6 +171,14 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
         <a href={paths.usage(route.slug)} class={section === 'usage' ? 'active' : undefined} aria-current={section === 'usage' ? 'page' : undefined} onClick={(e) => onLinkClick(e, paths.usage(route.slug))}>
           Usage
         </a>
+        <a
+          href={paths.activity(route.slug)}
+          class={section === 'activity' ? 'active' : undefined}
+          aria-current={section === 'activity' ? 'page' : undefined}
+          onClick={(e) => onLinkClick(e, paths.activity(route.slug))}
+        >
+          Activity
+        </a>
         {project && (
           <span class={`live ${live}`} role="status" title="Changes made elsewhere appear here without a reload">
             {LIVE_LABEL[live]}
@@ -181,8 +192,9 @@ function ProjectPages(props: { route: Extract<Route, { slug: string }>; onForbid
         {ready && !error && route.page === 'keys' && <ApiKeys slug={route.slug} project={project} version={version} changed={changed} />}
         {project && route.page === 'deployments' && <Deployments project={project} changed={changed} />}
         {project && route.page === 'deployment' && <Deployment project={project} id={route.id} tab={route.tab} version={version} changed={changed} />}
-        {ready && !error && route.page === 'key' && <ApiKey slug={route.slug} projectName={project?.name ?? null} projectId={project?.id ?? null} id={route.id} version={version} />}
+        {ready && !error && route.page === 'key' && <ApiKey slug={route.slug} projectName={project?.name ?? null} projectId={project?.id ?? null} id={route.id} version={version} changed={changed} />}
         {project && route.page === 'usage' && <UsagePage project={project} />}
+        {project && route.page === 'activity' && <Activity project={project} version={version} />}
       </main>
     </>
   );

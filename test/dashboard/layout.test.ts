@@ -43,6 +43,7 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
       ['deployment usage', `/projects/acme/deployments/${demo.id}/usage`],
       ['usage', '/projects/acme/usage'],
       ['key', `/projects/acme/keys/${web.apiKey.id}`],
+      ['activity', '/projects/acme/activity'],
     ];
   });
 
@@ -129,6 +130,10 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
       await page.getByRole('button', { name: 'Create API key' }).first().click();
       await page.getByRole('dialog').getByLabel('Name').waitFor();
       await check('create key dialog');
+      await page.getByRole('button', { name: 'Close' }).click();
+      await page.getByRole('button', { name: 'Rotate web-shop' }).click();
+      await page.getByRole('dialog').getByRole('radio', { name: '1 hour' }).waitFor();
+      await check('rotate key dialog');
       await context.close();
     }
     for (const r of results) {

@@ -44,6 +44,22 @@ export type DeleteDeploymentInput = {
   id: string | number;
 };
 
+export type ProjectEventType =
+  | 'API_KEY_CREATED'
+  | 'API_KEY_DELETED'
+  | 'API_KEY_EXPIRED'
+  /** once per key, within 5 s of its expiresAt being inside the warning window (also for a key created or updated inside it) */
+  | 'API_KEY_EXPIRING'
+  | 'API_KEY_LINKED'
+  /** a new secret for the key (never in the event); the previous one works until the overlap ends */
+  | 'API_KEY_ROTATED'
+  | 'API_KEY_UNLINKED'
+  | 'API_KEY_UPDATED'
+  | 'DEPLOYMENT_AUTH_CHANGED'
+  | 'DEPLOYMENT_CREATED'
+  | 'DEPLOYMENT_DELETED'
+  | 'DEPLOYMENT_UPDATED';
+
 /** each value 1–10,000,000; omitted or null: no limit of that kind */
 export type RateLimitInput = {
   requestsPerMinute?: number | null | undefined;
@@ -53,6 +69,12 @@ export type RateLimitInput = {
 export type Role =
   | 'ADMIN'
   | 'PROJECT';
+
+/** the current secret keeps working for overlapSeconds (0–2,592,000) after the rotation; 0: it stops at once */
+export type RotateApiKeyInput = {
+  id: string | number;
+  overlapSeconds?: number | null | undefined;
+};
 
 /** apiKeyIds omitted: links stay as they are; given: the linked set becomes exactly these */
 export type SetDeploymentAuthInput = {
@@ -81,6 +103,42 @@ export type UsageGranularity =
   | 'DAY'
   | 'HOUR'
   | 'MINUTE';
+
+export type DashboardRotateApiKeyMutationVariables = Exact<{
+  input: RotateApiKeyInput;
+}>;
+
+
+export type DashboardRotateApiKeyMutation = { rotateApiKey: { secret: string, apiKey: { id: string, name: string, prefix: string, previousPrefix: string | null, previousSecretExpiresAt: string | null }, propagation: { revision: number, appliedBy: number, expected: number, confirmed: boolean } } };
+
+export type DashboardKeyLifecycleQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DashboardKeyLifecycleQuery = { node:
+    | { id: string, name: string, prefix: string, previousPrefix: string | null, previousSecretExpiresAt: string | null, expiresAt: string | null, expiresSoon: boolean, expired: boolean }
+    | Record<PropertyKey, never>
+   | null };
+
+export type DashboardProjectActivityQueryVariables = Exact<{
+  slug: string;
+  first: number;
+  after?: string | null | undefined;
+  types?: Array<ProjectEventType> | ProjectEventType | null | undefined;
+  apiKeyId?: string | number | null | undefined;
+  deploymentId?: string | number | null | undefined;
+}>;
+
+
+export type DashboardProjectActivityQuery = { project: { id: string, events: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { revision: number, type: ProjectEventType, at: string, actor: string | null, apiKeyId: string | null, deploymentId: string | null, apiKey: { id: string, name: string } | null, deployment: { id: string, name: string } | null } }> } } | null };
+
+export type DashboardKeyChoicesQueryVariables = Exact<{
+  slug: string;
+}>;
+
+
+export type DashboardKeyChoicesQuery = { project: { id: string, apiKeys: { edges: Array<{ node: { id: string, name: string } }> } } | null };
 
 export type DashboardViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -111,7 +169,7 @@ export type DashboardProjectQueryVariables = Exact<{
 }>;
 
 
-export type DashboardProjectQuery = { project: { id: string, slug: string, name: string, deployments: { totalCount: number, edges: Array<{ node: { id: string, name: string, model: string, upstreamUrl: string, endpointUrl: string, authEnabled: boolean, updatedAt: string, apiKeys: Array<{ id: string, name: string, prefix: string, expired: boolean, expiresAt: string | null }> } }> } } | null };
+export type DashboardProjectQuery = { project: { id: string, slug: string, name: string, deployments: { totalCount: number, edges: Array<{ node: { id: string, name: string, model: string, upstreamUrl: string, endpointUrl: string, authEnabled: boolean, updatedAt: string, apiKeys: Array<{ id: string, name: string, prefix: string, expired: boolean, expiresAt: string | null, expiresSoon: boolean }> } }> } } | null };
 
 export type DashboardKeyPageQueryVariables = Exact<{
   slug: string;
@@ -122,7 +180,7 @@ export type DashboardKeyPageQueryVariables = Exact<{
 }>;
 
 
-export type DashboardKeyPageQuery = { project: { id: string, apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, deployments: Array<{ id: string, name: string }> } }> } } | null };
+export type DashboardKeyPageQuery = { project: { id: string, apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, expiresSoon: boolean, previousPrefix: string | null, previousSecretExpiresAt: string | null, deployments: Array<{ id: string, name: string }> } }> } } | null };
 
 export type DashboardUpdateApiKeyMutationVariables = Exact<{
   input: UpdateApiKeyInput;
@@ -273,6 +331,95 @@ export const DashboardUsageCountsFragmentDoc = new TypedDocumentString(`
   completionTokens
 }
     `, {"fragmentName":"DashboardUsageCounts"}) as unknown as TypedDocumentString<DashboardUsageCountsFragment, unknown>;
+export const DashboardRotateApiKeyDocument = new TypedDocumentString(`
+    mutation DashboardRotateApiKey($input: RotateApiKeyInput!) {
+  rotateApiKey(input: $input) {
+    secret
+    apiKey {
+      id
+      name
+      prefix
+      previousPrefix
+      previousSecretExpiresAt
+    }
+    propagation {
+      revision
+      appliedBy
+      expected
+      confirmed
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardRotateApiKeyMutation, DashboardRotateApiKeyMutationVariables>;
+export const DashboardKeyLifecycleDocument = new TypedDocumentString(`
+    query DashboardKeyLifecycle($id: ID!) {
+  node(id: $id) {
+    ... on ApiKey {
+      id
+      name
+      prefix
+      previousPrefix
+      previousSecretExpiresAt
+      expiresAt
+      expiresSoon
+      expired
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardKeyLifecycleQuery, DashboardKeyLifecycleQueryVariables>;
+export const DashboardProjectActivityDocument = new TypedDocumentString(`
+    query DashboardProjectActivity($slug: String!, $first: Int!, $after: String, $types: [ProjectEventType!], $apiKeyId: ID, $deploymentId: ID) {
+  project(slug: $slug) {
+    id
+    events(
+      first: $first
+      after: $after
+      types: $types
+      apiKeyId: $apiKeyId
+      deploymentId: $deploymentId
+    ) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          revision
+          type
+          at
+          actor
+          apiKeyId
+          deploymentId
+          apiKey {
+            id
+            name
+          }
+          deployment {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardProjectActivityQuery, DashboardProjectActivityQueryVariables>;
+export const DashboardKeyChoicesDocument = new TypedDocumentString(`
+    query DashboardKeyChoices($slug: String!) {
+  project(slug: $slug) {
+    id
+    apiKeys(first: 500, orderBy: NAME_ASC) {
+      edges {
+        node {
+          id
+          name
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardKeyChoicesQuery, DashboardKeyChoicesQueryVariables>;
 export const DashboardViewerDocument = new TypedDocumentString(`
     query DashboardViewer {
   viewer {
@@ -341,6 +488,7 @@ export const DashboardProjectDocument = new TypedDocumentString(`
             prefix
             expired
             expiresAt
+            expiresSoon
           }
         }
       }
@@ -368,6 +516,9 @@ export const DashboardKeyPageDocument = new TypedDocumentString(`
           expired
           lastUsedAt
           createdAt
+          expiresSoon
+          previousPrefix
+          previousSecretExpiresAt
           deployments {
             id
             name

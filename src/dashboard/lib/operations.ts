@@ -42,7 +42,7 @@ export const ProjectQuery = graphql(`
         edges {
           node {
             id name model upstreamUrl endpointUrl authEnabled updatedAt
-            apiKeys { id name prefix expired expiresAt }
+            apiKeys { id name prefix expired expiresAt expiresSoon }
           }
         }
       }
@@ -61,6 +61,7 @@ export const KeyPageQuery = graphql(`
         edges {
           node {
             id name description prefix expiresAt expired lastUsedAt createdAt
+            expiresSoon previousPrefix previousSecretExpiresAt
             deployments { id name }
           }
         }

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'deployment'; slug: string; id: string; tab: DeploymentTab }
   | { page: 'key'; slug: string; id: string }
   | { page: 'usage'; slug: string }
+  | { page: 'activity'; slug: string }
   | { page: 'not-found' };
 
 export type DeploymentTab = 'overview' | 'api-keys' | 'usage';
@@ -19,6 +20,7 @@ export function parseRoute(pathname: string): Route {
   const [first, slug, section, id, tab] = parts;
   if (first !== 'projects' || !slug) return { page: 'not-found' };
   if (!section || section === 'keys') return parts.length <= 3 ? { page: 'keys', slug } : parts.length === 4 ? { page: 'key', slug, id: id! } : { page: 'not-found' };
+  if (section === 'activity') return parts.length === 3 ? { page: 'activity', slug } : { page: 'not-found' };
   if (section === 'usage') return parts.length === 3 ? { page: 'usage', slug } : { page: 'not-found' };
   if (section !== 'deployments') return { page: 'not-found' };
   if (!id) return { page: 'deployments', slug };
@@ -34,6 +36,7 @@ export const paths = {
     `/projects/${encodeURIComponent(slug)}/deployments/${encodeURIComponent(id)}${tab === 'overview' ? '' : `/${tab}`}`,
   key: (slug: string, id: string) => `/projects/${encodeURIComponent(slug)}/keys/${encodeURIComponent(id)}`,
   usage: (slug: string) => `/projects/${encodeURIComponent(slug)}/usage`,
+  activity: (slug: string) => `/projects/${encodeURIComponent(slug)}/activity`,
 };
 
 export function navigate(path: string) {

@@ -10,10 +10,11 @@ import { messageOf, request } from '../lib/graphql.ts';
 import { useTitle } from '../lib/page.ts';
 import { onLinkClick, paths } from '../lib/router.ts';
 import { ApiKeyQuery } from '../lib/usage-operations.ts';
+import { KeyLifecycle } from './key-lifecycle.tsx';
 
 type KeyNode = Extract<NonNullable<DashboardApiKeyQuery['node']>, { name: string }>;
 
-export function ApiKey(props: { slug: string; projectName: string | null; projectId: string | null; id: string; version: number }) {
+export function ApiKey(props: { slug: string; projectName: string | null; projectId: string | null; id: string; version: number; changed: (revision: number) => void }) {
   const [key, setKey] = useState<KeyNode | null>(null);
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -83,6 +84,7 @@ export function ApiKey(props: { slug: string; projectName: string | null; projec
                 })}
           </dd>
         </dl>
+        <KeyLifecycle id={props.id} version={props.version} changed={props.changed} />
       </div>
       <UsageSection key={props.id} projectId={props.projectId} id={props.id} kind="ApiKey" heading="Usage" />
     </section>

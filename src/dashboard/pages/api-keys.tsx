@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Empty } from '../components/empty.tsx';
 import { LoadMore } from '../components/load-more.tsx';
-import { countLabel, expiryLabel, formatDateTime, lastUsedLabel, useNow } from '../lib/format.ts';
+import { countLabel, formatDate, formatDateTime, lastUsedLabel, useNow } from '../lib/format.ts';
 import type { ApiKeyOrder } from '../generated/graphql.ts';
 import { useKeyList } from '../lib/key-list.ts';
 import { useKeyUsage } from '../lib/key-usage.ts';
@@ -12,6 +12,8 @@ import { formatCount } from '../lib/usage.ts';
 import type { ApiKeyRow, ProjectData } from '../lib/project-data.ts';
 import { onLinkClick, paths } from '../lib/router.ts';
 import { CreateApiKey, DeleteApiKey, EditApiKey } from './api-key-dialogs.tsx';
+import { expiryClass, expiryText } from '../lib/expiry.ts';
+import { PreviousSecret, RotateApiKey } from './rotate-api-key.tsx';
 
 const ORDERS: [ApiKeyOrder, string][] = [
   ['CREATED_AT_DESC', 'Newest first'],
@@ -47,6 +49,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<ApiKeyRow | null>(null);
   const [deleting, setDeleting] = useState<ApiKeyRow | null>(null);
+  const [rotating, setRotating] = useState<ApiKeyRow | null>(null);
   const empty = list.total === 0 && search === '';
 
   return (
@@ -116,10 +119,11 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                       <span class="clamp">{key.description || '—'}</span>
                     </td>
                     <td data-label="Prefix">
-                      <code>{key.prefix}…</code>
+                      <code>{key.prefix}…</code> {key.previousPrefix && <PreviousSecret apiKey={key} />}
                     </td>
-                    <td class={key.expired ? 'expired' : undefined} data-label="Expires" title={key.expiresAt ? formatDateTime(key.expiresAt) : undefined}>
-                      {expiryLabel(key)}
+                    <td class={expiryClass(key)} data-label="Expires" title={key.expiresAt ? formatDateTime(key.expiresAt) : undefined}>
+                      {expiryText(key, now)}
+                      {key.expiresSoon && !key.expired && key.expiresAt && <span class="muted"> ({formatDate(key.expiresAt)})</span>}
                     </td>
                     <td class="linked" data-label="Deployments">
                       {key.deployments.length === 0 ? (
@@ -145,6 +149,9 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                       </a>
                     </td>
                     <td class="row-actions">
+                      <button class="secondary small" onClick={() => setRotating(key)} aria-label={`Rotate ${key.name}`}>
+                        Rotate
+                      </button>{' '}
                       <button class="danger small" onClick={() => setDeleting(key)} aria-label={`Delete ${key.name}`}>
                         Delete
                       </button>
@@ -159,6 +166,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
       )}
       {creating && project && <CreateApiKey projectId={project.id} changed={props.changed} onClose={() => setCreating(false)} />}
       {editing && <EditApiKey apiKey={editing} changed={props.changed} onClose={() => setEditing(null)} />}
+      {rotating && <RotateApiKey apiKey={rotating} changed={props.changed} onClose={() => setRotating(null)} />}
       {deleting && <DeleteApiKey apiKey={deleting} changed={props.changed} onClose={() => setDeleting(null)} />}
     </section>
   );

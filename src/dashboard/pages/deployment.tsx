@@ -13,6 +13,7 @@ import { DeleteDeploymentMutation, UpdateDeploymentMutation } from '../lib/opera
 import type { DeploymentRow, ProjectData } from '../lib/project-data.ts';
 import { type DeploymentTab, navigate, onLinkClick, paths } from '../lib/router.ts';
 import { KeysTab } from './deployment-keys.tsx';
+import { expiringWarning } from '../lib/expiry.ts';
 
 interface Props {
   project: ProjectData;
@@ -44,6 +45,11 @@ export function Deployment(props: Props) {
           {deployment.name} <AuthBadge enabled={deployment.authEnabled} keys={deployment.apiKeys} />
         </h1>
       </div>
+      {expiringWarning(deployment.apiKeys) && (
+        <p class="warning" data-expiring-warning>
+          {expiringWarning(deployment.apiKeys)}
+        </p>
+      )}
       <Endpoints endpointUrl={deployment.endpointUrl} project={project.slug} deployment={deployment.name} />
       <nav class="tabs" aria-label="Deployment">
         {(['overview', 'api-keys', 'usage'] as const).map((t) => (

@@ -10,11 +10,14 @@ import { request } from '../lib/graphql.ts';
 import { CreateDeploymentMutation } from '../lib/operations.ts';
 import type { ProjectData } from '../lib/project-data.ts';
 import { navigate, onLinkClick, paths } from '../lib/router.ts';
+import { expiringWarning, expiryClass, expiryText } from '../lib/expiry.ts';
+import { useNow } from '../lib/format.ts';
 
 export function Deployments(props: { project: ProjectData; changed: (revision: number) => void }) {
   const { project } = props;
   const deployments = project.deployments.edges.map((e) => e.node);
   const [creating, setCreating] = useState(false);
+  const now = useNow();
 
   return (
     <section>
@@ -63,11 +66,17 @@ export function Deployments(props: { project: ProjectData; changed: (revision: n
                       <span class="muted">None</span>
                     ) : (
                       d.apiKeys.map((k) => (
-                        <span class={`chip${k.expired ? ' expired' : ''}`} key={k.id} title={k.expired ? 'expired' : undefined}>
+                        <span class={`chip${expiryClass(k) ? ` ${expiryClass(k)}` : ''}`} key={k.id} title={k.expired ? 'expired' : undefined}>
                           {k.name}
                           {k.expired && ' (expired)'}
+                          {!k.expired && k.expiresSoon && ` (${expiryText(k, now)})`}
                         </span>
                       ))
+                    )}
+                    {expiringWarning(d.apiKeys, now) && (
+                      <p class="warning small" data-expiring-warning>
+                        {expiringWarning(d.apiKeys, now)}
+                      </p>
                     )}
                   </td>
                 </tr>
