@@ -1,5 +1,6 @@
 // Imports every type, then builds the schema. Nothing else lives here.
 import { builder } from './builder.ts';
+import { syncNodeIds } from './ids.ts';
 import { countLinkLists } from './operation-limits.ts';
 import './types/scalars.ts';
 import './types/propagation.ts';
@@ -11,4 +12,4 @@ import './types/access-token.ts';
 import './types/project-event.ts';
 import './types/usage.ts';
 
-export const schema = countLinkLists(builder.toSchema({ sortSchema: true }));
+export const schema = syncNodeIds(countLinkLists(builder.toSchema({ sortSchema: true })));
