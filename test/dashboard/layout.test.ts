@@ -9,6 +9,7 @@ import { browserMissing, readmeShotDir } from '../helpers/browser.ts';
 import { type AxeViolation, axeViolations, useDashboard } from '../helpers/dashboard.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 
+const SET_LIMIT = 'mutation($input: UpdateApiKeyInput!) { updateApiKey(input: $input) { apiKey { id } } }';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 
@@ -22,6 +23,9 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
       description: 'The customer-facing web shop: checkout, search and recommendations, called from the storefront servers in two regions. '.repeat(2).trim(),
     });
     const mobile = await createKey(t.kg, project.id, 'mobile-app', { expiresAt: new Date(Date.now() + 90 * 86_400_000).toISOString() });
+    // the key page shows its rate limit's use (docs/api.md, "Rate limits")
+    const limited = await t.kg.gql(SET_LIMIT, { input: { id: web.apiKey.id, rateLimit: { requestsPerMinute: 600, tokensPerMinute: 200_000 } } });
+    expect(limited.errors).toBeUndefined();
     await createKey(t.kg, project.id, 'old-batch-job', { expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
     const sql = new pg.Client({ connectionString: t.db.url });
     await sql.connect();
@@ -55,6 +59,7 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
     if (path === '/') await page.locator('main table').waitFor();
     else await page.locator('.live.live').waitFor(); // project pages: loaded and following
     if (/usage|keys\//.test(path)) await page.locator('.usage-chart canvas').first().waitFor(); // usage views: charts drawn
+    if (/keys\//.test(path)) await page.locator('[data-limit-use="requests"]').waitFor(); // the key page: its rate limit's use
   }
 
   it('at 390×844 no page scrolls sideways and every dialog button can be tapped', async () => {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { browserMissing } from '../helpers/browser.ts';
 import { useDashboard } from '../helpers/dashboard.ts';
+import { statusThroughProxy } from '../helpers/proxy-call.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { LinkApiKey, UnlinkApiKey, ViewerQuery } from '../helpers/operations.ts';
 
@@ -16,15 +17,7 @@ describe.skipIf(browserMissing)('dashboard key lifecycle', { timeout: 180_000 },
   const t = useDashboard();
 
   /** The status of a chat completion through the proxy with `secret` (path form). */
-  const statusWith = async (slug: string, deployment: string, secret: string) => {
-    const res = await fetch(`http://127.0.0.1:${t.kg.running.proxy!.port}/${slug}/${deployment}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': secret },
-      body: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
+  const statusWith = (slug: string, deployment: string, secret: string) => statusThroughProxy(t.kg, slug, deployment, secret);
   /** Waits (a few seconds at most) until the proxy answers `status` for `secret`. */
   const eventually = async (slug: string, deployment: string, secret: string, status: number) => {
     const end = Date.now() + 10_000;

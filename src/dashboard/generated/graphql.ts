@@ -180,7 +180,7 @@ export type DashboardKeyPageQueryVariables = Exact<{
 }>;
 
 
-export type DashboardKeyPageQuery = { project: { id: string, apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, expiresSoon: boolean, previousPrefix: string | null, previousSecretExpiresAt: string | null, deployments: Array<{ id: string, name: string }> } }> } } | null };
+export type DashboardKeyPageQuery = { project: { id: string, apiKeys: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, description: string | null, prefix: string, expiresAt: string | null, expired: boolean, lastUsedAt: string | null, createdAt: string, expiresSoon: boolean, previousPrefix: string | null, previousSecretExpiresAt: string | null, rateLimit: { requestsPerMinute: number | null, tokensPerMinute: number | null } | null, deployments: Array<{ id: string, name: string }> } }> } } | null };
 
 export type DashboardUpdateApiKeyMutationVariables = Exact<{
   input: UpdateApiKeyInput;
@@ -238,6 +238,16 @@ export type DashboardProjectEventsSubscriptionVariables = Exact<{
 
 
 export type DashboardProjectEventsSubscription = { projectEvents: { revision: number } };
+
+export type DashboardKeyRateLimitQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DashboardKeyRateLimitQuery = { node:
+    | { id: string, rateLimit: { requestsPerMinute: number | null, tokensPerMinute: number | null } | null, rateLimitUsage: { requests: number, tokens: number, resetsAt: string } | null }
+    | Record<PropertyKey, never>
+   | null };
 
 export type DashboardUsageCountsFragment = { requests: number, errors: number, rejected: number, rateLimited: number, promptTokens: number, completionTokens: number };
 
@@ -519,6 +529,10 @@ export const DashboardKeyPageDocument = new TypedDocumentString(`
           expiresSoon
           previousPrefix
           previousSecretExpiresAt
+          rateLimit {
+            requestsPerMinute
+            tokensPerMinute
+          }
           deployments {
             id
             name
@@ -648,6 +662,24 @@ export const DashboardProjectEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<DashboardProjectEventsSubscription, DashboardProjectEventsSubscriptionVariables>;
+export const DashboardKeyRateLimitDocument = new TypedDocumentString(`
+    query DashboardKeyRateLimit($id: ID!) {
+  node(id: $id) {
+    ... on ApiKey {
+      id
+      rateLimit {
+        requestsPerMinute
+        tokensPerMinute
+      }
+      rateLimitUsage {
+        requests
+        tokens
+        resetsAt
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<DashboardKeyRateLimitQuery, DashboardKeyRateLimitQueryVariables>;
 export const DashboardProjectUsageDocument = new TypedDocumentString(`
     query DashboardProjectUsage($slug: String!, $from: DateTime!, $granularity: UsageGranularity!) {
   project(slug: $slug) {

@@ -10,6 +10,8 @@ const LABELS: Record<string, string> = {
   apiKeyId: 'This key',
   apiKeyIds: 'A selected key',
   search: 'Search',
+  'rateLimit.requestsPerMinute': 'Requests per minute',
+  'rateLimit.tokensPerMinute': 'Tokens per minute',
 };
 
 const REWRITES: [RegExp, string][] = [

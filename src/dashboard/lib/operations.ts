@@ -62,6 +62,7 @@ export const KeyPageQuery = graphql(`
           node {
             id name description prefix expiresAt expired lastUsedAt createdAt
             expiresSoon previousPrefix previousSecretExpiresAt
+            rateLimit { requestsPerMinute tokensPerMinute }
             deployments { id name }
           }
         }

@@ -1,4 +1,5 @@
-// The API Keys page's dialogs: create (then the secret, once), edit (name, description, expiry)
+// The API Keys page's dialogs: create (then the secret, once), edit (name, description, expiry,
+// rate limits)
 // and delete (naming the deployments a linked key is unlinked from).
 import { useState } from 'preact/hooks';
 import { Dialog } from '../components/dialog.tsx';
@@ -8,9 +9,17 @@ import { SecretPanel, useSecretClose } from '../components/secret-dialog.tsx';
 import { endOfDay, localDateValue } from '../lib/format.ts';
 import { ApiError, messageOf, request } from '../lib/graphql.ts';
 import { CreateApiKeyMutation, DeleteApiKeyMutation, UpdateApiKeyMutation } from '../lib/operations.ts';
+import type { RateLimitInput } from '../generated/graphql.ts';
 import type { ApiKeyRow } from '../lib/project-data.ts';
+import { limitText, RATE_LIMIT_FIELDS, rateLimitInput, rateLimitUpdate } from '../lib/rate-limit.ts';
 
-const KEY_FIELDS = ['name', 'description', 'expiresAt'] as const;
+const KEY_FIELDS = ['name', 'description', 'expiresAt', ...RATE_LIMIT_FIELDS] as const;
+
+/** The limit fields' texts (empty: no limit of that kind). */
+interface LimitTexts {
+  requests: string;
+  tokens: string;
+}
 
 /** The expiry to send: null for never, the end of the chosen local day otherwise. */
 function expiresAtOf(choice: ExpiryChoice): string | null {
@@ -27,8 +36,11 @@ function KeyFields(props: {
   setDescription: (v: string) => void;
   expiry: ExpiryChoice;
   setExpiry: (v: ExpiryChoice) => void;
+  limits: LimitTexts;
+  setLimits: (v: LimitTexts) => void;
   errors: Record<string, string>;
 }) {
+  const { limits, setLimits } = props;
   return (
     <>
       <Field label="Name" error={props.errors.name} hint="4–63 characters: lowercase letters, digits, hyphens and dots.">
@@ -38,6 +50,16 @@ function KeyFields(props: {
         <textarea name="description" rows={2} maxLength={300} value={props.description} onInput={(e) => props.setDescription(e.currentTarget.value)} />
       </Field>
       <ExpiryField value={props.expiry} onChange={props.setExpiry} error={props.errors.expiresAt} />
+      <fieldset class="limits">
+        <legend class="label">Rate limit (optional)</legend>
+        <p class="hint">Across all the key's deployments. Leave a field empty for no limit of that kind.</p>
+        <Field label="Requests per minute" error={props.errors['rateLimit.requestsPerMinute']}>
+          <input name="requestsPerMinute" inputMode="numeric" autocomplete="off" value={limits.requests} onInput={(e) => setLimits({ ...limits, requests: e.currentTarget.value })} />
+        </Field>
+        <Field label="Tokens per minute" error={props.errors['rateLimit.tokensPerMinute']}>
+          <input name="tokensPerMinute" inputMode="numeric" autocomplete="off" value={limits.tokens} onInput={(e) => setLimits({ ...limits, tokens: e.currentTarget.value })} />
+        </Field>
+      </fieldset>
     </>
   );
 }
@@ -46,10 +68,12 @@ export function CreateApiKey(props: { projectId: string; changed: (revision: num
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [expiry, setExpiry] = useState<ExpiryChoice>({ mode: 'never', date: '' });
+  const [limits, setLimits] = useState<LimitTexts>({ requests: '', tokens: '' });
   // Held only while this dialog is open; closing it forgets the secret for good.
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
   const { errors, busy, submit } = useSubmit(KEY_FIELDS, async () => {
-    const input = { projectId: props.projectId, name: name.trim(), description: description.trim() || null, expiresAt: expiresAtOf(expiry) };
+    const rateLimit = rateLimitInput(limits.requests, limits.tokens);
+    const input = { projectId: props.projectId, name: name.trim(), description: description.trim() || null, expiresAt: expiresAtOf(expiry), rateLimit };
     const data = await request(CreateApiKeyMutation, { input });
     setCreated({ name: data.createApiKey.apiKey.name, secret: data.createApiKey.secret });
     props.changed(data.createApiKey.propagation.revision);
@@ -63,7 +87,7 @@ export function CreateApiKey(props: { projectId: string; changed: (revision: num
         <SecretPanel secret={created.secret} state={secretClose} onClose={props.onClose} />
       ) : (
         <form onSubmit={submit}>
-          <KeyFields {...{ name, setName, description, setDescription, expiry, setExpiry }} errors={errors.field} />
+          <KeyFields {...{ name, setName, description, setDescription, expiry, setExpiry, limits, setLimits }} errors={errors.field} />
           <FormFooter error={errors.form} busy={busy} submit="Create" onCancel={props.onClose} />
         </form>
       )}
@@ -78,8 +102,9 @@ export function EditApiKey(props: { apiKey: ApiKeyRow; changed: (revision: numbe
   const [expiry, setExpiry] = useState<ExpiryChoice>(
     apiKey.expiresAt && !apiKey.expired ? { mode: 'date', date: localDateValue(new Date(apiKey.expiresAt)) } : { mode: 'never', date: '' },
   );
+  const [limits, setLimits] = useState<LimitTexts>({ requests: limitText(apiKey.rateLimit?.requestsPerMinute), tokens: limitText(apiKey.rateLimit?.tokensPerMinute) });
   const { errors, busy, submit } = useSubmit(KEY_FIELDS, async () => {
-    const input: { id: string; name: string; description: string | null; expiresAt?: string | null } = {
+    const input: { id: string; name: string; description: string | null; expiresAt?: string | null; rateLimit?: RateLimitInput | null } = {
       id: apiKey.id,
       name: name.trim(),
       description: description.trim() || null,
@@ -87,6 +112,9 @@ export function EditApiKey(props: { apiKey: ApiKeyRow; changed: (revision: numbe
     // An unchanged date keeps the exact expiry (not the end of that day).
     const unchanged = apiKey.expiresAt && expiry.mode === 'date' && expiry.date === localDateValue(new Date(apiKey.expiresAt));
     if (!unchanged) input.expiresAt = expiresAtOf(expiry);
+    // Only a change is sent; both fields cleared removes the limits (null).
+    const rateLimit = rateLimitUpdate(apiKey.rateLimit, rateLimitInput(limits.requests, limits.tokens));
+    if (rateLimit !== undefined) input.rateLimit = rateLimit;
     const data = await request(UpdateApiKeyMutation, { input });
     props.changed(data.updateApiKey.propagation.revision);
     props.onClose();
@@ -95,7 +123,7 @@ export function EditApiKey(props: { apiKey: ApiKeyRow; changed: (revision: numbe
     <Dialog title={`Edit API key "${apiKey.name}"`} onClose={props.onClose}>
       <form onSubmit={submit}>
         {apiKey.expired && <p class="warning">This key has expired. Pick a new date (or Never) to use it again.</p>}
-        <KeyFields {...{ name, setName, description, setDescription, expiry, setExpiry }} errors={errors.field} />
+        <KeyFields {...{ name, setName, description, setDescription, expiry, setExpiry, limits, setLimits }} errors={errors.field} />
         <FormFooter error={errors.form} busy={busy} submit="Save" onCancel={props.onClose} />
       </form>
     </Dialog>

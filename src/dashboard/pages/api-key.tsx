@@ -1,5 +1,5 @@
 // One API key's page: what it is (prefix, expiry, last use, the deployments it opens) and its
-// usage charts, live. Read again when the project changes (`version`), so a rename or a delete
+// rate limit with its use this minute, and its usage charts, live. Read again when the project changes (`version`), so a rename or a delete
 // made elsewhere shows.
 import { useEffect, useState } from 'preact/hooks';
 import { Empty } from '../components/empty.tsx';
@@ -11,6 +11,7 @@ import { useTitle } from '../lib/page.ts';
 import { onLinkClick, paths } from '../lib/router.ts';
 import { ApiKeyQuery } from '../lib/usage-operations.ts';
 import { KeyLifecycle } from './key-lifecycle.tsx';
+import { KeyRateLimit } from './key-rate-limit.tsx';
 
 type KeyNode = Extract<NonNullable<DashboardApiKeyQuery['node']>, { name: string }>;
 
@@ -85,6 +86,7 @@ export function ApiKey(props: { slug: string; projectName: string | null; projec
           </dd>
         </dl>
         <KeyLifecycle id={props.id} version={props.version} changed={props.changed} />
+        <KeyRateLimit id={props.id} version={props.version} />
       </div>
       <UsageSection key={props.id} projectId={props.projectId} id={props.id} kind="ApiKey" heading="Usage" />
     </section>

@@ -9,6 +9,7 @@ import type { ApiKeyOrder } from '../generated/graphql.ts';
 import { useKeyList } from '../lib/key-list.ts';
 import { useKeyUsage } from '../lib/key-usage.ts';
 import { formatCount } from '../lib/usage.ts';
+import { limitLabel } from '../lib/rate-limit.ts';
 import type { ApiKeyRow, ProjectData } from '../lib/project-data.ts';
 import { onLinkClick, paths } from '../lib/router.ts';
 import { CreateApiKey, DeleteApiKey, EditApiKey } from './api-key-dialogs.tsx';
@@ -101,6 +102,7 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                   <th>Expires</th>
                   <th>Deployments</th>
                   <th>Last used</th>
+                  <th>Rate limit</th>
                   <th>Requests (24&nbsp;h)</th>
                   <th>
                     <span class="sr-only">Actions</span>
@@ -141,6 +143,9 @@ export function ApiKeys(props: { slug: string; project: ProjectData | null; vers
                     </td>
                     <td data-label="Last used" title={key.lastUsedAt ? formatDateTime(key.lastUsedAt) : undefined}>
                       {lastUsedLabel(key.lastUsedAt, now)}
+                    </td>
+                    <td class="rate-limit" data-label="Rate limit" data-rate-limit={limitLabel(key.rateLimit)}>
+                      {key.rateLimit ? limitLabel(key.rateLimit) : <span class="muted">—</span>}
                     </td>
                     <td class="usage-count" data-label="Requests (24 h)" data-requests={usage.get(key.id)}>
                       <a href={paths.key(slug, key.id)} onClick={(e) => onLinkClick(e, paths.key(slug, key.id))}>
