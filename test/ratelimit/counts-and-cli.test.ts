@@ -51,7 +51,7 @@ const TOTAL = 'total { requests rejected rateLimited }';
 const KEY_USAGE = `query($id: ID!, $from: DateTime!) { node(id: $id) { ... on ApiKey { usage(from: $from) { ${TOTAL} } } } }`;
 const DEPLOYMENT_USAGE = `query($id: ID!, $from: DateTime!) { node(id: $id) { ... on Deployment { usage(from: $from, granularity: MINUTE) { ${TOTAL} } } } }`;
 
-it('keys create --rpm/--tpm, keys update --rpm N|none --tpm N|none, and the LIMITS column of keys list', async () => {
+it('keys create --rpm/--tpm, keys update --rpm N|none --tpm N|none, and the LIMITS column of keys list', { timeout: 180_000 }, async () => {
   const { slug } = await createProject(kg);
   const created = JSON.parse(await ok(['keys', 'create', 'limited-key', '--project', slug, '--rpm', '600', '--tpm', '200000', '--json']));
   expect(created.apiKey.rateLimit).toEqual({ requestsPerMinute: 600, tokensPerMinute: 200000 });
