@@ -82,6 +82,11 @@ interface Admitted {
   limit: LimitDecision | null;
 }
 
+/** A request whose rate-limit decision waits for its key's first grant. */
+interface Held {
+  held: Promise<Admitted>;
+}
+
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 300_000;
 // Above the 60 s idle timeout of common load balancers, so they close first, not the proxy.
@@ -149,7 +154,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
 
   /** The checks every request to a deployment goes through, plain or upgrade, in this order.
    *  `res`: a plain request's response, whose access-log line the checks fill in. */
-  function admit(req: IncomingMessage, res: ServerResponse | null): Admitted | ProxyErrorCode | InternalEndpoint {
+  function admit(req: IncomingMessage, res: ServerResponse | null): Admitted | Held | ProxyErrorCode | InternalEndpoint {
     const r = route(req.headers.host, req.url ?? '/');
     if (r.kind === 'internal') return r.endpoint;
     const entry: AccessEntry | null = accessLog === null || res === null ? null : accessLog.begin(res);
@@ -179,17 +184,23 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     if (problem !== null) return problem;
     const keyId = auth.key === null ? null : auth.key.id;
     const admittedHash = auth.key === null ? null : auth.viaPrevious ? auth.key.previousHash : auth.key.hash;
-    const limit = limiter !== null && auth.key !== null && auth.key.rateLimit !== null ? limiter.admit(auth.key.id, auth.key.rateLimit) : null;
-    if (limit !== null && limit.refused !== null) {
-      metrics.deployment(deployment.label).requests.rejected.inc();
-      metrics.refused('rate_limited');
-      meter?.rateLimited(deployment, keyId!);
-      if (entry !== null) entry.reason = 'rate_limited';
+    const key = auth.key;
+    const decide = (): Admitted => {
+      const limit = limiter !== null && key !== null && key.rateLimit !== null ? limiter.admit(key.id, key.rateLimit) : null;
+      if (limit !== null && limit.refused !== null) {
+        metrics.deployment(deployment.label).requests.rejected.inc();
+        metrics.refused('rate_limited');
+        meter?.rateLimited(deployment, keyId!);
+        if (entry !== null) entry.reason = 'rate_limited';
+        return { deployment, path: r.path, keyId, admittedHash, limit };
+      }
+      // With metering on, lastUsedAt goes out with the usage flush instead.
+      if (keyId !== null && deps.usage === undefined) table.recordUse(keyId);
       return { deployment, path: r.path, keyId, admittedHash, limit };
-    }
-    // With metering on, lastUsedAt goes out with the usage flush instead.
-    if (keyId !== null && deps.usage === undefined) table.recordUse(keyId);
-    return { deployment, path: r.path, keyId, admittedHash, limit };
+    };
+    // A limited key's first requests here wait for its first grant (docs/architecture.md, "Rate limits").
+    const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
+    return wait === null ? decide() : { held: wait.then(decide) };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
@@ -200,6 +211,11 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   function onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue = false) {
     if (draining || (req.socket as MemoSocket)[OVER_CAP]) res.shouldKeepAlive = false;
     const admitted = admit(req, res);
+    if (typeof admitted === 'object' && 'held' in admitted) void admitted.held.then((a) => answer(req, res, expectsContinue, a));
+    else answer(req, res, expectsContinue, admitted);
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, admitted: Admitted | ProxyErrorCode | InternalEndpoint) {
     if (typeof admitted === 'object' && admitted.limit?.refused) {
       // The upstream receives nothing: not even the body the client may still send.
       res.shouldKeepAlive = res.shouldKeepAlive && !expectsContinue;
@@ -221,6 +237,11 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy());
     const admitted = admit(req, null);
+    if (typeof admitted === 'object' && 'held' in admitted) void admitted.held.then((a) => upgrade(req, socket, head, a));
+    else upgrade(req, socket, head, admitted);
+  }
+
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, admitted: Admitted | ProxyErrorCode | InternalEndpoint) {
     if (typeof admitted !== 'object') {
       const code = admitted === 'healthz' || admitted === 'readyz' ? 'deployment_not_found' : admitted;
       reject(code, req);

@@ -4,7 +4,8 @@
 // background sync (redis-sync.ts) sends the counts and brings back the fleet's, together with a
 // grant: how many more requests this proxy may admit before it asks again, reserved for it in
 // Redis so that the grants of all proxies together never exceed the room left under the limit.
-// The request path never waits for that sync.
+// The request path waits for that sync only for the first requests of a key this proxy has no
+// grant for yet (hold()), never in the steady state.
 import { KeyWindow, SLOTS } from './key-window.ts';
 
 /** The limits of a key (null: no limit of that kind). */
@@ -52,6 +53,11 @@ class KeyState {
   syncedAtMs = 0;
   /** the request limit last seen (null: none) */
   requestLimit: number | null;
+  /** a sync has answered for this key since it was first seen here */
+  granted = false;
+  /** the first requests' wait for that answer (see RateLimiter.hold), and its end */
+  waiting: Promise<void> | null = null;
+  release: (() => void) | null = null;
   constructor(requestLimit: number | null, firstGrant: number) {
     this.requestLimit = requestLimit;
     this.grant = firstGrant;
@@ -97,6 +103,32 @@ export class RateLimiter {
     this.windowMs = options.windowMs ?? 60_000;
     this.slotMs = this.windowMs / SLOTS;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Shared, a key this proxy has had no sync answer for yet (its first requests in a window): the
+   *  promise the requests wait on until the sync brings its grant (asked for at once), or at most
+   *  `grantMs`; then admit() decides. Without it a burst that arrives within one Redis round trip
+   *  would get only the small unreserved share. null: decide now (alone, no request limit, or a
+   *  grant already came: the steady state never waits). */
+  hold(keyId: string, limits: Limits): Promise<void> | null {
+    if (!this.shared || limits.requestsPerMinute === null) return null;
+    const state = this.stateOf(keyId, limits);
+    if (state.granted) return null;
+    if (state.waiting === null) {
+      state.waiting = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => state.release?.(), this.grantMs);
+        timer.unref();
+        state.release = () => {
+          clearTimeout(timer);
+          state.release = null;
+          resolve();
+        };
+      });
+      state.waiting.then(() => (state.waiting = null), () => {});
+      if (!state.wantsGrant) state.wantsGrant = true;
+      this.onWant?.();
+    }
+    return state.waiting;
   }
 
   /** Counts a request for the key if its limits have room; says what its answer should carry. */
@@ -212,6 +244,8 @@ export class RateLimiter {
       state.window.synced(r.fleet, slot);
       state.grant = r.grant - admittedSince;
       state.grantUntilMs = sentAtMs + this.grantMs;
+      state.granted = true;
+      state.release?.();
     }
   }
 
@@ -243,6 +277,7 @@ export class RateLimiter {
     this.shared = shared;
     // Grants from before an outage are not trusted after it.
     for (const state of this.keys.values()) {
+      state.release?.();
       state.grant = this.firstGrant(state.requestLimit);
       state.grantUntilMs = Infinity;
       state.wantsGrant = true;

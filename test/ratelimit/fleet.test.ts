@@ -1,5 +1,5 @@
 // Rate limits across two proxy processes sharing a Redis of the test's own: a burst fed to both
-// alternately stays within the fleet bound; raising, lowering and removing a limit hold on the next
+// alternately gets 90 %–110 % of the limit; raising, lowering and removing a limit hold on the next
 // request on both; with Redis killed each proxy holds the limit alone, and once Redis is back the
 // fleet bound holds again. The window is shortened with KEYGATE_RATELIMIT_WINDOW_MS (test-only).
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -68,13 +68,13 @@ async function waitForShared(value: 0 | 1) {
   throw new Error(`keygate_ratelimit_shared did not become ${value} on both proxies`);
 }
 
-it('a burst of 3x the limit fed to two proxies alternately: the fleet stays within the bound, and the upstream sees only those', async () => {
+it('a burst of 3x the limit fed to two proxies alternately: 90 %–110 % (± 1) of the limit passes, and the upstream sees only those', async () => {
   await waitForShared(1);
   const key = await limitedKey({ requestsPerMinute: 30 });
   const before = upstream.seen;
   const passed = await burst(key, 90);
-  expect(sum(passed)).toBeGreaterThan(0);
-  expect(sum(passed)).toBeLessThanOrEqual(bound(30));
+  expect(sum(passed)).toBeGreaterThanOrEqual(27);
+  expect(sum(passed)).toBeLessThanOrEqual(33);
   expect(upstream.seen - before).toBe(sum(passed));
   // More of the same within the window: the fleet total still within the bound.
   const more = await burst(key, 30);

@@ -100,3 +100,29 @@ it('forgets a key once its window is empty and it is not used', () => {
   limiter.sweep();
   expect(limiter.keyCount).toBe(0);
 });
+
+it('shared: the first requests of a key wait for its first grant, once; alone or granted, nothing waits', async () => {
+  const { limiter } = limiterAt();
+  const limits = { requestsPerMinute: 30, tokensPerMinute: null };
+  let wanted = 0;
+  limiter.onWant = () => wanted++;
+  expect(limiter.hold('k', limits)).toBeNull(); // alone
+  limiter.proxies = 2;
+  limiter.setShared(true);
+  const first = limiter.hold('new', limits);
+  expect(first).not.toBeNull();
+  expect(limiter.hold('new', limits)).toBe(first); // one wait per key, not per request
+  expect(wanted).toBeGreaterThan(0);
+  expect(limiter.hold('unlimited', { requestsPerMinute: null, tokensPerMinute: 5 })).toBeNull();
+  const sent = limiter.collect(1000, 100, () => limits);
+  expect(sent.find((k) => k.keyId === 'new')?.wantsGrant).toBe(true);
+  limiter.synced([{ keyId: 'new', grant: 30, fleet: [] }], Date.now());
+  await first;
+  expect(limiter.hold('new', limits)).toBeNull();
+  const decisions = Array.from({ length: 31 }, () => limiter.admit('new', limits).refused);
+  expect(decisions.filter((d) => d === null)).toHaveLength(30);
+  // Redis gone meanwhile: a waiting key is let go at once.
+  const waiting = limiter.hold('other', limits)!;
+  limiter.setShared(false);
+  await waiting;
+});

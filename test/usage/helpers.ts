@@ -109,3 +109,14 @@ async function answer(req: IncomingMessage, res: ServerResponse, text: string) {
   }
   res.end('data: [DONE]\n\n');
 }
+
+/** Polls until `read` returns what is expected or 10 s (the API's promise) have passed; returns the last read. */
+export async function within10s<T>(read: () => Promise<T>, expected: T): Promise<T> {
+  const end = Date.now() + 10_000;
+  let last = await read();
+  while (Date.now() < end && JSON.stringify(last) !== JSON.stringify(expected)) {
+    await sleep(250);
+    last = await read();
+  }
+  return last;
+}

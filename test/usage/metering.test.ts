@@ -8,7 +8,7 @@ import { createDeployment, createKey, createProject } from '../helpers/fixtures.
 import { errorCode, errorField, useKeygate } from '../helpers/keygate.ts';
 import { CreateAccessToken, DeleteApiKey, DeleteDeployment } from '../helpers/operations.ts';
 import { clientPool, sse, sleep } from '../subscriptions/helpers.ts';
-import { startUsageUpstream, type UsageUpstream } from './helpers.ts';
+import { startUsageUpstream, type UsageUpstream, within10s } from './helpers.ts';
 
 const h = useKeygate();
 const clients = clientPool();
@@ -37,17 +37,6 @@ const totals = (requests: number, errors: number, rejected: number, promptTokens
   promptTokens,
   completionTokens,
 });
-
-/** Polls until `read` returns what is expected or 10 s (the API's promise) have passed; returns the last read. */
-async function within10s<T>(read: () => Promise<T>, expected: T): Promise<T> {
-  const end = Date.now() + 10_000;
-  let last = await read();
-  while (Date.now() < end && JSON.stringify(last) !== JSON.stringify(expected)) {
-    await sleep(250);
-    last = await read();
-  }
-  return last;
-}
 
 async function world(prefix: string) {
   const { kg } = h;
