@@ -81,13 +81,14 @@ export const ANSWERS: Readonly<Record<ProxyErrorCode, Answer>> = {
 };
 
 /** Answers a plain HTTP request; once headers are out, cutting the response is the only honest signal. */
-export function sendAnswer(res: ServerResponse, code: ProxyErrorCode, requestId?: string): void {
+export function sendAnswer(res: ServerResponse, code: ProxyErrorCode, requestId?: string, extraHeaders?: readonly string[] | null): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
   const a = ANSWERS[code];
-  res.writeHead(a.status, requestId === undefined ? a.headers : [...a.headers, 'x-request-id', requestId]);
+  const headers = requestId === undefined ? a.headers : [...a.headers, 'x-request-id', requestId];
+  res.writeHead(a.status, extraHeaders ? [...headers, ...extraHeaders] : headers);
   res.end(a.body);
 }
 

@@ -19,7 +19,7 @@ import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
 import { createRouter, type InternalEndpoint } from './routing.ts';
 import { createUsageMeter } from './usage-meter.ts';
-import { sendRateLimited, sendRateLimitedOnSocket, setLimitHeaders } from './rate-limit.ts';
+import { limitHeaders, sendRateLimited, sendRateLimitedOnSocket } from './rate-limit.ts';
 import type { LimitDecision, RateLimiter } from '../ratelimit/limiter.ts';
 import { createUpstreamPolicy, type UpstreamRules } from '../domain/upstream-policy.ts';
 import type { UsageAggregator } from '../usage/aggregator.ts';
@@ -223,8 +223,8 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     } else if (typeof admitted === 'object') {
       // The client waited to send its body until the key was checked.
       if (expectsContinue) res.writeContinue();
-      if (admitted.limit !== null) setLimitHeaders(res, admitted.limit);
-      forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId, admitted.admittedHash);
+      const extra = admitted.limit === null ? null : limitHeaders(admitted.limit);
+      forwarder.web(req, res, admitted.deployment, admitted.path, admitted.keyId, admitted.admittedHash, extra);
     } else if (admitted === 'healthz' || admitted === 'readyz') {
       serveInternal(admitted, res);
     } else {

@@ -26,12 +26,6 @@ export function limitHeaders(d: LimitDecision): string[] {
   return out;
 }
 
-/** Puts the headers on a response the upstream will answer (they go out with its headers). */
-export function setLimitHeaders(res: ServerResponse, d: LimitDecision): void {
-  const h = limitHeaders(d);
-  for (let i = 0; i < h.length; i += 2) res.setHeader(h[i]!, h[i + 1]!);
-}
-
 function answer429(d: LimitDecision): { body: Buffer; headers: string[] } {
   const body = BODIES[d.refused ?? 'requests'];
   const headers = ['content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store', 'retry-after', String(d.retryAfterS), ...limitHeaders(d)];

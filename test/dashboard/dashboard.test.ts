@@ -143,7 +143,7 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
     await page.reload();
     const row = page.locator('tr[data-key="my-app"] td');
     await row.first().waitFor();
-    expect(await row.allInnerTexts()).toEqual(['my-app', 'the web shop', expect.stringMatching(/^kg_\w+…$/), 'Never', 'None', 'Never', expect.stringMatching(/^(0|…)\s+requests by my-app/), 'Rotate Delete']);
+    expect(await row.allInnerTexts()).toEqual(['my-app', 'the web shop', expect.stringMatching(/^kg_\w+…$/), 'Never', 'None', 'Never', '—', expect.stringMatching(/^(0|…)\s+requests by my-app/), 'Rotate Delete']);
     expect(await page.content()).not.toContain(secret);
 
     // Link it on the deployment's API Keys tab

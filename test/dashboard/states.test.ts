@@ -121,6 +121,8 @@ describe.skipIf(browserMissing)('dashboard states, focus and time', { timeout: 1
     await dialog.waitFor({ state: 'detached' });
     expect(await focused(page)).toMatchObject({ tag: 'button', text: 'Create API key' });
     await page.locator('tr[data-key="first-key"]').waitFor();
+    // the row settles (its usage cell filled) before a dialog is opened from it
+    await page.locator('tr[data-key="first-key"] td', { hasText: /^0\s*requests by first-key/ }).waitFor();
 
     // the edit and delete dialogs give focus back to their buttons too
     await page.getByRole('button', { name: 'Edit first-key' }).click();
