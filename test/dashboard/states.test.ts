@@ -94,8 +94,11 @@ describe.skipIf(browserMissing)('dashboard states, focus and time', { timeout: 1
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.base });
     const page = await t.signedIn(context, '/projects/secrets/keys');
     await page.getByText('No API keys yet').waitFor();
+    // the page settles (its live connection up, which may re-render it) before focus is placed
+    await page.locator('span.live[role="status"]', { hasText: /^Live$/ }).waitFor();
     const opener = page.getByRole('button', { name: 'Create API key' }).first();
     await opener.focus();
+    await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Create API key');
     await page.keyboard.press('Enter');
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name').fill('first-key');
