@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AccessEntry, createAccessLog } from './access-log.ts';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
-import type { AuthTable, DeploymentEntry } from './auth-table.ts';
+import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
 import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
 import { InFlightRegistry } from './in-flight.ts';
@@ -182,25 +182,28 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     // After authentication: an unauthenticated caller learns nothing about these rules.
     const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
     if (problem !== null) return problem;
-    const keyId = auth.key === null ? null : auth.key.id;
-    const admittedHash = auth.key === null ? null : auth.viaPrevious ? auth.key.previousHash : auth.key.hash;
     const key = auth.key;
-    const decide = (): Admitted => {
-      const limit = limiter !== null && key !== null && key.rateLimit !== null ? limiter.admit(key.id, key.rateLimit) : null;
-      if (limit !== null && limit.refused !== null) {
-        metrics.deployment(deployment.label).requests.rejected.inc();
-        metrics.refused('rate_limited');
-        meter?.rateLimited(deployment, keyId!);
-        if (entry !== null) entry.reason = 'rate_limited';
-        return { deployment, path: r.path, keyId, admittedHash, limit };
-      }
-      // With metering on, lastUsedAt goes out with the usage flush instead.
-      if (keyId !== null && deps.usage === undefined) table.recordUse(keyId);
-      return { deployment, path: r.path, keyId, admittedHash, limit };
-    };
+    const admittedHash = key === null ? null : auth.viaPrevious ? key.previousHash : key.hash;
     // A limited key's first requests here wait for its first grant (docs/architecture.md, "Rate limits").
     const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
-    return wait === null ? decide() : { held: wait.then(decide) };
+    if (wait === null) return decide(deployment, r.path, key, admittedHash, entry);
+    return { held: wait.then(() => decide(deployment, r.path, key, admittedHash, entry)) };
+  }
+
+  /** The rate-limit decision, the last check; a closure is made only for a request that waits. */
+  function decide(deployment: DeploymentEntry, path: string, key: KeyEntry | null, admittedHash: string | null, entry: AccessEntry | null): Admitted {
+    const keyId = key === null ? null : key.id;
+    const limit = limiter !== null && key !== null && key.rateLimit !== null ? limiter.admit(key.id, key.rateLimit) : null;
+    if (limit !== null && limit.refused !== null) {
+      metrics.deployment(deployment.label).requests.rejected.inc();
+      metrics.refused('rate_limited');
+      meter?.rateLimited(deployment, keyId!);
+      if (entry !== null) entry.reason = 'rate_limited';
+    } else if (keyId !== null && deps.usage === undefined) {
+      // With metering on, lastUsedAt goes out with the usage flush instead.
+      table.recordUse(keyId);
+    }
+    return { deployment, path, keyId, admittedHash, limit };
   }
 
   function reject(code: ProxyErrorCode, req: IncomingMessage) {
