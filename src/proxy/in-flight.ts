@@ -28,10 +28,15 @@ interface KeyFlights {
   readonly byDeployment: Map<string, Set<Revocable>>;
   size: number;
   timer: NodeJS.Timeout | null;
+  /** when the key's requests were last checked: deadlines up to it have been dealt with */
+  checkedAt: number;
 }
 
 // setTimeout's longest delay; a later deadline is looked at again then.
 const MAX_DELAY_MS = 2_147_483_647;
+// A request is admitted and then added in the same turn of the event loop, but the clock moves
+// between the two: a deadline that passed in that gap (or one this long before it) is still checked.
+const ADMISSION_SLACK_MS = 1_000;
 
 export class InFlightRegistry {
   private readonly byKey = new Map<string, KeyFlights>();
@@ -61,7 +66,7 @@ export class InFlightRegistry {
   add(flight: Revocable): void {
     let k = this.byKey.get(flight.keyId);
     if (k === undefined) {
-      k = { byDeployment: new Map(), size: 0, timer: null };
+      k = { byDeployment: new Map(), size: 0, timer: null, checkedAt: this.now() - ADMISSION_SLACK_MS };
       this.byKey.set(flight.keyId, k);
       this.schedule(flight.keyId, k);
     }
@@ -91,6 +96,7 @@ export class InFlightRegistry {
       if (change.scope === 'key') {
         const k = this.byKey.get(change.keyId);
         if (k === undefined) continue;
+        k.checkedAt = this.now();
         for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
         // The key's deadlines may have moved; it may be gone.
         const still = this.byKey.get(change.keyId);
@@ -102,6 +108,7 @@ export class InFlightRegistry {
         }
       } else {
         for (const [keyId, k] of [...this.byKey]) {
+          k.checkedAt = this.now();
           for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
           const still = this.byKey.get(keyId);
           if (still !== undefined) this.schedule(keyId, still);
@@ -149,12 +156,12 @@ export class InFlightRegistry {
     k.timer = null;
     const key = this.table.findKeyById(keyId);
     if (key === undefined) return;
-    const nowMs = this.now();
-    // Only deadlines still ahead: a key already expired was dealt with by the check that found it.
-    let at = key.expiresAtMs > nowMs ? key.expiresAtMs : Infinity;
-    if (key.previousHash !== null && key.previousExpiresAtMs > nowMs && key.previousExpiresAtMs < at) at = key.previousExpiresAtMs;
+    // Only deadlines after the key's last check: earlier ones were dealt with by it.
+    const since = k.checkedAt;
+    let at = key.expiresAtMs > since ? key.expiresAtMs : Infinity;
+    if (key.previousHash !== null && key.previousExpiresAtMs > since && key.previousExpiresAtMs < at) at = key.previousExpiresAtMs;
     if (!Number.isFinite(at)) return;
-    k.timer = setTimeout(() => this.deadline(keyId), Math.min(MAX_DELAY_MS, Math.max(0, at - nowMs)));
+    k.timer = setTimeout(() => this.deadline(keyId), Math.min(MAX_DELAY_MS, Math.max(0, at - this.now())));
     k.timer.unref();
   }
 

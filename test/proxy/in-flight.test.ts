@@ -238,6 +238,30 @@ describe('InFlightRegistry', () => {
     expect(registry.size).toBe(0);
   });
 
+  it('a request added just after its secret’s deadline passed (between admission and add) is still cut', async () => {
+    const [a, b] = [issueSecret('kg_'), issueSecret('kg_')];
+    const table = new AuthTable();
+    const deadline = Date.now() + 60_000;
+    table.load({
+      revision: 1,
+      apiKeys: [key('k1', b.hash, { previousHash: a.hash, previousExpiresAt: new Date(deadline).toISOString() })],
+      deployments: [{ id: 'd1', projectId: P1, projectSlug: 'p', name: 'd', upstreamUrl: 'http://127.0.0.1:1', authEnabled: true, apiKeyIds: ['k1'] }],
+    });
+    const cuts: string[] = [];
+    const log: string[] = [];
+    // The registry's clock reads 5 ms past the deadline the admission still met.
+    const registry = new InFlightRegistry({ table, now: () => deadline + 5, onCut: (reason, n) => cuts.push(`${reason}:${n}`) });
+    registry.attach();
+    registry.add(flight('k1', 'd1', a.hash, log));
+    registry.add(flight('k1', 'd1', b.hash, log));
+    for (let i = 0; i < 50 && cuts.length === 0; i++) await sleep(10);
+    expect(cuts).toEqual(['rotated_out:1']);
+    expect(registry.size).toBe(1);
+    // Once checked, the passed deadline is not looked at again.
+    await sleep(50);
+    expect(cuts).toEqual(['rotated_out:1']);
+  });
+
   it('a snapshot reload re-checks every request', () => {
     const a = issueSecret('kg_');
     const table = new AuthTable();
