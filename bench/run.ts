@@ -1,5 +1,5 @@
 // keygate's benchmark suite (issues 5 and 18): `npm run bench` (≤ 20 minutes) or
-// `npm run bench -- --quick` (≤ 5 minutes). Writes bench/results.json and bench/results.md and prints the Performance table.
+// `npm run bench -- --quick` (≤ 5 minutes). Writes bench/results.json and bench/results.md, prints the Performance table, and after a full run puts it in the README (between its bench markers).
 //
 //   npm run bench [-- --quick] [--only proxy,streams,propagation,fleet,scale,subscriptions,usage,lifecycle,ratelimit] [--cpu-prof]
 //
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { cleanupAll, guardRun, onCleanup } from './lib/cleanup.ts';
 import { profileKeygateInto } from './lib/keygate.ts';
 import { baseEnv, CORES, loadAverage, raiseFileLimit, raisePriority, ROOT, startNode } from './lib/procs.ts';
+import { earlierSections, publishToReadme } from './lib/publish.ts';
 import { markdown, normalize, type Section } from './lib/report.ts';
 import { runFleet } from './fleet.ts';
 import { runLifecycle } from './lifecycle.ts';
@@ -170,7 +171,8 @@ async function main(): Promise<number> {
 
   machine.loadavg_end = loadAverage();
   machine.total_seconds = (Date.now() - started) / 1000;
-  const results = normalize(raw);
+  // --only: the other sections keep their figures from the results.json already there.
+  const results = normalize(args.only ? { ...earlierSections(ROOT, only), ...raw } : raw);
   notes.unshift(
     `Pinning (taskset): wrk / the fixed-rate generator and the upstream on CPU ${CORES.load}, each proxy under test (bare Node, keygate, nginx) on CPU ${CORES.proxy}; propagation and subscription processes unpinned. Every process of the benchmark runs at nice ${machine.nice ?? 0} (raised as root; Postgres and Redis are not). CPU per request: utime+stime deltas of the proxy process (nginx: master + worker) from /proc/PID/stat over each run.`,
   );
@@ -181,7 +183,8 @@ async function main(): Promise<number> {
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench/results.md'), md);
   log(`\n${md}`);
-  log(`Wrote bench/results.json and bench/results.md. Reproduce with: ${command}`);
+  const toReadme = !quick && !args.only && failures === 0 && publishToReadme(ROOT, md);
+  log(`Wrote bench/results.json${toReadme ? ', bench/results.md and the README table' : ' and bench/results.md'}. Reproduce with: ${command}`);
   await cleanupAll();
   stopGuard();
   return failures > 0 ? 1 : 0;
