@@ -3,17 +3,16 @@
 // upstream streaming slowly (a chunk every 500 ms for 30 s), the openai SDK as the client. A change
 // that takes the key's access away ends its streams on both proxies within the mutation's
 // confirmation; the SDK raises api_key_revoked; the upstream sees its requests aborted.
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
+import { startProxyProcess, type ProxyProcess } from '../helpers/proxy-process.ts';
 import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.ts';
 import { openStream as openStreamAt, type Streaming } from '../helpers/openai-stream.ts';
 
-const BIN = new URL('../../bin/keygate.mjs', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** far below the stream's 30 s: a stream done within it was cut, not finished */
 const CUT_WITHIN_MS = 5000;
@@ -21,24 +20,8 @@ const CUT_WITHIN_MS = 5000;
 let db: TestDatabase;
 let cp: TestKeygate;
 let upstream: MockUpstream;
-const children: ChildProcess[] = [];
+let proxies: ProxyProcess[] = [];
 let ports: number[] = [];
-
-/** The proxy's port; its status listener (metrics) is on the next one. */
-async function startProxy(env: Record<string, string>): Promise<number> {
-  const port = 20000 + 2 * Math.floor(Math.random() * 10000);
-  const child = spawn(process.execPath, [BIN, 'proxy'], {
-    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), KEYGATE_STATUS_PORT: String(port + 1), LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  children.push(child);
-  for (let i = 0; i < 400; i++) {
-    const res = await fetch(`http://127.0.0.1:${port}/-/readyz`).catch(() => null);
-    if (res?.status === 200) return port;
-    await sleep(50);
-  }
-  throw new Error(`proxy on ${port} did not become ready`);
-}
 
 beforeAll(async () => {
   upstream = createMockUpstream({ chunkDelayMs: 500, streamChunks: 60, jsonDelayMs: 30_000 });
@@ -46,11 +29,12 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const env = { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgcut')}:` };
   cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn', KEYGATE_PROPAGATION_TIMEOUT_MS: '5000' }, mode: 'control-plane' });
-  ports = await Promise.all([startProxy(env), startProxy(env)]);
+  proxies = await Promise.all([startProxyProcess(env), startProxyProcess(env)]);
+  ports = proxies.map((p) => p.port);
 }, 120_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  await Promise.all(proxies.map((p) => p.stop()));
   await cp?.stop();
   await upstream?.stop();
   await db?.drop();
@@ -91,8 +75,8 @@ async function expectGoingOn(s: Streaming) {
 /** Requests cut so far, all reasons, both proxies (keygate_proxy_requests_cut_total). */
 async function cutTotal(): Promise<number> {
   let total = 0;
-  for (const port of ports) {
-    const text = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();
+  for (const { statusPort } of proxies) {
+    const text = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
     for (const m of text.matchAll(/^keygate_proxy_requests_cut_total\{[^}]*\} (\d+)$/gm)) total += Number(m[1]);
   }
   return total;

@@ -7,7 +7,8 @@ import { createDeployment, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { ownRedis, type OwnRedis } from '../helpers/redis-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
-import { call, type CountingUpstream, metric, type ProxyProcess, setLimits, sleep, startCountingUpstream, startProxyProcess } from './helpers.ts';
+import { startProxyProcess, type ProxyProcess } from '../helpers/proxy-process.ts';
+import { call, type CountingUpstream, metric, setLimits, sleep, startCountingUpstream } from './helpers.ts';
 
 const WINDOW_MS = 6000;
 let redis: OwnRedis;

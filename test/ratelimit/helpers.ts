@@ -1,12 +1,10 @@
 // Rate-limit tests' parts: an OpenAI-compatible upstream that counts what reaches it and reports
-// a fixed number of tokens per response, proxy processes of their own, and a client call.
-import { spawn, type ChildProcess } from 'node:child_process';
+// a fixed number of tokens per response, and a client call (proxy processes: ../helpers/proxy-process.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestKeygate } from '../helpers/keygate.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const BIN = new URL('../../bin/keygate.mjs', import.meta.url).pathname;
 
 export interface CountingUpstream {
   url: string;
@@ -48,35 +46,6 @@ export async function startCountingUpstream(tokens = 300): Promise<CountingUpstr
         server.closeAllConnections();
       }),
   };
-}
-
-export interface ProxyProcess {
-  port: number;
-  statusPort: number;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** A `keygate proxy` process; ready when this resolves. */
-export async function startProxyProcess(env: Record<string, string>): Promise<ProxyProcess> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const statusPort = port + 1;
-  const child = spawn(process.execPath, [BIN, 'proxy'], {
-    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), KEYGATE_STATUS_PORT: String(statusPort), LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const stop = async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  for (let i = 0; i < 400; i++) {
-    const res = await fetch(`http://127.0.0.1:${port}/-/readyz`).catch(() => null);
-    if (res?.status === 200) return { port, statusPort, child, stop };
-    await sleep(50);
-  }
-  await stop();
-  throw new Error(`proxy on ${port} did not become ready`);
 }
 
 export interface Answer {

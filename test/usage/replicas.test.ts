@@ -2,19 +2,18 @@
 // a proxy stopped with SIGTERM mid-traffic loses nothing; one killed with SIGKILL loses at most its
 // last 5 s, and the test says how much. The control plane hears every flush over Redis
 // (usageUpdates).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
+import { startProxyProcess, type ProxyProcess } from '../helpers/proxy-process.ts';
 import { createTestDatabase, REDIS_URL, uniqueName, type TestDatabase } from '../helpers/services.ts';
 import { clientPool, sleep } from '../subscriptions/helpers.ts';
 import { startUsageUpstream, type UsageUpstream } from './helpers.ts';
 
-const BIN = new URL('../../bin/keygate.mjs', import.meta.url).pathname;
 let upstream: UsageUpstream;
 let db: TestDatabase;
 let cp: TestKeygate;
-const children: ChildProcess[] = [];
+const children: ProxyProcess[] = [];
 const clients = clientPool();
 
 beforeAll(async () => {
@@ -23,38 +22,18 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await clients.disposeAll();
-  for (const c of children) c.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.stop()));
   await cp?.stop();
   await upstream?.stop();
   await db?.drop();
 });
 
-interface Proxy {
-  port: number;
-  child: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-async function startProxy(env: Record<string, string>): Promise<Proxy> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, [BIN, 'proxy'], {
-    env: { PATH: process.env.PATH ?? '', ...env, KEYGATE_PROXY_PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  children.push(child);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  for (let i = 0; i < 400; i++) {
-    const res = await fetch(`http://127.0.0.1:${port}/-/readyz`).catch(() => null);
-    if (res?.status === 200) return { port, child, exited };
-    await sleep(50);
-  }
-  throw new Error(`proxy on ${port} did not become ready`);
-}
 
 it('two proxies add up exactly; SIGTERM loses nothing; SIGKILL loses at most its last 5 s', async () => {
   const env = { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgusage')}:` };
   cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn' }, mode: 'control-plane' });
-  const [a, b] = await Promise.all([startProxy(env), startProxy(env)]);
+  const [a, b] = await Promise.all([startProxyProcess(env), startProxyProcess(env)]);
+  children.push(a, b);
   const project = await createProject(cp);
   const key = await createKey(cp, project.id, 'shared-key');
   await createDeployment(cp, project.id, 'chat', { upstreamUrl: upstream.url, authEnabled: true, apiKeyIds: [key.apiKey.id] });
