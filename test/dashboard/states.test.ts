@@ -12,11 +12,15 @@ import { browserMissing } from '../helpers/browser.ts';
 import { useDashboard } from '../helpers/dashboard.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 
-const focused = (page: Page) =>
-  page.evaluate(() => {
+/** Where focus lands: a dialog's removal leaves it on <body> for a moment before it goes back to
+ *  the opener, so this waits (bounded) until focus is somewhere other than <body>. */
+const focused = async (page: Page) => {
+  await page.waitForFunction(() => document.activeElement !== null && document.activeElement !== document.body, undefined, { timeout: 5000 }).catch(() => {});
+  return page.evaluate(() => {
     const el = document.activeElement as HTMLElement | null;
     return { tag: el?.tagName.toLowerCase(), text: el?.textContent?.trim(), label: el?.getAttribute('aria-label'), secret: el?.hasAttribute('data-secret') };
   });
+};
 
 /** A GET with the given Accept-Encoding, answered as raw bytes (no client-side decoding). */
 function rawGet(url: string, acceptEncoding?: string): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
