@@ -78,6 +78,8 @@ const envSchema = z.object({
   KEYGATE_PUBLIC_PORT: int(0, 0, 65535),
   KEYGATE_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   KEYGATE_PROPAGATION_TIMEOUT_MS: int(2000, 0, 60_000),
+  // -1: unset (10 s with NODE_ENV=production, 1 s otherwise)
+  KEYGATE_DRAIN_MS: int(-1, 0, 600_000),
   KEYGATE_PROXY_LEASE_MS: int(3000, 300, 600_000),
   KEYGATE_RATELIMIT_SYNC_MS: int(50, 5, 10_000),
   KEYGATE_RATELIMIT_WINDOW_MS: int(60_000, 1000, 3_600_000),
@@ -157,6 +159,8 @@ export interface Config {
   /** what one GraphQL request (a batch as a whole) may spend: src/graphql/operation-limits.ts */
   operationLimits: { deadlineMs: number; maxLinkedItems: number };
   production: boolean;
+  /** how long requests in flight get to finish when a server stops (SIGTERM; KEYGATE_DRAIN_MS, default 10 s with NODE_ENV=production, 1 s otherwise) */
+  drainMs: number;
   introspection: boolean;
   /** the proxy counts requests and tokens (KEYGATE_USAGE_METERING, default true; false is for measuring its cost) */
   usageMetering: boolean;
@@ -237,6 +241,7 @@ export function loadConfig(env: Env): Config {
     },
     operationLimits: { deadlineMs: e.KEYGATE_OPERATION_DEADLINE_MS, maxLinkedItems: e.KEYGATE_MAX_LINKED_ITEMS },
     production,
+    drainMs: e.KEYGATE_DRAIN_MS >= 0 ? e.KEYGATE_DRAIN_MS : production ? 10_000 : 1_000,
     introspection: e.KEYGATE_INTROSPECTION ? e.KEYGATE_INTROSPECTION === 'true' : !production,
     usageMetering: e.KEYGATE_USAGE_METERING !== 'false',
     logLevel: e.LOG_LEVEL,

@@ -10,6 +10,7 @@ import type { DomainDeps } from '../domain/deps.ts';
 import { createConfirmations } from '../feed/propagation.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { serveGraphQLWs, type SubscriptionTuning } from './graphql-ws.ts';
+import { DEFAULT_DRAIN_MS, drainConnections } from '../runtime/drain.ts';
 import { listen } from '../runtime/listen.ts';
 import { createLimitedServer, HTTP_LIMITS, type HttpLimits } from './http.ts';
 import type { ProjectEventsFanOut } from './project-events.ts';
@@ -61,7 +62,8 @@ export interface GraphQLServerStats {
 export interface GraphQLServer {
   server: Server;
   start(): Promise<{ port: number; url: string }>;
-  stop(): Promise<void>;
+  /** subscriptions end, no new connections; requests in flight get drainMs to be answered */
+  stop(drainMs?: number): Promise<void>;
   stats(): GraphQLServerStats;
 }
 
@@ -100,18 +102,18 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
       const port = await listen(server, options.port, options.host);
       return { port, url: `http://${options.host}:${port}/graphql` };
     },
-    async stop() {
-      // graphql-ws clients get 1001 (and resubscribe elsewhere with afterRevision); then every
-      // subscription ends (SSE streams with UNAVAILABLE); then every connection is closed.
+    async stop(drainMs = DEFAULT_DRAIN_MS) {
+      // graphql-ws clients get 1001 (and resubscribe elsewhere with afterRevision); every
+      // subscription ends (SSE streams with UNAVAILABLE); no new connections are taken, and the
+      // requests in flight (a mutation waiting for its confirmation) are answered within drainMs.
+      const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
       const socketsClosed = ws.closeAll();
       events.close();
       usage.close();
-      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const drained = drainConnections(server, closed, drainMs);
       await socketsClosed;
       await ws.dispose();
-      server.closeAllConnections();
-      await httpClosed;
+      await drained;
     },
     stats() {
       return { wsClients: ws.clients.size, subscribers: events.subscriberCount + usage.subscriberCount, tokenWatchers: options.tokens?.size ?? 0 };

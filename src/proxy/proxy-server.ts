@@ -14,6 +14,7 @@ import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
 import { authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
 import { InFlightRegistry } from './in-flight.ts';
+import { DEFAULT_DRAIN_MS, drainConnections } from '../runtime/drain.ts';
 import { listen } from '../runtime/listen.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
@@ -91,7 +92,6 @@ const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 300_000;
 // Above the 60 s idle timeout of common load balancers, so they close first, not the proxy.
 const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
-const DEFAULT_DRAIN_MS = 10_000;
 const DEFAULT_MAX_CONNECTIONS = 10_000;
 // A connection over the cap is answered once; if it sends nothing it goes after this long.
 const OVER_CAP_IDLE_MS = 5_000;
@@ -329,18 +329,12 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
       return;
     }
     log.info({ drainMs }, 'proxy draining');
-    server.close();
-    // Connections whose last request finished are closed as they become idle.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, drainMs)))]);
-    clearTimeout(timer);
-    clearInterval(sweep);
-    server.closeAllConnections();
-    for (const socket of upgraded) socket.destroy();
+    // Upgraded sockets (WebSockets) go when the drain time is up, like the requests still open then.
+    await drainConnections(server, closed, drainMs, () => {
+      for (const socket of upgraded) socket.destroy();
+    });
     detachInFlight();
     forwarder.close();
-    await closed;
     log.info('proxy stopped');
   }
 }

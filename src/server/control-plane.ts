@@ -119,7 +119,7 @@ export async function startControlPlane(deps: {
       subscriptions: { ...tuned, limits: config.wsLimits },
     });
     const { url, port } = await server.start();
-    stops.add(() => server.stop());
+    stops.add(() => server.stop(config.drainMs));
     stops.add(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours, expiryWarningMs }));
     const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, adminTokenPath(config)) : undefined;
     return { url, port, adminTokenFile, stats: () => ({ ...server.stats(), feedListeners: source.listeners() }), stop: stops.stopAll };

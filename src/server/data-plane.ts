@@ -110,7 +110,7 @@ export async function startDataPlane(deps: {
     table,
     rateLimiter: rateLimits.limiter,
     async stop() {
-      await proxy.stop(config.production ? 10_000 : 1_000);
+      await proxy.stop(config.drainMs);
       await rateLimits.stop();
       await statusServer.stop();
       await started.stop();

@@ -22,6 +22,7 @@ describe('configuration', () => {
       upstream: { connectTimeoutMs: 5000, headersTimeoutMs: 300000, idleTimeoutMs: 300000, allow: [], deny: [] },
       introspection: true,
       production: false,
+      drainMs: 1000,
       logLevel: 'info',
     });
   });
