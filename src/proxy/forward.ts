@@ -85,6 +85,7 @@ interface Flight extends Forwarding {
   /** held in the flight registry (admitted with a key) */
   readonly tracked: boolean;
   readonly revoke: (this: Flight) => void;
+  readonly release: (this: Flight) => void;
   revoked: boolean;
   proxyReq: ClientRequest | null;
   proxyRes: IncomingMessage | null;
@@ -294,6 +295,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
         extraHeaders,
         tracked: inFlight !== null && keyId !== null && admittedHash !== null,
         revoke: revokeFlight,
+        release: releaseFlight,
         revoked: false,
         proxyReq: null,
         proxyRes: null,
@@ -369,10 +371,11 @@ const REVOKED_EVENT = `\ndata: ${JSON.stringify({
 })}\n\n`;
 const EVENT_STREAM = /^\s*text\/event-stream/i;
 
-/** Ends a request whose key no longer opens its deployment (in-flight.ts): an event stream gets a
- *  last api_key_revoked event and ends, any other response is aborted, a request still waiting for
- *  the upstream's headers gets 401 invalid_api_key; the upstream's request is aborted in every case.
- *  Shared by every flight (called with the flight as this). */
+/** Ends a request whose key no longer opens its deployment, for its client (in-flight.ts): an
+ *  event stream gets a last api_key_revoked event and ends, any other response is aborted, a request
+ *  still waiting for the upstream's headers gets 401 invalid_api_key. Nothing of the upstream's
+ *  reaches the client afterwards; the upstream itself is aborted by releaseFlight, next. Shared by
+ *  every flight (called with the flight as this). */
 function revokeFlight(this: Flight) {
   if (this.revoked) return;
   this.revoked = true;
@@ -380,22 +383,26 @@ function revokeFlight(this: Flight) {
   const res = this.res;
   const upstream = this.proxyRes;
   if (!this.settled) {
+    // Headers that arrive now are dropped (the proxyRes handler sees the flight settled).
     this.settled = true;
-    this.proxyReq?.destroy();
     sendAnswer(res, 'invalid_api_key', this.requestId);
     return;
   }
+  // Unpiped, the upstream's response pauses: what it still sends stays in its buffer.
+  upstream?.unpipe(res);
   if (upstream !== null && this.streaming && !res.writableEnded && !res.destroyed && EVENT_STREAM.test(upstream.headers['content-type'] ?? '')) {
-    // Nothing more of the upstream's reaches the client; what was written before goes out first.
-    upstream.unpipe(res);
-    upstream.destroy();
-    this.proxyReq?.destroy();
+    // What was written before goes out first.
     res.end(REVOKED_EVENT);
     return;
   }
-  upstream?.destroy();
-  this.proxyReq?.destroy();
   if (!res.writableFinished) res.destroy();
+}
+
+/** Aborts the upstream side of a revoked request: its response (and so its connection) and its
+ *  request, so the upstream sees its connection close. */
+function releaseFlight(this: Flight) {
+  this.proxyRes?.destroy();
+  this.proxyReq?.destroy();
 }
 
 /** The idle timeout: the upstream fell silent mid-response. The pool resets the socket's timeout

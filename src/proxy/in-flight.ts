@@ -5,9 +5,12 @@
 //
 // When the auth table applies a change (AuthTable.onAccessChanged) the requests of the keys and
 // deployments it touched are checked again against the table, with the rule a new request would
-// meet; those it would now refuse are ended, before the change is acked. Times a change cannot
-// announce — a key's expiresAt, the end of a rotation overlap — are this registry's own timers, one
-// per key with requests in flight.
+// meet; those it would now refuse are ended for their clients, before the change is acked. What is
+// left of them upstream (the upstream request and its connection) is released right after, in one
+// batch once the ack is on its way: no byte of theirs reaches a client any more, and the last
+// client of a cut waits for no upstream teardown. Times a change cannot announce — a key's
+// expiresAt, the end of a rotation overlap — are this registry's own timers, one per key with
+// requests in flight.
 import type { AccessChange, AuthTable, KeyEntry } from './auth-table.ts';
 
 /** Why requests in flight were cut (the `reason` of keygate_proxy_requests_cut_total). */
@@ -20,8 +23,12 @@ export interface Revocable {
   readonly deploymentId: string;
   /** the hash of the secret it was admitted with: the key's current one, or its previous one during an overlap */
   readonly admittedHash: string;
-  /** ends the request (the forwarder's business: a last SSE event, an abort, or a 401) */
+  /** ends the request for its client (the forwarder's business: a last SSE event, an abort, or a
+   *  401); nothing of the upstream's reaches the client afterwards */
   revoke(): void;
+  /** closes what is left of the request upstream; called after revoke(), once the change's ack is
+   *  on its way (absent: revoke() left nothing) */
+  release?(): void;
 }
 
 interface KeyFlights {
@@ -43,6 +50,8 @@ export class InFlightRegistry {
   private readonly table: AuthTable;
   private readonly onCut: (reason: CutReason, count: number) => void;
   private readonly now: () => number;
+  /** requests cut whose upstream side is released next (releaseCut) */
+  private unreleased: Revocable[] = [];
 
   constructor(deps: { table: AuthTable; onCut?: (reason: CutReason, count: number) => void; now?: () => number }) {
     this.table = deps.table;
@@ -92,6 +101,7 @@ export class InFlightRegistry {
   /** Checks the requests the changes concern against the table and ends those it would refuse now. */
   recheck(changes: readonly AccessChange[]): void {
     if (this.byKey.size === 0) return;
+    const unreleased = this.unreleased.length;
     for (const change of changes) {
       if (change.scope === 'key') {
         const k = this.byKey.get(change.keyId);
@@ -113,6 +123,22 @@ export class InFlightRegistry {
           const still = this.byKey.get(keyId);
           if (still !== undefined) this.schedule(keyId, still);
         }
+      }
+    }
+    // The change is acked once this returns (the ack's command is written in the microtasks that
+    // follow); the upstream sides wait until after it, in one batch.
+    if (unreleased === 0 && this.unreleased.length > 0) setImmediate(() => this.releaseCut());
+  }
+
+  /** Closes the upstream side of every request cut since the last time. */
+  private releaseCut(): void {
+    const cut = this.unreleased;
+    this.unreleased = [];
+    for (const flight of cut) {
+      try {
+        flight.release!();
+      } catch {
+        // One upstream that cannot be closed cleanly must not keep the others open.
       }
     }
   }
@@ -140,6 +166,7 @@ export class InFlightRegistry {
       const reason = this.refusal(flight, this.table.findKeyById(flight.keyId), unlinkReason, nowMs);
       if (reason === null) continue;
       this.remove(flight);
+      if (flight.release !== undefined) this.unreleased.push(flight);
       try {
         flight.revoke();
       } catch {

@@ -209,6 +209,16 @@ describe('InFlightRegistry', () => {
     },
   });
   const key = (id: string, hash: string, extra: Partial<KeyState> = {}): KeyState => ({ id, projectId: P1, hash, expiresAt: null, ...extra });
+  /** A table with key k1 linked to d1, and a registry following it. */
+  const oneKey = () => {
+    const a = issueSecret('kg_');
+    const table = new AuthTable();
+    const deployment = { id: 'd1', projectId: P1, projectSlug: 'p', name: 'd', upstreamUrl: 'http://127.0.0.1:1', authEnabled: true, apiKeyIds: ['k1'] };
+    table.load({ revision: 1, apiKeys: [key('k1', a.hash)], deployments: [deployment] });
+    const registry = new InFlightRegistry({ table });
+    registry.attach();
+    return { a, table, deployment, log: [] as string[], registry };
+  };
 
   it('rotation: the previous secret’s requests go when the overlap ends (own timer) or a rotation drops it', async () => {
     const [a, b, c] = [issueSecret('kg_'), issueSecret('kg_'), issueSecret('kg_')];
@@ -262,14 +272,21 @@ describe('InFlightRegistry', () => {
     expect(cuts).toEqual(['rotated_out:1']);
   });
 
+  it('a cut ends the clients’ side of every request first; their upstream sides are released after, in one batch', async () => {
+    const { a, table, deployment, log, registry } = oneKey();
+    for (const n of [1, 2, 3]) {
+      registry.add({ ...flight('k1', 'd1', a.hash, log), revoke: () => log.push(`revoke ${n}`), release: () => log.push(`release ${n}`) });
+    }
+    table.applyChange({ revision: 2, projectId: P1, type: 'API_KEY_UNLINKED', actor: null, at: '', payload: { deployment: { ...deployment, apiKeyIds: [] } } });
+    // What applyChange (and so the ack after it) waited for: the clients' side only.
+    expect(log).toEqual(['revoke 1', 'revoke 2', 'revoke 3']);
+    expect(registry.size).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(['revoke 1', 'revoke 2', 'revoke 3', 'release 1', 'release 2', 'release 3']);
+  });
+
   it('a snapshot reload re-checks every request', () => {
-    const a = issueSecret('kg_');
-    const table = new AuthTable();
-    const deployment = { id: 'd1', projectId: P1, projectSlug: 'p', name: 'd', upstreamUrl: 'http://127.0.0.1:1', authEnabled: true, apiKeyIds: ['k1'] };
-    table.load({ revision: 1, apiKeys: [key('k1', a.hash)], deployments: [deployment] });
-    const log: string[] = [];
-    const registry = new InFlightRegistry({ table });
-    registry.attach();
+    const { a, table, deployment, log, registry } = oneKey();
     registry.add(flight('k1', 'd1', a.hash, log));
     table.load({ revision: 5, apiKeys: [key('k1', a.hash)], deployments: [deployment] });
     expect(log).toEqual([]);
