@@ -28,8 +28,11 @@ async function main() {
   const cp = await startInProcess('control-plane', db.url, freshRedisPrefix());
   for (let round = 1; round <= Number(args.rounds); round++) {
     const load = loadAverage();
-    const { ms, statements } = await measureList(cp, seeded.firstProjectSlug, Number(args.runs));
-    say(`round ${round}: p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms over ${ms.length} runs, ${statements.length} SQL statements (load average ${load} → ${loadAverage()})`);
+    const { ms, cpuMsPerRun, statements } = await measureList(cp, seeded.firstProjectSlug, Number(args.runs));
+    say(
+      `round ${round}: p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms over ${ms.length} runs, ` +
+        `${cpuMsPerRun.toFixed(1)} ms CPU per run (server and client), ${statements.length} SQL statements (load average ${load} → ${loadAverage()})`,
+    );
   }
   await cp.stop();
   await cleanupAll();

@@ -127,7 +127,7 @@ export async function runScale(options: ScaleOptions): Promise<Record<string, nu
   // The 1,000-key list, against a control plane in this process so its SQL can be counted.
   const cp = await startInProcess('control-plane', bigDb.url, freshRedisPrefix());
   const listRuns = quick ? 10 : 20;
-  const { ms: listMs, statements } = await measureList(cp, big.firstProjectSlug, listRuns);
+  const { ms: listMs, cpuMsPerRun: listCpuMs, statements } = await measureList(cp, big.firstProjectSlug, listRuns);
   await cp.stop();
   log(`  1,000-key list: p95 ${percentile(listMs, 95).toFixed(1)} ms over ${listRuns} runs, ${statements.length} SQL statements`);
   for (const q of statements) log(`    SQL: ${q.replace(/\s+/g, ' ').slice(0, 160)}`);
@@ -163,6 +163,7 @@ export async function runScale(options: ScaleOptions): Promise<Record<string, nu
     rps_100k: median(cleanRuns(runs.big!).map((r) => r.rps)),
     rps_10: median(cleanRuns(runs.small!).map((r) => r.rps)),
     list_1000_p50_ms: percentile(listMs, 50),
+    list_1000_cpu_ms: listCpuMs,
     list_1000_runs: listRuns,
   };
 }

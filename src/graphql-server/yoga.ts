@@ -15,6 +15,7 @@ import { toClientError } from '../graphql/errors.ts';
 import { schema } from '../graphql/schema.ts';
 import { type BudgetLimits, budgetPerRequest, DEFAULT_BUDGET_LIMITS, useOperationLimits } from '../graphql/operation-limits.ts';
 import { authenticateFirst } from './authenticate-first.ts';
+import { useCompiledQueries } from './compiled-queries.ts';
 import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /** What yoga adds to the server context: graphql-ws hands its connection_init payload through. */
@@ -93,6 +94,7 @@ export function createGraphQLHandler(options: {
       useSharedSubscriptionResults(limits),
       useConfirmBeforeAnswer(),
       useOperationLimits(),
+      useCompiledQueries(),
     ],
   });
 }
