@@ -54,8 +54,10 @@ async function load(ctx: GraphQLContext, keyIds: string[]): Promise<Map<string, 
   // loads for a deployment below (its apiKeys, project) is loaded once per object, so 100 keys
   // linked to the same 17 deployments cost 17 loads, not 1,700.
   const inPlace: { keyId: string; deployment: Deployment }[] = [];
-  for (const { keyIds: linkedKeys, places, ...deployment } of rows) {
-    for (let i = 0; i < places.length; i++) inPlace[places[i]! - 1] = { keyId: linkedKeys[i]!, deployment };
+  for (const { keyIds: linkedKeys, places: placesText, ...deployment } of rows) {
+    const keys = linkedKeys.split(',');
+    const places = placesText.split(',');
+    for (let i = 0; i < places.length; i++) inPlace[Number(places[i]) - 1] = { keyId: keys[i]!, deployment };
   }
   if (inPlace.length >= limit) ctx.budget.charge(inPlace.length);
   const byKey = new Map<string, Deployment[]>();
