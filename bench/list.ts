@@ -1,7 +1,7 @@
 // The 1,000-key GraphQL list on its own (issue 18 item 5), without the scale section's million-key
 // seed: a fresh database with `projects` projects of 1,000 keys and 100 deployments each (every key
 // linked to two), a control plane in this process, and the list of the first project timed as
-// bench/scale.ts times it.
+// bench/scale.ts times it: after a change, and repeated with nothing changed (bench/lib/list-1000.ts).
 //
 //   npx tsx bench/list.ts [--runs 50] [--projects 100] [--rounds 1]
 //
@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { cleanupAll, guardRun } from './lib/cleanup.ts';
 import { freshDatabase, freshRedisPrefix, startInProcess } from './lib/keygate.ts';
-import { measureList } from './lib/list-1000.ts';
+import { type ListTimes, measureList } from './lib/list-1000.ts';
 import { loadAverage } from './lib/procs.ts';
 import { seedScale } from './lib/seed-scale.ts';
 import { percentile } from './lib/stats.ts';
@@ -28,11 +28,12 @@ async function main() {
   const cp = await startInProcess('control-plane', db.url, freshRedisPrefix());
   for (let round = 1; round <= Number(args.rounds); round++) {
     const load = loadAverage();
-    const { ms, cpuMsPerRun, statements } = await measureList(cp, seeded.firstProjectSlug, Number(args.runs));
-    say(
-      `round ${round}: p50 ${percentile(ms, 50).toFixed(1)} ms, p95 ${percentile(ms, 95).toFixed(1)} ms over ${ms.length} runs, ` +
-        `${cpuMsPerRun.toFixed(1)} ms CPU per run (server and client), ${statements.length} SQL statements (load average ${load} → ${loadAverage()})`,
-    );
+    const { uncached, repeated, statements, headReads } = await measureList(cp, seeded.firstProjectSlug, Number(args.runs));
+    const figures = (t: ListTimes) =>
+      `p50 ${percentile(t.ms, 50).toFixed(1)} ms, p95 ${percentile(t.ms, 95).toFixed(1)} ms, ${t.cpuMsPerRun.toFixed(1)} ms CPU per run (server and client)`;
+    say(`round ${round} (${uncached.ms.length} runs each, load average ${load} → ${loadAverage()}):`);
+    say(`  after a change: ${figures(uncached)}; ${statements.length} SQL statements and ${headReads} head read`);
+    say(`  repeated:       ${figures(repeated)}`);
   }
   await cp.stop();
   await cleanupAll();

@@ -16,6 +16,7 @@ import { schema } from '../graphql/schema.ts';
 import { type BudgetLimits, budgetPerRequest, DEFAULT_BUDGET_LIMITS, useOperationLimits } from '../graphql/operation-limits.ts';
 import { authenticateFirst } from './authenticate-first.ts';
 import { useCompiledQueries } from './compiled-queries.ts';
+import { useResponseCache } from './response-cache.ts';
 import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /** What yoga adds to the server context: graphql-ws hands its connection_init payload through. */
@@ -94,6 +95,7 @@ export function createGraphQLHandler(options: {
       useSharedSubscriptionResults(limits),
       useConfirmBeforeAnswer(),
       useOperationLimits(),
+      useResponseCache(),
       useCompiledQueries(),
     ],
   });
