@@ -107,9 +107,11 @@ export function useResponseCache(limits = { maxBytes: MAX_BYTES, maxEntries: MAX
     }
   };
   const seeHead = (revision: number) => {
-    if (revision <= head) return;
+    if (revision === head) return;
+    // Backwards only when the database was replaced (a restore): a revision number may then come
+    // back with other contents, so nothing kept is trusted.
+    for (const [key, e] of entries) if (e.revision < revision || revision < head) remove(key, e);
     head = revision;
-    for (const [key, e] of entries) if (e.revision < revision) remove(key, e);
   };
 
   return {

@@ -40,6 +40,11 @@ describe('the response cache', () => {
     setHead(2);
     expect(await run()).toBeNull();
     expect(await run()).not.toBeNull();
+    // A database restored under a running control plane: revision 2 may come back with other contents.
+    setHead(1);
+    expect(await run()).toBeNull();
+    setHead(2);
+    expect(await run()).toBeNull();
   });
 
   it('keeps no answer past the time a field said it turns', async () => {
