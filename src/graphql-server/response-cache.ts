@@ -86,7 +86,13 @@ function keptResult(json: string): ExecutionResult {
 const everyRootPresent = (result: ExecutionResult) =>
   !result.errors?.length && result.data != null && Object.values(result.data).every((value) => value != null);
 
-export function useResponseCache(limits = { maxBytes: MAX_BYTES, maxEntries: MAX_ENTRIES }): Plugin {
+/** A query that may be answered from the kept answers: `hit` when it was, `miss` when it ran. */
+export type CacheOutcome = 'hit' | 'miss';
+
+export function useResponseCache(
+  limits = { maxBytes: MAX_BYTES, maxEntries: MAX_ENTRIES },
+  onOutcome: (outcome: CacheOutcome) => void = () => {},
+): Plugin {
   const entries = new Map<string, Entry>(); // oldest stored first
   let bytes = 0;
   let head = 0;
@@ -126,9 +132,11 @@ export function useResponseCache(limits = { maxBytes: MAX_BYTES, maxEntries: MAX
         seeHead(revision);
         const kept = entries.get(key);
         if (kept && kept.revision === revision && Date.now() < kept.until) {
+          onOutcome('hit');
           setResultAndStopExecution(keptResult(kept.json));
           return;
         }
+        onOutcome('miss');
         const validity = trackAnswerValidity(ctx);
         return {
           onExecuteDone: ({ result }: { result: ExecutionResult | AsyncIterable<unknown> }) => {

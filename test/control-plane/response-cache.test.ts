@@ -29,6 +29,9 @@ describe('the response cache', () => {
     expect(again.result).toEqual(first.result);
     expect(first.statements.length).toBeGreaterThan(1);
     expect(again.statements).toEqual([expect.stringMatching(/FROM feed_state/)]);
+    const metrics = await (await fetch(t.kg.url.replace(/\/graphql$/, '/metrics'))).text();
+    expect(Number(/keygate_response_cache_total\{outcome="hit"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/keygate_response_cache_total\{outcome="miss"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
 
     const two = first.result.data!.project!.apiKeys.edges[1]!.node;
     expect(two.deployments).toEqual([]);
