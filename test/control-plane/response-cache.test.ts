@@ -28,7 +28,9 @@ describe('the response cache', () => {
     const again = await statementsOf(() => t.kg.gql(ProjectKeys, { slug: project.slug, first: 10 }));
     expect(again.result).toEqual(first.result);
     expect(first.statements.length).toBeGreaterThan(1);
-    expect(again.statements).toEqual([expect.stringMatching(/FROM feed_state/)]);
+    // Only the head (the control plane's own head poll may land in between: the same statement).
+    expect(again.statements.length).toBeGreaterThan(0);
+    expect(again.statements.filter((q) => !/FROM feed_state/.test(q))).toEqual([]);
     const metrics = await (await fetch(t.kg.url.replace(/\/graphql$/, '/metrics'))).text();
     expect(Number(/keygate_response_cache_total\{outcome="hit"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
     expect(Number(/keygate_response_cache_total\{outcome="miss"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
