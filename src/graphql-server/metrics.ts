@@ -3,10 +3,13 @@ import { sendMetrics } from '../runtime/metrics-response.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Propagation } from '../feed/propagation.ts';
+import type { CacheOutcome } from './response-cache.ts';
 
 export interface ControlPlaneMetrics {
   registry: Registry;
   recordPropagation(p: Propagation, seconds: number): void;
+  /** a query that may be answered from the response cache, and whether it was */
+  recordResponseCache(outcome: CacheOutcome): void;
   /** health, readiness and metrics routes; true when the request was answered */
   routes(req: IncomingMessage, res: ServerResponse): boolean;
 }
@@ -65,11 +68,22 @@ export function createControlPlaneMetrics(sources: {
     },
   });
 
+  const cacheAnswers = new Counter({
+    name: 'keygate_response_cache_total',
+    help: 'Queries that may be answered from the response cache, by outcome: hit or miss',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const cacheOutcomes = { hit: cacheAnswers.labels('hit'), miss: cacheAnswers.labels('miss') };
+
   return {
     registry,
     recordPropagation(p, seconds) {
       (p.confirmed ? confirmed : unconfirmed).inc();
       latency.observe(seconds);
+    },
+    recordResponseCache(outcome) {
+      cacheOutcomes[outcome].inc();
     },
     routes(req, res) {
       const path = req.url?.split('?')[0];

@@ -15,6 +15,7 @@ import { listen } from '../runtime/listen.ts';
 import { createLimitedServer, HTTP_LIMITS, type HttpLimits } from './http.ts';
 import type { ProjectEventsFanOut } from './project-events.ts';
 import type { UsageUpdatesFanOut } from './usage-updates.ts';
+import type { CacheOutcome } from './response-cache.ts';
 import { createGraphQLHandler } from './yoga.ts';
 import type { BudgetLimits } from '../graphql/operation-limits.ts';
 
@@ -42,6 +43,8 @@ export interface GraphQLServerOptions {
   maxConnections?: number;
   /** a request's link-list items and deadline; defaults in graphql/operation-limits.ts */
   operationLimits?: Partial<BudgetLimits>;
+  /** told, for each query that may be answered from the kept answers, whether it was */
+  onResponseCache?: (outcome: CacheOutcome) => void;
   /** routes served beside /graphql (health, metrics, the dashboard); true when answered */
   extraRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** ends graphql-ws sessions whose token is deleted or expires */
@@ -87,6 +90,7 @@ export function createGraphQLServer(options: GraphQLServerOptions): GraphQLServe
     log,
     corsOrigins: options.corsOrigins,
     operationLimits: options.operationLimits,
+    onResponseCache: options.onResponseCache,
   });
   const server = createLimitedServer({ ...HTTP_LIMITS, ...options.http }, (req, res) => {
     if (options.extraRoutes?.(req, res)) return;

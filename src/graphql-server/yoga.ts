@@ -15,6 +15,8 @@ import { toClientError } from '../graphql/errors.ts';
 import { schema } from '../graphql/schema.ts';
 import { type BudgetLimits, budgetPerRequest, DEFAULT_BUDGET_LIMITS, useOperationLimits } from '../graphql/operation-limits.ts';
 import { authenticateFirst } from './authenticate-first.ts';
+import { useCompiledQueries } from './compiled-queries.ts';
+import { type CacheOutcome, useResponseCache } from './response-cache.ts';
 import { useSharedSubscriptionResults } from './shared-subscription-results.ts';
 
 /** What yoga adds to the server context: graphql-ws hands its connection_init payload through. */
@@ -51,6 +53,8 @@ export function createGraphQLHandler(options: {
   corsOrigins?: string[];
   /** a request's link-list items and deadline; defaults in graphql/operation-limits.ts */
   operationLimits?: Partial<BudgetLimits>;
+  /** told, for each query that may be answered from the kept answers, whether it was */
+  onResponseCache?: (outcome: CacheOutcome) => void;
 }): Yoga {
   const { authenticate, log } = options;
   const limits = { ...DEFAULT_BUDGET_LIMITS, ...options.operationLimits };
@@ -93,6 +97,8 @@ export function createGraphQLHandler(options: {
       useSharedSubscriptionResults(limits),
       useConfirmBeforeAnswer(),
       useOperationLimits(),
+      useResponseCache(undefined, options.onResponseCache),
+      useCompiledQueries(),
     ],
   });
 }

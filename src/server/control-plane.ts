@@ -113,6 +113,7 @@ export async function startControlPlane(deps: {
       extraRoutes: (req, res) => metrics.routes(req, res) || dashboard(req, res),
       http: deps.tuning?.http,
       operationLimits: config.operationLimits,
+      onResponseCache: metrics.recordResponseCache,
       corsOrigins: config.corsOrigins,
       maxConnections: config.controlPlaneMaxConnections,
       tokens,

@@ -58,16 +58,37 @@ export async function lockDeploymentRow(
   return { deployment, apiKey: withKey ? pickRow(row, API_KEY_COLUMNS, KEY_PREFIX) : null };
 }
 
-/** The deployments linked to each of `keyIds`, whole rows, in the order they were linked. */
-/** The deployments linked to each key, in link order; at most `limit` rows in all. */
-export function linkedDeploymentRows(sql: Sql, keyIds: string[], limit: number): Promise<(Deployment & { apiKeyId: string })[]> {
+/** A deployment linked to some of the keys asked about, and where each of those links stands. */
+export interface LinkedDeploymentRow extends Deployment {
+  /** the keys linked to it, comma-separated */
+  keyIds: string;
+  /** each of those links' place (1, 2, …) among all the links read, in the order they were made, comma-separated */
+  places: string;
+}
+
+/**
+ * The deployments linked to `keyIds`, each deployment once, with the keys it is linked to: the
+ * first `limit` links in the order they were made. One row a deployment, not one a link: a page
+ * of 1,000 keys linked to the same few deployments reads those few whole rows, not 2,000 copies.
+ * The lists are comma-separated text (uuids and numbers hold no comma): splitting a string costs
+ * the driver far less than parsing an array. The deployments are looked up by their primary key
+ * (`= ANY`): the planner cannot know how few they are and would otherwise scan the whole table.
+ */
+export function linkedDeploymentRows(sql: Sql, keyIds: string[], limit: number): Promise<LinkedDeploymentRow[]> {
   return sql.query(
-    `SELECT l.api_key_id::text AS "apiKeyId", ${selectList(DEPLOYMENT_COLUMNS, 'd')}
-       FROM unnest($1::uuid[]) AS k(id)
-       JOIN api_key_links l ON l.api_key_id = k.id
-       JOIN deployments d ON d.id = l.deployment_id
-      ORDER BY l.created_at, l.deployment_id
-     LIMIT $2`,
+    `WITH links AS (
+       SELECT l.api_key_id, l.deployment_id, row_number() OVER (ORDER BY l.created_at, l.deployment_id) AS place
+         FROM unnest($1::uuid[]) AS k(id)
+         JOIN api_key_links l ON l.api_key_id = k.id
+        ORDER BY l.created_at, l.deployment_id
+        LIMIT $2
+     ), grouped AS (
+       SELECT deployment_id, string_agg(api_key_id::text, ',' ORDER BY place) AS key_ids, string_agg(place::text, ',' ORDER BY place) AS places
+         FROM links GROUP BY deployment_id
+     )
+     SELECT ${selectList(DEPLOYMENT_COLUMNS, 'd')}, g.key_ids AS "keyIds", g.places AS "places"
+       FROM grouped g JOIN deployments d ON d.id = g.deployment_id
+      WHERE d.id = ANY(ARRAY(SELECT deployment_id FROM grouped))`,
     [keyIds, limit],
   );
 }

@@ -1,6 +1,7 @@
 import { projectScope } from '../../domain/access.ts';
 import { createApiKey, deleteApiKey, rotateApiKey, updateApiKey } from '../../domain/api-keys.ts';
 import { expiresSoon } from '../../domain/expiry.ts';
+import { answerChangesAt } from '../answer-validity.ts';
 import { builder } from '../builder.ts';
 import { nodeConnection } from '../connections.ts';
 import { globalId, idOf } from '../ids.ts';
@@ -22,7 +23,10 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     prefix: t.string({ description: 'leading characters of the secret, safe to display', resolve: (key) => key.prefix }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'null: never expires' }),
     expired: t.boolean({
-      resolve: (key) => key.expiresAt !== null && key.expiresAt.getTime() <= Date.now(),
+      resolve: (key, _args, ctx) => {
+        answerChangesAt(ctx, key.expiresAt);
+        return key.expiresAt !== null && key.expiresAt.getTime() <= Date.now();
+      },
     }),
     expiresSoon: t.boolean({
       description: 'expiresAt is within the warning window (KEYGATE_EXPIRY_WARNING_HOURS, default 72)',

@@ -5,6 +5,7 @@ import { badInput } from '../../domain/errors.ts';
 import { API_KEY_ORDERS, type ApiKeyOrder, apiKeyAfter, apiKeyFilter, apiKeyOrderBy, deploymentFilter, orderColumns } from '../../domain/listing.ts';
 import { createProject } from '../../domain/projects.ts';
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { answerChangesAnyTime } from '../answer-validity.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { CONNECTION_ORDER, checkConnectionArgs, concurrentCount, nodeConnection, pageComplexity } from '../connections.ts';
@@ -34,6 +35,8 @@ async function readKeyPage(
   args: PageArgs & { orderBy?: ApiKeyOrder | null },
 ) {
   const order = args.orderBy ?? 'CREATED_AT_ASC';
+  // lastUsedAt is written by the proxies' flushes, which take no revision.
+  if (order === 'LAST_USED_AT_DESC') answerChangesAnyTime(ctx);
   const { cursor, skip: _skip, ...rest } = query;
   const filter = apiKeyFilter(projectId, args.search);
   const orderBy = apiKeyOrderBy(order);
