@@ -9,10 +9,16 @@ import {
   changeRowsAfter,
   filteredChangeRows,
   deploymentStates,
+  eachDeploymentPage,
+  eachKeyPage,
+  eachLinkPage,
   headRevision,
   insertChangeEvent,
   keyStateRows,
   oldestRetainedRevision,
+  type DeploymentSnapshotRow,
+  type KeySnapshotRow,
+  type LinkRow,
 } from '../db/statements/index.ts';
 import type { ChangeSource } from './follower.ts';
 import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
@@ -80,6 +86,28 @@ export async function readSnapshot(sql: Sql): Promise<Snapshot> {
     const keys = await keyStateRows(q);
     const deployments = await deploymentStates(q);
     return { revision, apiKeys: keys.map(toKeyState), deployments };
+  });
+}
+
+/** Where a streamed snapshot goes, a page at a time: keys, then deployments, then their links. */
+export interface SnapshotSink {
+  keyRows(rows: readonly KeySnapshotRow[]): void;
+  deploymentRows(rows: readonly DeploymentSnapshotRow[]): void;
+  linkRows(rows: readonly LinkRow[]): void;
+}
+
+/**
+ * The same picture as readSnapshot, in one consistent read, handed to `sink` a page at a time
+ * (a cursor each for keys, deployments and links) so no more than a page of rows is in memory.
+ * Resolves with the revision it reflects.
+ */
+export async function streamSnapshot(sql: Sql, sink: SnapshotSink): Promise<number> {
+  return sql.consistentRead(async (q) => {
+    const revision = await headRevision(q);
+    await eachKeyPage(q, (rows) => sink.keyRows(rows));
+    await eachDeploymentPage(q, (rows) => sink.deploymentRows(rows));
+    await eachLinkPage(q, (rows) => sink.linkRows(rows));
+    return revision;
   });
 }
 

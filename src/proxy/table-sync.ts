@@ -3,12 +3,12 @@
 // confirm. A proxy that cannot load its first snapshot stays not_ready and keeps trying.
 import type { Logger } from 'pino';
 import type { Sql } from '../db/sql.ts';
-import { changeLogSource, readSnapshot } from '../feed/change-log.ts';
+import { changeLogSource, streamSnapshot } from '../feed/change-log.ts';
 import { type ConsumerStatus, FeedConsumer } from '../feed/consumer.ts';
 import type { ChangeSource } from '../feed/follower.ts';
 import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
-import type { AuthTable } from './auth-table.ts';
+import { type AuthTable, TableBuilder } from './auth-table.ts';
 
 export interface TableSyncOptions {
   table: AuthTable;
@@ -49,9 +49,10 @@ export function startTableSync(options: TableSyncOptions): TableSync {
       feed,
       source,
       initialize: async () => {
-        const snapshot = await readSnapshot(sql);
-        table.load(snapshot);
-        return snapshot.revision;
+        const builder = new TableBuilder();
+        const revision = await streamSnapshot(sql, builder);
+        table.install(builder, revision);
+        return revision;
       },
       apply: (event) => void table.applyChange(event),
       pollIntervalMs: options.pollIntervalMs,

@@ -1,0 +1,320 @@
+// The auth table's entries and the maps that find them (docs/architecture.md, "The auth table in
+// memory"). At a million keys the table is most of a proxy's memory, so an entry holds what a
+// request's check reads and nothing twice: a key is one small object (its previous secret, rare,
+// in a side object), strings repeated across entries (project ids and slugs, upstream URLs) are
+// one string each, and a deployment's linked set is a sorted array of the key entries' own id
+// strings. TableBuilder makes a whole index from a snapshot, page by page; the AuthTable then
+// keeps it current one change at a time through the same put/remove functions.
+import type { DeploymentState, KeyState } from '../feed/events.ts';
+import type { KeySnapshotRow, LinkRow } from '../db/statements/snapshot.ts';
+import type { Limits } from '../ratelimit/limiter.ts';
+import { type KeyIdSet, LinkedKeys } from './linked-keys.ts';
+
+export interface KeyEntry {
+  readonly id: string;
+  readonly projectId: string;
+  /** for the access log; null when the event that carried the key predates names in events */
+  readonly name: string | null;
+  /** lowercase hex SHA-256 of the secret */
+  readonly hash: string;
+  /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
+  readonly expiresAtMs: number;
+  /** during a rotation overlap, the previous secret's hash (also indexed by hash); null: none */
+  readonly previousHash: string | null;
+  /** epoch ms when the previous secret stops working (checked at request time); -Infinity: none */
+  readonly previousExpiresAtMs: number;
+  /** per-minute limits (docs/api.md, "Rate limits"); null: none */
+  readonly rateLimit: Limits | null;
+}
+
+export interface DeploymentEntry {
+  readonly id: string;
+  readonly projectId: string;
+  /** lowercase, as routes are matched */
+  readonly projectSlug: string;
+  /** lowercase, as routes are matched */
+  readonly name: string;
+  /** "<project-slug>/<deployment>": the metrics label and log field */
+  readonly label: string;
+  readonly upstreamUrl: string;
+  /** parsed once; null when the stored URL does not parse (requests then get 502) */
+  readonly upstream: URL | null;
+  /** "http://host:port": what keep-alive pools are keyed by */
+  readonly origin: string;
+  readonly authEnabled: boolean;
+  readonly keyIds: KeyIdSet;
+}
+
+/** The previous secret of a rotation overlap: rare, so kept off the key's own fields. */
+interface PreviousSecret {
+  readonly hash: string;
+  readonly expiresAtMs: number;
+}
+
+class Key implements KeyEntry {
+  constructor(
+    readonly id: string,
+    readonly projectId: string,
+    readonly name: string | null,
+    readonly hash: string,
+    readonly expiresAtMs: number,
+    private readonly previous: PreviousSecret | null,
+    readonly rateLimit: Limits | null,
+  ) {}
+
+  get previousHash(): string | null {
+    return this.previous === null ? null : this.previous.hash;
+  }
+
+  get previousExpiresAtMs(): number {
+    return this.previous === null ? -Infinity : this.previous.expiresAtMs;
+  }
+}
+
+export class Deployment implements DeploymentEntry {
+  constructor(
+    readonly id: string,
+    readonly projectId: string,
+    readonly projectSlug: string,
+    readonly name: string,
+    readonly label: string,
+    readonly upstreamUrl: string,
+    readonly upstream: URL | null,
+    readonly origin: string,
+    readonly authEnabled: boolean,
+    readonly keyIds: LinkedKeys,
+  ) {}
+}
+
+/** A deployment's upstream, parsed once and shared by the entries with the same URL. */
+interface Upstream {
+  readonly upstreamUrl: string;
+  readonly url: URL | null;
+  readonly origin: string;
+}
+
+/** Keeps one copy of strings repeated across entries, and one parsed URL per upstream. */
+export class Interner {
+  private readonly strings = new Map<string, string>();
+  private readonly upstreams = new Map<string, Upstream>();
+
+  string(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  upstream(upstreamUrl: string): Upstream {
+    let upstream = this.upstreams.get(upstreamUrl);
+    if (upstream === undefined) {
+      const url = parseUpstream(upstreamUrl);
+      upstream = { upstreamUrl, url, origin: url?.origin ?? '' };
+      this.upstreams.set(upstreamUrl, upstream);
+    }
+    return upstream;
+  }
+}
+
+/** For one change: nothing is shared, so no later change can alter what another entry holds. */
+const FRESH: Pick<Interner, 'string' | 'upstream'> = {
+  string: (s) => s,
+  upstream: (upstreamUrl) => {
+    const url = parseUpstream(upstreamUrl);
+    return { upstreamUrl, url, origin: url?.origin ?? '' };
+  },
+};
+
+// ---- entries from the feed's states and from the snapshot's rows ---------------------------------
+
+// An unparseable date must not mean "never expires" (nor "works forever" for a previous secret).
+const validMs = (ms: number) => (Number.isNaN(ms) ? -Infinity : ms);
+
+/** `previousHash` falsy: none. The previous secret works until its end, checked at request time
+ *  (authorize.ts); a rotation that ends the overlap at once sends none, so it leaves the index. */
+function previousOf(previousHash: string | null | undefined, expiresAtMs: number): PreviousSecret | null {
+  return previousHash ? { hash: lowercaseHex(previousHash), expiresAtMs: validMs(expiresAtMs) } : null;
+}
+
+function limitsOf(requestsPerMinute: number | null | undefined, tokensPerMinute: number | null | undefined): Limits | null {
+  if (requestsPerMinute == null && tokensPerMinute == null) return null;
+  return { requestsPerMinute: requestsPerMinute ?? null, tokensPerMinute: tokensPerMinute ?? null };
+}
+
+export function keyOfState(state: KeyState, intern: Pick<Interner, 'string'> = FRESH): KeyEntry {
+  return new Key(
+    state.id,
+    intern.string(state.projectId),
+    state.name ?? null,
+    lowercaseHex(state.hash),
+    state.expiresAt === null ? Infinity : validMs(Date.parse(state.expiresAt)),
+    previousOf(state.previousHash, state.previousExpiresAt ? Date.parse(state.previousExpiresAt) : -Infinity),
+    limitsOf(state.rateLimit?.requestsPerMinute, state.rateLimit?.tokensPerMinute),
+  );
+}
+
+function keyOfRow(row: KeySnapshotRow, intern: Interner): KeyEntry {
+  return new Key(
+    row.id,
+    intern.string(row.projectId),
+    row.name,
+    lowercaseHex(row.hash),
+    row.expiresAtMs ?? Infinity,
+    previousOf(row.previousHash, row.previousExpiresAtMs ?? -Infinity),
+    limitsOf(row.rateLimitRequests, row.rateLimitTokens),
+  );
+}
+
+type DeploymentFields = Omit<DeploymentState, 'apiKeyIds'>;
+
+function deploymentOf(fields: DeploymentFields, keyIds: LinkedKeys, intern: Pick<Interner, 'string' | 'upstream'>): Deployment {
+  const projectSlug = intern.string(fields.projectSlug.toLowerCase());
+  const name = fields.name.toLowerCase();
+  const upstream = intern.upstream(fields.upstreamUrl);
+  return new Deployment(
+    fields.id,
+    intern.string(fields.projectId),
+    projectSlug,
+    name,
+    `${projectSlug}/${name}`,
+    upstream.upstreamUrl,
+    upstream.url,
+    upstream.origin,
+    fields.authEnabled,
+    keyIds,
+  );
+}
+
+// ---- the index ----------------------------------------------------------------------------------
+
+export class TableIndex {
+  readonly keysById = new Map<string, KeyEntry>();
+  readonly keysByHash = new Map<string, KeyEntry>();
+  readonly deploymentsById = new Map<string, Deployment>();
+  /** project slug → deployment name → entry: two lookups, no string built per request */
+  readonly routes = new Map<string, Map<string, Deployment>>();
+  readonly originRefs = new Map<string, number>();
+
+  /** Puts a key in (replacing the one with its id); returns the one it replaced. */
+  putKey(entry: KeyEntry): KeyEntry | undefined {
+    const old = this.keysById.get(entry.id);
+    if (old !== undefined) this.unindexKey(old);
+    this.keysById.set(entry.id, entry);
+    this.keysByHash.set(entry.hash, entry);
+    if (entry.previousHash !== null) this.keysByHash.set(entry.previousHash, entry);
+    return old;
+  }
+
+  /** Takes a key out of the lookups and out of every linked set. */
+  removeKey(id: string): KeyEntry | undefined {
+    const old = this.keysById.get(id);
+    if (old === undefined) return undefined;
+    this.keysById.delete(id);
+    this.unindexKey(old);
+    // The hash is gone, so the key authorizes nowhere already; this only frees the links.
+    for (const d of this.deploymentsById.values()) d.keyIds.delete(id);
+    return old;
+  }
+
+  /** A deployment's linked ids as the key entries hold them (one copy of each id string), else as sent. */
+  linkedKeys(ids: readonly string[]): LinkedKeys {
+    return new LinkedKeys(ids.map((id) => this.keysById.get(id)?.id ?? id));
+  }
+
+  /** Puts a deployment in (replacing the one with its id); returns the one it replaced. */
+  putDeployment(entry: Deployment): Deployment | undefined {
+    const old = this.deploymentsById.get(entry.id);
+    if (old !== undefined) this.unindexDeployment(old);
+    this.deploymentsById.set(entry.id, entry);
+    let byName = this.routes.get(entry.projectSlug);
+    if (byName === undefined) this.routes.set(entry.projectSlug, (byName = new Map()));
+    byName.set(entry.name, entry);
+    this.originRefs.set(entry.origin, (this.originRefs.get(entry.origin) ?? 0) + 1);
+    return old;
+  }
+
+  removeDeployment(id: string): Deployment | undefined {
+    const old = this.deploymentsById.get(id);
+    if (old === undefined) return undefined;
+    this.unindexDeployment(old);
+    this.deploymentsById.delete(id);
+    return old;
+  }
+
+  /** Takes a key's hashes out of the lookup (only where they still point at this key). */
+  private unindexKey(old: KeyEntry): void {
+    if (this.keysByHash.get(old.hash) === old) this.keysByHash.delete(old.hash);
+    if (old.previousHash !== null && this.keysByHash.get(old.previousHash) === old) this.keysByHash.delete(old.previousHash);
+  }
+
+  private unindexDeployment(d: Deployment): void {
+    const byName = this.routes.get(d.projectSlug);
+    if (byName?.get(d.name)?.id === d.id) {
+      byName.delete(d.name);
+      if (byName.size === 0) this.routes.delete(d.projectSlug);
+    }
+    const refs = (this.originRefs.get(d.origin) ?? 1) - 1;
+    if (refs > 0) this.originRefs.set(d.origin, refs);
+    else this.originRefs.delete(d.origin);
+  }
+}
+
+/** Puts a change's deployment state in `index`; returns the entry it replaced. */
+export function putDeploymentState(index: TableIndex, state: DeploymentState): { entry: Deployment; old: Deployment | undefined } {
+  const entry = deploymentOf(state, index.linkedKeys(state.apiKeyIds), FRESH);
+  return { entry, old: index.putDeployment(entry) };
+}
+
+/**
+ * A fresh index built from a snapshot, either whole (keys, then deployments with their linked
+ * sets) or in pages (key rows, deployment rows, then link rows). Keys come first so a link holds
+ * the key entry's own id string; a deployment's linked set is made once, when the build finishes.
+ */
+export class TableBuilder {
+  private readonly index = new TableIndex();
+  private readonly intern = new Interner();
+  /** deployments read so far, with their links as they arrive */
+  private readonly drafts = new Map<string, { fields: DeploymentFields; linked: string[] }>();
+
+  key(state: KeyState): void {
+    this.index.putKey(keyOfState(state, this.intern));
+  }
+
+  keyRows(rows: readonly KeySnapshotRow[]): void {
+    for (const row of rows) this.index.putKey(keyOfRow(row, this.intern));
+  }
+
+  deployment(state: DeploymentState): void {
+    this.deploymentRows([state]);
+    this.linkRows(state.apiKeyIds.map((apiKeyId) => ({ deploymentId: state.id, apiKeyId })));
+  }
+
+  deploymentRows(rows: readonly DeploymentFields[]): void {
+    for (const fields of rows) this.drafts.set(fields.id, { fields, linked: [] });
+  }
+
+  /** Links of deployments not read (none, in a consistent read) are dropped. */
+  linkRows(rows: readonly LinkRow[]): void {
+    const keys = this.index.keysById;
+    for (const { deploymentId, apiKeyId } of rows) this.drafts.get(deploymentId)?.linked.push(keys.get(apiKeyId)?.id ?? apiKeyId);
+  }
+
+  finish(): TableIndex {
+    for (const { fields, linked } of this.drafts.values()) this.index.putDeployment(deploymentOf(fields, new LinkedKeys(linked), this.intern));
+    this.drafts.clear();
+    return this.index;
+  }
+}
+
+const UPPERCASE_HEX = /[A-F]/;
+// toLowerCase copies even a lowercase string: a million copies at a snapshot load.
+const lowercaseHex = (hash: string) => (UPPERCASE_HEX.test(hash) ? hash.toLowerCase() : hash);
+
+function parseUpstream(url: string): URL | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
