@@ -5,9 +5,11 @@
 // binary search in the deployment's small set) and touch nothing outside this process; the layout
 // that keeps memory proportional to keys + deployments + links, and small, is table-index.ts.
 import type { ChangeEvent, DeploymentState, Snapshot } from '../feed/events.ts';
-import { type DeploymentEntry, type KeyEntry, keyOfState, putDeploymentState, TableBuilder, TableIndex } from './table-index.ts';
+import type { Digest, KeyEntry } from './key-store.ts';
+import { type DeploymentEntry, keyOfState, putDeploymentState, TableBuilder, TableIndex } from './table-index.ts';
 
-export type { DeploymentEntry, KeyEntry } from './table-index.ts';
+export type { KeyEntry } from './key-store.ts';
+export type { DeploymentEntry } from './table-index.ts';
 export { TableBuilder } from './table-index.ts';
 
 /** Told when a deployment's route or upstream leaves the table, so caches keyed by them can go. */
@@ -60,7 +62,7 @@ export class AuthTable {
   applyChange(event: ChangeEvent): boolean {
     if (event.revision <= this.revision) return false;
     const p = event.payload;
-    if (p.apiKey) this.index.putKey(keyOfState(p.apiKey));
+    if (p.apiKey) this.index.keys.put(keyOfState(p.apiKey));
     if (p.deployment) this.upsertDeployment(p.deployment);
     if (p.deployments) for (const d of p.deployments) this.upsertDeployment(d);
     if (p.deleted && p.apiKeyId && !p.apiKey) this.index.removeKey(p.apiKeyId);
@@ -80,7 +82,7 @@ export class AuthTable {
   }
 
   findKeyById(id: string): KeyEntry | undefined {
-    return this.index.keysById.get(id);
+    return this.index.keys.byId(id);
   }
 
   findDeploymentById(id: string): DeploymentEntry | undefined {
@@ -92,8 +94,10 @@ export class AuthTable {
     return this.index.routes.get(projectSlug)?.get(name);
   }
 
-  findKeyByHash(hash: string): KeyEntry | undefined {
-    return this.index.keysByHash.get(hash);
+  /** By the lowercase hex SHA-256 of its current or previous secret; `digest` (the same hash as
+   *  words, parse-hex in key-store.ts) saves parsing it when the caller keeps it. */
+  findKeyByHash(hash: string, digest?: Digest): KeyEntry | undefined {
+    return this.index.keys.byHash(hash, digest);
   }
 
   /** Whether any deployment still forwards to this origin (its keep-alive pool is still needed). */
@@ -102,7 +106,7 @@ export class AuthTable {
   }
 
   get keyCount(): number {
-    return this.index.keysById.size;
+    return this.index.keys.size;
   }
 
   get deploymentCount(): number {
@@ -126,7 +130,7 @@ export class AuthTable {
     const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
     return {
       revision: this.revision,
-      apiKeys: [...this.index.keysById.values()]
+      apiKeys: [...this.index.keys.entries()]
         .map((k) => ({
           id: k.id,
           projectId: k.projectId,

@@ -1,31 +1,14 @@
 // The auth table's entries and the maps that find them (docs/architecture.md, "The auth table in
-// memory"). At a million keys the table is most of a proxy's memory, so an entry holds what a
-// request's check reads and nothing twice: a key is one small object (its previous secret, rare,
-// in a side object), strings repeated across entries (project ids and slugs, upstream URLs) are
-// one string each, and a deployment's linked set is a sorted array of the key entries' own id
-// strings. TableBuilder makes a whole index from a snapshot, page by page; the AuthTable then
-// keeps it current one change at a time through the same put/remove functions.
+// memory"). At a million keys the table is most of a proxy's memory, so nothing is held twice:
+// keys live in columns (key-store.ts), strings repeated across entries (project ids and slugs,
+// upstream URLs) are one string each, and a deployment's linked set is a sorted array of the key
+// store's own id strings. TableBuilder makes a whole index from a snapshot, page by page; the
+// AuthTable then keeps it current one change at a time through the same put/remove functions.
 import type { DeploymentState, KeyState } from '../feed/events.ts';
 import type { KeySnapshotRow, LinkRow } from '../db/statements/snapshot.ts';
 import type { Limits } from '../ratelimit/limiter.ts';
+import { type KeyFields, KeyStore } from './key-store.ts';
 import { type KeyIdSet, LinkedKeys } from './linked-keys.ts';
-
-export interface KeyEntry {
-  readonly id: string;
-  readonly projectId: string;
-  /** for the access log; null when the event that carried the key predates names in events */
-  readonly name: string | null;
-  /** lowercase hex SHA-256 of the secret */
-  readonly hash: string;
-  /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
-  readonly expiresAtMs: number;
-  /** during a rotation overlap, the previous secret's hash (also indexed by hash); null: none */
-  readonly previousHash: string | null;
-  /** epoch ms when the previous secret stops working (checked at request time); -Infinity: none */
-  readonly previousExpiresAtMs: number;
-  /** per-minute limits (docs/api.md, "Rate limits"); null: none */
-  readonly rateLimit: Limits | null;
-}
 
 export interface DeploymentEntry {
   readonly id: string;
@@ -43,32 +26,6 @@ export interface DeploymentEntry {
   readonly origin: string;
   readonly authEnabled: boolean;
   readonly keyIds: KeyIdSet;
-}
-
-/** The previous secret of a rotation overlap: rare, so kept off the key's own fields. */
-interface PreviousSecret {
-  readonly hash: string;
-  readonly expiresAtMs: number;
-}
-
-class Key implements KeyEntry {
-  constructor(
-    readonly id: string,
-    readonly projectId: string,
-    readonly name: string | null,
-    readonly hash: string,
-    readonly expiresAtMs: number,
-    private readonly previous: PreviousSecret | null,
-    readonly rateLimit: Limits | null,
-  ) {}
-
-  get previousHash(): string | null {
-    return this.previous === null ? null : this.previous.hash;
-  }
-
-  get previousExpiresAtMs(): number {
-    return this.previous === null ? -Infinity : this.previous.expiresAtMs;
-  }
 }
 
 export class Deployment implements DeploymentEntry {
@@ -132,8 +89,8 @@ const validMs = (ms: number) => (Number.isNaN(ms) ? -Infinity : ms);
 
 /** `previousHash` falsy: none. The previous secret works until its end, checked at request time
  *  (authorize.ts); a rotation that ends the overlap at once sends none, so it leaves the index. */
-function previousOf(previousHash: string | null | undefined, expiresAtMs: number): PreviousSecret | null {
-  return previousHash ? { hash: lowercaseHex(previousHash), expiresAtMs: validMs(expiresAtMs) } : null;
+function previousOf(previousHash: string | null | undefined, expiresAtMs: number): KeyFields['previous'] {
+  return previousHash ? { hash: previousHash, expiresAtMs: validMs(expiresAtMs) } : null;
 }
 
 function limitsOf(requestsPerMinute: number | null | undefined, tokensPerMinute: number | null | undefined): Limits | null {
@@ -141,28 +98,28 @@ function limitsOf(requestsPerMinute: number | null | undefined, tokensPerMinute:
   return { requestsPerMinute: requestsPerMinute ?? null, tokensPerMinute: tokensPerMinute ?? null };
 }
 
-export function keyOfState(state: KeyState, intern: Pick<Interner, 'string'> = FRESH): KeyEntry {
-  return new Key(
-    state.id,
-    intern.string(state.projectId),
-    state.name ?? null,
-    lowercaseHex(state.hash),
-    state.expiresAt === null ? Infinity : validMs(Date.parse(state.expiresAt)),
-    previousOf(state.previousHash, state.previousExpiresAt ? Date.parse(state.previousExpiresAt) : -Infinity),
-    limitsOf(state.rateLimit?.requestsPerMinute, state.rateLimit?.tokensPerMinute),
-  );
+export function keyOfState(state: KeyState, intern: Pick<Interner, 'string'> = FRESH): KeyFields {
+  return {
+    id: state.id,
+    projectId: intern.string(state.projectId),
+    name: state.name ?? null,
+    hash: state.hash,
+    expiresAtMs: state.expiresAt === null ? Infinity : validMs(Date.parse(state.expiresAt)),
+    previous: previousOf(state.previousHash, state.previousExpiresAt ? Date.parse(state.previousExpiresAt) : -Infinity),
+    rateLimit: limitsOf(state.rateLimit?.requestsPerMinute, state.rateLimit?.tokensPerMinute),
+  };
 }
 
-function keyOfRow(row: KeySnapshotRow, intern: Interner): KeyEntry {
-  return new Key(
-    row.id,
-    intern.string(row.projectId),
-    row.name,
-    lowercaseHex(row.hash),
-    row.expiresAtMs ?? Infinity,
-    previousOf(row.previousHash, row.previousExpiresAtMs ?? -Infinity),
-    limitsOf(row.rateLimitRequests, row.rateLimitTokens),
-  );
+function keyOfRow(row: KeySnapshotRow, intern: Interner): KeyFields {
+  return {
+    id: row.id,
+    projectId: intern.string(row.projectId),
+    name: row.name,
+    hash: row.hash,
+    expiresAtMs: row.expiresAtMs ?? Infinity,
+    previous: previousOf(row.previousHash, row.previousExpiresAtMs ?? -Infinity),
+    rateLimit: limitsOf(row.rateLimitRequests, row.rateLimitTokens),
+  };
 }
 
 type DeploymentFields = Omit<DeploymentState, 'apiKeyIds'>;
@@ -188,37 +145,22 @@ function deploymentOf(fields: DeploymentFields, keyIds: LinkedKeys, intern: Pick
 // ---- the index ----------------------------------------------------------------------------------
 
 export class TableIndex {
-  readonly keysById = new Map<string, KeyEntry>();
-  readonly keysByHash = new Map<string, KeyEntry>();
+  readonly keys = new KeyStore();
   readonly deploymentsById = new Map<string, Deployment>();
   /** project slug → deployment name → entry: two lookups, no string built per request */
   readonly routes = new Map<string, Map<string, Deployment>>();
   readonly originRefs = new Map<string, number>();
 
-  /** Puts a key in (replacing the one with its id); returns the one it replaced. */
-  putKey(entry: KeyEntry): KeyEntry | undefined {
-    const old = this.keysById.get(entry.id);
-    if (old !== undefined) this.unindexKey(old);
-    this.keysById.set(entry.id, entry);
-    this.keysByHash.set(entry.hash, entry);
-    if (entry.previousHash !== null) this.keysByHash.set(entry.previousHash, entry);
-    return old;
-  }
-
   /** Takes a key out of the lookups and out of every linked set. */
-  removeKey(id: string): KeyEntry | undefined {
-    const old = this.keysById.get(id);
-    if (old === undefined) return undefined;
-    this.keysById.delete(id);
-    this.unindexKey(old);
+  removeKey(id: string): void {
+    if (!this.keys.remove(id)) return;
     // The hash is gone, so the key authorizes nowhere already; this only frees the links.
     for (const d of this.deploymentsById.values()) d.keyIds.delete(id);
-    return old;
   }
 
   /** A deployment's linked ids as the key entries hold them (one copy of each id string), else as sent. */
   linkedKeys(ids: readonly string[]): LinkedKeys {
-    return new LinkedKeys(ids.map((id) => this.keysById.get(id)?.id ?? id));
+    return new LinkedKeys(ids.map((id) => this.keys.idOf(id) ?? id));
   }
 
   /** Puts a deployment in (replacing the one with its id); returns the one it replaced. */
@@ -239,12 +181,6 @@ export class TableIndex {
     this.unindexDeployment(old);
     this.deploymentsById.delete(id);
     return old;
-  }
-
-  /** Takes a key's hashes out of the lookup (only where they still point at this key). */
-  private unindexKey(old: KeyEntry): void {
-    if (this.keysByHash.get(old.hash) === old) this.keysByHash.delete(old.hash);
-    if (old.previousHash !== null && this.keysByHash.get(old.previousHash) === old) this.keysByHash.delete(old.previousHash);
   }
 
   private unindexDeployment(d: Deployment): void {
@@ -277,11 +213,12 @@ export class TableBuilder {
   private readonly drafts = new Map<string, { fields: DeploymentFields; linked: string[] }>();
 
   key(state: KeyState): void {
-    this.index.putKey(keyOfState(state, this.intern));
+    this.index.keys.put(keyOfState(state, this.intern));
   }
 
   keyRows(rows: readonly KeySnapshotRow[]): void {
-    for (const row of rows) this.index.putKey(keyOfRow(row, this.intern));
+    const keys = this.index.keys;
+    for (const row of rows) keys.put(keyOfRow(row, this.intern));
   }
 
   deployment(state: DeploymentState): void {
@@ -295,8 +232,8 @@ export class TableBuilder {
 
   /** Links of deployments not read (none, in a consistent read) are dropped. */
   linkRows(rows: readonly LinkRow[]): void {
-    const keys = this.index.keysById;
-    for (const { deploymentId, apiKeyId } of rows) this.drafts.get(deploymentId)?.linked.push(keys.get(apiKeyId)?.id ?? apiKeyId);
+    const keys = this.index.keys;
+    for (const { deploymentId, apiKeyId } of rows) this.drafts.get(deploymentId)?.linked.push(keys.idOf(apiKeyId) ?? apiKeyId);
   }
 
   finish(): TableIndex {
@@ -305,10 +242,6 @@ export class TableBuilder {
     return this.index;
   }
 }
-
-const UPPERCASE_HEX = /[A-F]/;
-// toLowerCase copies even a lowercase string: a million copies at a snapshot load.
-const lowercaseHex = (hash: string) => (UPPERCASE_HEX.test(hash) ? hash.toLowerCase() : hash);
 
 function parseUpstream(url: string): URL | null {
   try {

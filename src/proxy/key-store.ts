@@ -1,0 +1,308 @@
+// The auth table's keys in columns (docs/architecture.md, "The auth table in memory"). A key is a
+// slot number: its id and name are strings in arrays, its project id a pointer to one shared string,
+// its SHA-256 32 bytes in one typed array, its expiry a float in another; the index by hash is an
+// open-addressing table of slot numbers keyed by the digest's first bytes (already uniformly
+// random). Per key that is about 200 bytes and no object of its own, where an object per key with
+// a hex hash and two maps cost about 450 and kept the garbage collector busy with millions of small
+// objects. The rare parts (a rotation's previous secret, rate limits) are in maps by slot.
+// A KeyEntry is a copy of one slot's fields made when asked for: a change never alters an entry
+// someone holds.
+import type { Limits } from '../ratelimit/limiter.ts';
+
+export interface KeyEntry {
+  readonly id: string;
+  readonly projectId: string;
+  /** for the access log; null when the event that carried the key predates names in events */
+  readonly name: string | null;
+  /** lowercase hex SHA-256 of the secret */
+  readonly hash: string;
+  /** epoch ms; Infinity: never expires. Parsed once here so the hot path compares numbers. */
+  readonly expiresAtMs: number;
+  /** during a rotation overlap, the previous secret's hash (also found by hash); null: none */
+  readonly previousHash: string | null;
+  /** epoch ms when the previous secret stops working (checked at request time); -Infinity: none */
+  readonly previousExpiresAtMs: number;
+  /** per-minute limits (docs/api.md, "Rate limits"); null: none */
+  readonly rateLimit: Limits | null;
+}
+
+/** What a key is made of, parsed (times in epoch ms, the hash as given). */
+export interface KeyFields {
+  id: string;
+  projectId: string;
+  name: string | null;
+  hash: string;
+  expiresAtMs: number;
+  /** during a rotation overlap; null: none */
+  previous: { hash: string; expiresAtMs: number } | null;
+  rateLimit: Limits | null;
+}
+
+/** A SHA-256 digest as 8 unsigned 32-bit words: how the index compares hashes. */
+export type Digest = Uint32Array;
+
+const WORDS = 8;
+const EMPTY = 0; // index cells hold slot + 1
+
+class Entry implements KeyEntry {
+  constructor(
+    readonly id: string,
+    readonly projectId: string,
+    readonly name: string | null,
+    readonly hash: string,
+    readonly expiresAtMs: number,
+    readonly previousHash: string | null,
+    readonly previousExpiresAtMs: number,
+    readonly rateLimit: Limits | null,
+  ) {}
+}
+
+export class KeyStore {
+  private readonly slotById = new Map<string, number>();
+  private ids: (string | undefined)[] = [];
+  private names: (string | null)[] = [];
+  private projects: string[] = [];
+  private digests = new Uint32Array(1024 * WORDS);
+  private expires = new Float64Array(1024);
+  private readonly previous = new Map<number, { hash: string; expiresAtMs: number }>();
+  /** previous secrets' lowercase hex hash → slot (rare: keys in a rotation overlap) */
+  private readonly previousByHash = new Map<string, number>();
+  private readonly limits = new Map<number, Limits>();
+  private readonly free: number[] = [];
+  /** open addressing, linear probing; cells hold slot + 1, EMPTY: none; at most half full */
+  private index = new Int32Array(2048);
+  private indexed = 0;
+  private readonly scratch = new Uint32Array(WORDS);
+
+  get size(): number {
+    return this.slotById.size;
+  }
+
+  /** Puts a key in (in place of the one with its id). */
+  put(key: KeyFields): void {
+    let slot = this.slotById.get(key.id);
+    if (slot !== undefined) this.unindex(slot);
+    else slot = this.allocate();
+    this.slotById.set(key.id, slot);
+    this.ids[slot] = key.id;
+    this.names[slot] = key.name;
+    this.projects[slot] = key.projectId;
+    this.expires[slot] = key.expiresAtMs;
+    if (key.rateLimit !== null) this.limits.set(slot, key.rateLimit);
+    if (parseHex(key.hash, this.digests, slot * WORDS)) this.insert(slot);
+    else this.digests.fill(0, slot * WORDS, slot * WORDS + WORDS); // not a SHA-256: found by no secret
+    if (key.previous !== null) {
+      const previous = { hash: key.previous.hash.toLowerCase(), expiresAtMs: key.previous.expiresAtMs };
+      this.previous.set(slot, previous);
+      this.previousByHash.set(previous.hash, slot);
+    }
+  }
+
+  /** Takes a key out; returns whether it was there. */
+  remove(id: string): boolean {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return false;
+    this.unindex(slot);
+    this.slotById.delete(id);
+    this.ids[slot] = undefined;
+    this.names[slot] = null;
+    this.free.push(slot);
+    return true;
+  }
+
+  /** The id string the table holds for `id` (one copy of each id, shared by the linked sets); undefined: no such key. */
+  idOf(id: string): string | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.ids[slot];
+  }
+
+  byId(id: string): KeyEntry | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.entry(slot, null);
+  }
+
+  /**
+   * The key whose current or previous secret has this hash. `digest`, when the caller has it
+   * (a connection's memo), saves parsing the hex again.
+   */
+  byHash(hash: string, digest?: Digest): KeyEntry | undefined {
+    let d = digest;
+    if (d === undefined) {
+      if (!parseHex(hash, this.scratch, 0)) return undefined;
+      d = this.scratch;
+    }
+    const slot = this.find(d);
+    if (slot >= 0) return this.entry(slot, hash.length === 64 && !UPPERCASE_HEX.test(hash) ? hash : null);
+    const previous = this.previousByHash.get(hash.length === 64 && !UPPERCASE_HEX.test(hash) ? hash : hash.toLowerCase());
+    return previous === undefined ? undefined : this.entry(previous, null);
+  }
+
+  *entries(): IterableIterator<KeyEntry> {
+    for (const slot of this.slotById.values()) yield this.entry(slot, null);
+  }
+
+  /** One slot's fields as an entry; `hash`: its current hash in hex when the caller has it. */
+  private entry(slot: number, hash: string | null): KeyEntry {
+    const previous = this.previous.get(slot);
+    return new Entry(
+      this.ids[slot]!,
+      this.projects[slot]!,
+      this.names[slot] ?? null,
+      hash ?? toHex(this.digests, slot * WORDS),
+      this.expires[slot]!,
+      previous === undefined ? null : previous.hash,
+      previous === undefined ? -Infinity : previous.expiresAtMs,
+      this.limits.get(slot) ?? null,
+    );
+  }
+
+  private allocate(): number {
+    const slot = this.free.pop();
+    if (slot !== undefined) return slot;
+    const next = this.ids.length;
+    if (next === this.expires.length) {
+      const expires = new Float64Array(next * 2);
+      expires.set(this.expires);
+      this.expires = expires;
+      const digests = new Uint32Array(next * 2 * WORDS);
+      digests.set(this.digests);
+      this.digests = digests;
+    }
+    this.ids.push(undefined);
+    this.names.push(null);
+    this.projects.push('');
+    return next;
+  }
+
+  /** Takes a slot's hashes out of the lookups (where they still point at it) and its rare parts. */
+  private unindex(slot: number): void {
+    this.delete(slot);
+    const previous = this.previous.get(slot);
+    if (previous !== undefined) {
+      if (this.previousByHash.get(previous.hash) === slot) this.previousByHash.delete(previous.hash);
+      this.previous.delete(slot);
+    }
+    this.limits.delete(slot);
+  }
+
+  // ---- the hash index -----------------------------------------------------------------------------
+
+  private find(d: Digest): number {
+    const index = this.index;
+    const mask = index.length - 1;
+    const digests = this.digests;
+    for (let i = d[0]! & mask; ; i = (i + 1) & mask) {
+      const cell = index[i]!;
+      if (cell === EMPTY) return -1;
+      const at = (cell - 1) * WORDS;
+      if (
+        digests[at] === d[0] &&
+        digests[at + 1] === d[1] &&
+        digests[at + 2] === d[2] &&
+        digests[at + 3] === d[3] &&
+        digests[at + 4] === d[4] &&
+        digests[at + 5] === d[5] &&
+        digests[at + 6] === d[6] &&
+        digests[at + 7] === d[7]
+      ) {
+        return cell - 1;
+      }
+    }
+  }
+
+  /** Indexes a slot by its digest; a slot already there with the same digest gives way (the last key put wins). */
+  private insert(slot: number): void {
+    if ((this.indexed + 1) * 2 > this.index.length) this.resize(this.index.length * 2);
+    const index = this.index;
+    const mask = index.length - 1;
+    const digests = this.digests;
+    const at = slot * WORDS;
+    for (let i = digests[at]! & mask; ; i = (i + 1) & mask) {
+      const cell = index[i]!;
+      if (cell === EMPTY) {
+        index[i] = slot + 1;
+        this.indexed++;
+        return;
+      }
+      if (sameDigest(digests, (cell - 1) * WORDS, at)) {
+        index[i] = slot + 1;
+        return;
+      }
+    }
+  }
+
+  /** Takes a slot out of the index (backward-shift deletion: no tombstones, probes stay short). */
+  private delete(slot: number): void {
+    const index = this.index;
+    const mask = index.length - 1;
+    const digests = this.digests;
+    let i = digests[slot * WORDS]! & mask;
+    for (; ; i = (i + 1) & mask) {
+      const cell = index[i]!;
+      if (cell === EMPTY) return; // not indexed (no valid hash, or another key took its hash)
+      if (cell === slot + 1) break;
+    }
+    index[i] = EMPTY;
+    this.indexed--;
+    for (let j = (i + 1) & mask; index[j] !== EMPTY; j = (j + 1) & mask) {
+      const cell = index[j]!;
+      const home = digests[(cell - 1) * WORDS]! & mask;
+      // The cell moves into the hole when its home is not in the (cyclic) range (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        index[i] = cell;
+        index[j] = EMPTY;
+        i = j;
+      }
+    }
+  }
+
+  private resize(capacity: number): void {
+    const old = this.index;
+    this.index = new Int32Array(capacity);
+    this.indexed = 0;
+    for (const cell of old) if (cell !== EMPTY) this.insert(cell - 1);
+  }
+}
+
+function sameDigest(digests: Uint32Array, a: number, b: number): boolean {
+  for (let k = 0; k < WORDS; k++) if (digests[a + k] !== digests[b + k]) return false;
+  return true;
+}
+
+const UPPERCASE_HEX = /[A-F]/;
+
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX_VALUE[65 + c] = HEX_VALUE[97 + c] = 10 + c;
+
+/** Writes a 64-character hex SHA-256 (either case) into 8 words at `at`, byte order kept
+ *  (little-endian words); false when it is not one. */
+export function parseHex(hex: string, into: Uint32Array, at: number): boolean {
+  if (hex.length !== 64) return false;
+  for (let w = 0; w < WORDS; w++) {
+    let word = 0;
+    for (let b = 0; b < 8; b++) {
+      const c = hex.charCodeAt(w * 8 + b);
+      const v = c < 128 ? HEX_VALUE[c]! : -1;
+      if (v < 0) return false;
+      // two hex digits a byte, high first; byte b/2 of the word is its bits 8·(b/2)…
+      word |= v << ((b >> 1) * 8 + (b & 1 ? 0 : 4));
+    }
+    into[at + w] = word >>> 0;
+  }
+  return true;
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+function toHex(words: Uint32Array, at: number): string {
+  let hex = '';
+  for (let w = 0; w < WORDS; w++) {
+    const word = words[at + w]!;
+    for (let b = 0; b < 4; b++) {
+      const byte = (word >>> (b * 8)) & 255;
+      hex += HEX_DIGITS[byte >> 4]! + HEX_DIGITS[byte & 15]!;
+    }
+  }
+  return hex;
+}
