@@ -11,14 +11,13 @@ import {
   deploymentStates,
   eachDeploymentPage,
   eachKeyPage,
-  eachLinkPage,
+  eachLinkText,
   headRevision,
   insertChangeEvent,
   keyStateRows,
   oldestRetainedRevision,
   type DeploymentSnapshotRow,
   type KeySnapshotRow,
-  type LinkRow,
 } from '../db/statements/index.ts';
 import type { ChangeSource } from './follower.ts';
 import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
@@ -89,24 +88,25 @@ export async function readSnapshot(sql: Sql): Promise<Snapshot> {
   });
 }
 
-/** Where a streamed snapshot goes, a page at a time: keys, then deployments, then their links. */
+/** Where a streamed snapshot goes, a page at a time: keys, then deployments, then their links
+ *  (as text: src/db/statements/snapshot.ts eachLinkText). */
 export interface SnapshotSink {
   keyRows(rows: readonly KeySnapshotRow[]): void;
   deploymentRows(rows: readonly DeploymentSnapshotRow[]): void;
-  linkRows(rows: readonly LinkRow[]): void;
+  linkText(links: string): void;
 }
 
 /**
  * The same picture as readSnapshot, in one consistent read, handed to `sink` a page at a time
  * (a cursor each for keys, deployments and links) so no more than a page of rows is in memory.
- * Resolves with the revision it reflects.
+ * Resolves with the revision it reflects. `paging`: rows a page, heap pages a link text (tests).
  */
-export async function streamSnapshot(sql: Sql, sink: SnapshotSink): Promise<number> {
+export async function streamSnapshot(sql: Sql, sink: SnapshotSink, paging: { rows?: number; linkPages?: number } = {}): Promise<number> {
   return sql.consistentRead(async (q) => {
     const revision = await headRevision(q);
-    await eachKeyPage(q, (rows) => sink.keyRows(rows));
-    await eachDeploymentPage(q, (rows) => sink.deploymentRows(rows));
-    await eachLinkPage(q, (rows) => sink.linkRows(rows));
+    await eachKeyPage(q, (rows) => sink.keyRows(rows), paging.rows);
+    await eachDeploymentPage(q, (rows) => sink.deploymentRows(rows), paging.rows);
+    await eachLinkText(q, (links) => sink.linkText(links), paging.linkPages);
     return revision;
   });
 }

@@ -8,6 +8,7 @@
 // A KeyEntry is a copy of one slot's fields made when asked for: a change never alters an entry
 // someone holds.
 import type { Limits } from '../ratelimit/limiter.ts';
+import { EMPTY, sameText, SlotIndex, stringHash } from './slot-index.ts';
 
 export interface KeyEntry {
   readonly id: string;
@@ -42,7 +43,6 @@ export interface KeyFields {
 export type Digest = Uint32Array;
 
 const WORDS = 8;
-const EMPTY = 0; // index cells hold slot + 1
 
 class Entry implements KeyEntry {
   constructor(
@@ -58,10 +58,10 @@ class Entry implements KeyEntry {
 }
 
 export class KeyStore {
-  private readonly slotById = new Map<string, number>();
   private ids: (string | undefined)[] = [];
   private names: (string | null)[] = [];
   private projects: string[] = [];
+  private idHashes = new Uint32Array(1024);
   private digests = new Uint32Array(1024 * WORDS);
   private expires = new Float64Array(1024);
   private readonly previous = new Map<number, { hash: string; expiresAtMs: number }>();
@@ -69,28 +69,35 @@ export class KeyStore {
   private readonly previousByHash = new Map<string, number>();
   private readonly limits = new Map<number, Limits>();
   private readonly free: number[] = [];
-  /** open addressing, linear probing; cells hold slot + 1, EMPTY: none; at most half full */
-  private index = new Int32Array(2048);
-  private indexed = 0;
+  private count = 0;
+  private readonly byIdIndex = new SlotIndex((slot) => this.idHashes[slot]!);
+  /** by the digest's first word (SHA-256 output: already uniform) */
+  private readonly byDigestIndex = new SlotIndex((slot) => this.digests[slot * WORDS]!);
   private readonly scratch = new Uint32Array(WORDS);
 
   get size(): number {
-    return this.slotById.size;
+    return this.count;
   }
 
   /** Puts a key in (in place of the one with its id). */
   put(key: KeyFields): void {
-    let slot = this.slotById.get(key.id);
-    if (slot !== undefined) this.unindex(slot);
-    else slot = this.allocate();
-    this.slotById.set(key.id, slot);
-    this.ids[slot] = key.id;
+    const idHash = stringHash(key.id);
+    let slot = this.slotOf(key.id, idHash);
+    if (slot >= 0) this.unindex(slot);
+    else {
+      slot = this.allocate();
+      this.ids[slot] = key.id;
+      this.idHashes[slot] = idHash;
+      this.byIdIndex.insert(slot);
+      this.count++;
+    }
     this.names[slot] = key.name;
     this.projects[slot] = key.projectId;
     this.expires[slot] = key.expiresAtMs;
     if (key.rateLimit !== null) this.limits.set(slot, key.rateLimit);
-    if (parseHex(key.hash, this.digests, slot * WORDS)) this.insert(slot);
-    else this.digests.fill(0, slot * WORDS, slot * WORDS + WORDS); // not a SHA-256: found by no secret
+    const at = slot * WORDS;
+    if (parseHex(key.hash, this.digests, at)) this.byDigestIndex.insert(slot, (other) => sameDigest(this.digests, other * WORDS, at));
+    else this.digests.fill(0, at, at + WORDS); // not a SHA-256: found by no secret
     if (key.previous !== null) {
       const previous = { hash: key.previous.hash.toLowerCase(), expiresAtMs: key.previous.expiresAtMs };
       this.previous.set(slot, previous);
@@ -100,25 +107,38 @@ export class KeyStore {
 
   /** Takes a key out; returns whether it was there. */
   remove(id: string): boolean {
-    const slot = this.slotById.get(id);
-    if (slot === undefined) return false;
+    const slot = this.slotOf(id, stringHash(id));
+    if (slot < 0) return false;
     this.unindex(slot);
-    this.slotById.delete(id);
+    this.byIdIndex.remove(slot);
     this.ids[slot] = undefined;
     this.names[slot] = null;
     this.free.push(slot);
+    this.count--;
     return true;
   }
 
   /** The id string the table holds for `id` (one copy of each id, shared by the linked sets); undefined: no such key. */
   idOf(id: string): string | undefined {
-    const slot = this.slotById.get(id);
-    return slot === undefined ? undefined : this.ids[slot];
+    const slot = this.slotOf(id, stringHash(id));
+    return slot < 0 ? undefined : this.ids[slot];
+  }
+
+  /** idOf for the id written in `s` at [start, end) (a page of links), without cutting it out. */
+  idIn(s: string, start: number, end: number): string | undefined {
+    const h = stringHash(s, start, end);
+    const cells = this.byIdIndex.cells;
+    const mask = cells.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const cell = cells[i]!;
+      if (cell === EMPTY) return undefined;
+      if (this.idHashes[cell - 1] === h && sameText(this.ids[cell - 1]!, s, start, end)) return this.ids[cell - 1];
+    }
   }
 
   byId(id: string): KeyEntry | undefined {
-    const slot = this.slotById.get(id);
-    return slot === undefined ? undefined : this.entry(slot, null);
+    const slot = this.slotOf(id, stringHash(id));
+    return slot < 0 ? undefined : this.entry(slot, null);
   }
 
   /**
@@ -131,14 +151,15 @@ export class KeyStore {
       if (!parseHex(hash, this.scratch, 0)) return undefined;
       d = this.scratch;
     }
-    const slot = this.find(d);
-    if (slot >= 0) return this.entry(slot, hash.length === 64 && !UPPERCASE_HEX.test(hash) ? hash : null);
-    const previous = this.previousByHash.get(hash.length === 64 && !UPPERCASE_HEX.test(hash) ? hash : hash.toLowerCase());
+    const lowercase = hash.length === 64 && !UPPERCASE_HEX.test(hash) ? hash : null;
+    const slot = this.slotOfDigest(d);
+    if (slot >= 0) return this.entry(slot, lowercase);
+    const previous = this.previousByHash.get(lowercase ?? hash.toLowerCase());
     return previous === undefined ? undefined : this.entry(previous, null);
   }
 
   *entries(): IterableIterator<KeyEntry> {
-    for (const slot of this.slotById.values()) yield this.entry(slot, null);
+    for (let slot = 0; slot < this.ids.length; slot++) if (this.ids[slot] !== undefined) yield this.entry(slot, null);
   }
 
   /** One slot's fields as an entry; `hash`: its current hash in hex when the caller has it. */
@@ -156,43 +177,22 @@ export class KeyStore {
     );
   }
 
-  private allocate(): number {
-    const slot = this.free.pop();
-    if (slot !== undefined) return slot;
-    const next = this.ids.length;
-    if (next === this.expires.length) {
-      const expires = new Float64Array(next * 2);
-      expires.set(this.expires);
-      this.expires = expires;
-      const digests = new Uint32Array(next * 2 * WORDS);
-      digests.set(this.digests);
-      this.digests = digests;
+  private slotOf(id: string, idHash: number): number {
+    const cells = this.byIdIndex.cells;
+    const mask = cells.length - 1;
+    for (let i = idHash & mask; ; i = (i + 1) & mask) {
+      const cell = cells[i]!;
+      if (cell === EMPTY) return -1;
+      if (this.idHashes[cell - 1] === idHash && this.ids[cell - 1] === id) return cell - 1;
     }
-    this.ids.push(undefined);
-    this.names.push(null);
-    this.projects.push('');
-    return next;
   }
 
-  /** Takes a slot's hashes out of the lookups (where they still point at it) and its rare parts. */
-  private unindex(slot: number): void {
-    this.delete(slot);
-    const previous = this.previous.get(slot);
-    if (previous !== undefined) {
-      if (this.previousByHash.get(previous.hash) === slot) this.previousByHash.delete(previous.hash);
-      this.previous.delete(slot);
-    }
-    this.limits.delete(slot);
-  }
-
-  // ---- the hash index -----------------------------------------------------------------------------
-
-  private find(d: Digest): number {
-    const index = this.index;
-    const mask = index.length - 1;
+  private slotOfDigest(d: Digest): number {
+    const cells = this.byDigestIndex.cells;
+    const mask = cells.length - 1;
     const digests = this.digests;
     for (let i = d[0]! & mask; ; i = (i + 1) & mask) {
-      const cell = index[i]!;
+      const cell = cells[i]!;
       if (cell === EMPTY) return -1;
       const at = (cell - 1) * WORDS;
       if (
@@ -210,58 +210,36 @@ export class KeyStore {
     }
   }
 
-  /** Indexes a slot by its digest; a slot already there with the same digest gives way (the last key put wins). */
-  private insert(slot: number): void {
-    if ((this.indexed + 1) * 2 > this.index.length) this.resize(this.index.length * 2);
-    const index = this.index;
-    const mask = index.length - 1;
-    const digests = this.digests;
-    const at = slot * WORDS;
-    for (let i = digests[at]! & mask; ; i = (i + 1) & mask) {
-      const cell = index[i]!;
-      if (cell === EMPTY) {
-        index[i] = slot + 1;
-        this.indexed++;
-        return;
-      }
-      if (sameDigest(digests, (cell - 1) * WORDS, at)) {
-        index[i] = slot + 1;
-        return;
-      }
+  private allocate(): number {
+    const slot = this.free.pop();
+    if (slot !== undefined) return slot;
+    const next = this.ids.length;
+    if (next === this.expires.length) {
+      this.expires = grown(this.expires, new Float64Array(next * 2));
+      this.idHashes = grown(this.idHashes, new Uint32Array(next * 2));
+      this.digests = grown(this.digests, new Uint32Array(next * 2 * WORDS));
     }
+    this.ids.push(undefined);
+    this.names.push(null);
+    this.projects.push('');
+    return next;
   }
 
-  /** Takes a slot out of the index (backward-shift deletion: no tombstones, probes stay short). */
-  private delete(slot: number): void {
-    const index = this.index;
-    const mask = index.length - 1;
-    const digests = this.digests;
-    let i = digests[slot * WORDS]! & mask;
-    for (; ; i = (i + 1) & mask) {
-      const cell = index[i]!;
-      if (cell === EMPTY) return; // not indexed (no valid hash, or another key took its hash)
-      if (cell === slot + 1) break;
+  /** Takes a slot's hashes out of the lookups (where they still point at it) and its rare parts. */
+  private unindex(slot: number): void {
+    this.byDigestIndex.remove(slot);
+    const previous = this.previous.get(slot);
+    if (previous !== undefined) {
+      if (this.previousByHash.get(previous.hash) === slot) this.previousByHash.delete(previous.hash);
+      this.previous.delete(slot);
     }
-    index[i] = EMPTY;
-    this.indexed--;
-    for (let j = (i + 1) & mask; index[j] !== EMPTY; j = (j + 1) & mask) {
-      const cell = index[j]!;
-      const home = digests[(cell - 1) * WORDS]! & mask;
-      // The cell moves into the hole when its home is not in the (cyclic) range (i, j].
-      if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        index[i] = cell;
-        index[j] = EMPTY;
-        i = j;
-      }
-    }
+    this.limits.delete(slot);
   }
+}
 
-  private resize(capacity: number): void {
-    const old = this.index;
-    this.index = new Int32Array(capacity);
-    this.indexed = 0;
-    for (const cell of old) if (cell !== EMPTY) this.insert(cell - 1);
-  }
+function grown<T extends Float64Array | Uint32Array>(from: T, to: T): T {
+  to.set(from as never);
+  return to;
 }
 
 function sameDigest(digests: Uint32Array, a: number, b: number): boolean {

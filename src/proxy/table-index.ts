@@ -5,10 +5,11 @@
 // store's own id strings. TableBuilder makes a whole index from a snapshot, page by page; the
 // AuthTable then keeps it current one change at a time through the same put/remove functions.
 import type { DeploymentState, KeyState } from '../feed/events.ts';
-import type { KeySnapshotRow, LinkRow } from '../db/statements/snapshot.ts';
+import type { KeySnapshotRow } from '../db/statements/snapshot.ts';
 import type { Limits } from '../ratelimit/limiter.ts';
 import { type KeyFields, KeyStore } from './key-store.ts';
 import { type KeyIdSet, LinkedKeys } from './linked-keys.ts';
+import { EMPTY, sameText, SlotIndex, stringHash } from './slot-index.ts';
 
 export interface DeploymentEntry {
   readonly id: string;
@@ -123,6 +124,10 @@ function keyOfRow(row: KeySnapshotRow, intern: Interner): KeyFields {
 }
 
 type DeploymentFields = Omit<DeploymentState, 'apiKeyIds'>;
+interface LinkRow {
+  deploymentId: string;
+  apiKeyId: string;
+}
 
 function deploymentOf(fields: DeploymentFields, keyIds: LinkedKeys, intern: Pick<Interner, 'string' | 'upstream'>): Deployment {
   const projectSlug = intern.string(fields.projectSlug.toLowerCase());
@@ -203,14 +208,18 @@ export function putDeploymentState(index: TableIndex, state: DeploymentState): {
 
 /**
  * A fresh index built from a snapshot, either whole (keys, then deployments with their linked
- * sets) or in pages (key rows, deployment rows, then link rows). Keys come first so a link holds
- * the key entry's own id string; a deployment's linked set is made once, when the build finishes.
+ * sets) or in pages (key rows, deployment rows, then links). Keys come first so a link holds the
+ * key store's own id string; a deployment's linked set is made once, when the build finishes.
+ * Links may come as text (linkText): the 72 characters of each (deployment id, key id) pair are
+ * looked up where they stand, with no string or row object made per link.
  */
 export class TableBuilder {
   private readonly index = new TableIndex();
   private readonly intern = new Interner();
-  /** deployments read so far, with their links as they arrive */
-  private readonly drafts = new Map<string, { fields: DeploymentFields; linked: string[] }>();
+  /** deployments read so far, with their links as they arrive; found by id through draftIndex */
+  private readonly drafts: { fields: DeploymentFields; linked: string[] }[] = [];
+  private readonly draftHashes: number[] = [];
+  private readonly draftIndex = new SlotIndex((slot) => this.draftHashes[slot]!);
 
   key(state: KeyState): void {
     this.index.keys.put(keyOfState(state, this.intern));
@@ -226,22 +235,66 @@ export class TableBuilder {
     this.linkRows(state.apiKeyIds.map((apiKeyId) => ({ deploymentId: state.id, apiKeyId })));
   }
 
+  /** A deployment read twice keeps the last reading, with no links. */
   deploymentRows(rows: readonly DeploymentFields[]): void {
-    for (const fields of rows) this.drafts.set(fields.id, { fields, linked: [] });
+    for (const fields of rows) {
+      const draft = { fields, linked: [] };
+      const slot = this.draftIn(fields.id, 0, fields.id.length);
+      if (slot >= 0) {
+        this.drafts[slot] = draft;
+        continue;
+      }
+      this.drafts.push(draft);
+      this.draftHashes.push(stringHash(fields.id) | 0);
+      this.draftIndex.insert(this.drafts.length - 1);
+    }
   }
 
   /** Links of deployments not read (none, in a consistent read) are dropped. */
-  linkRows(rows: readonly LinkRow[]): void {
+  private linkRows(rows: readonly LinkRow[]): void {
     const keys = this.index.keys;
-    for (const { deploymentId, apiKeyId } of rows) this.drafts.get(deploymentId)?.linked.push(keys.idOf(apiKeyId) ?? apiKeyId);
+    for (const { deploymentId, apiKeyId } of rows) {
+      const slot = this.draftIn(deploymentId, 0, deploymentId.length);
+      if (slot >= 0) this.drafts[slot]!.linked.push(keys.idOf(apiKeyId) ?? apiKeyId);
+    }
+  }
+
+  /** Links as text: each LINK_TEXT_LENGTH characters a deployment's id then a key's (uuid text). */
+  linkText(links: string): void {
+    const keys = this.index.keys;
+    for (let at = 0; at + LINK_TEXT_LENGTH <= links.length; at += LINK_TEXT_LENGTH) {
+      const slot = this.draftIn(links, at, at + UUID_LENGTH);
+      if (slot < 0) continue;
+      // A key the snapshot lacks (none, in a consistent read) is linked by a copy of its id.
+      const id = keys.idIn(links, at + UUID_LENGTH, at + LINK_TEXT_LENGTH) ?? copyOf(links.slice(at + UUID_LENGTH, at + LINK_TEXT_LENGTH));
+      this.drafts[slot]!.linked.push(id);
+    }
   }
 
   finish(): TableIndex {
-    for (const { fields, linked } of this.drafts.values()) this.index.putDeployment(deploymentOf(fields, new LinkedKeys(linked), this.intern));
-    this.drafts.clear();
+    for (const { fields, linked } of this.drafts) this.index.putDeployment(deploymentOf(fields, new LinkedKeys(linked), this.intern));
+    this.drafts.length = 0;
     return this.index;
   }
+
+  private draftIn(s: string, start: number, end: number): number {
+    const h = stringHash(s, start, end) | 0;
+    const cells = this.draftIndex.cells;
+    const mask = cells.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const cell = cells[i]!;
+      if (cell === EMPTY) return -1;
+      if (this.draftHashes[cell - 1] === h && sameText(this.drafts[cell - 1]!.fields.id, s, start, end)) return cell - 1;
+    }
+  }
 }
+
+const UUID_LENGTH = 36;
+/** One link in a snapshot's link text (src/db/statements/snapshot.ts eachLinkText). */
+const LINK_TEXT_LENGTH = 2 * UUID_LENGTH;
+
+/** A string of its own (a slice would keep the whole page of text alive). */
+const copyOf = (s: string) => Buffer.from(s, 'latin1').toString('latin1');
 
 function parseUpstream(url: string): URL | null {
   try {
