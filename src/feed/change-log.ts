@@ -12,6 +12,7 @@ import {
   eachDeploymentPage,
   eachKeyPage,
   eachLinkText,
+  snapshotProjectIds,
   headRevision,
   insertChangeEvent,
   keyStateRows,
@@ -91,6 +92,8 @@ export async function readSnapshot(sql: Sql): Promise<Snapshot> {
 /** Where a streamed snapshot goes, a page at a time: keys, then deployments, then their links
  *  (as text: src/db/statements/snapshot.ts eachLinkText). */
 export interface SnapshotSink {
+  /** the project ids KeySnapshotRow.project counts, before any key */
+  projectIds(ids: string[]): void;
   keyRows(rows: readonly KeySnapshotRow[]): void;
   deploymentRows(rows: readonly DeploymentSnapshotRow[]): void;
   linkText(links: string): void;
@@ -104,6 +107,7 @@ export interface SnapshotSink {
 export async function streamSnapshot(sql: Sql, sink: SnapshotSink, paging: { rows?: number; linkPages?: number } = {}): Promise<number> {
   return sql.consistentRead(async (q) => {
     const revision = await headRevision(q);
+    sink.projectIds(await snapshotProjectIds(q));
     await eachKeyPage(q, (rows) => sink.keyRows(rows), paging.rows);
     await eachDeploymentPage(q, (rows) => sink.deploymentRows(rows), paging.rows);
     await eachLinkText(q, (links) => sink.linkText(links), paging.linkPages);

@@ -79,10 +79,11 @@ export class KeyStore {
     return this.count;
   }
 
-  /** Puts a key in (in place of the one with its id). */
-  put(key: KeyFields): void {
+  /** Puts a key in (in place of the one with its id). `isNew`: the caller knows no key has its id
+   *  (a snapshot's rows, unique by the primary key), which saves a lookup. */
+  put(key: KeyFields, isNew = false): void {
     const idHash = stringHash(key.id);
-    let slot = this.slotOf(key.id, idHash);
+    let slot = isNew ? -1 : this.slotOf(key.id, idHash);
     if (slot >= 0) this.unindex(slot);
     else {
       slot = this.allocate();

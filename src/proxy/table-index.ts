@@ -111,10 +111,10 @@ export function keyOfState(state: KeyState, intern: Pick<Interner, 'string'> = F
   };
 }
 
-function keyOfRow(row: KeySnapshotRow, intern: Interner): KeyFields {
+function keyOfRow(row: KeySnapshotRow, projectIds: readonly string[]): KeyFields {
   return {
     id: row.id,
-    projectId: intern.string(row.projectId),
+    projectId: projectIds[row.project]!,
     name: row.name,
     hash: row.hash,
     expiresAtMs: row.expiresAtMs ?? Infinity,
@@ -216,8 +216,11 @@ export function putDeploymentState(index: TableIndex, state: DeploymentState): {
 export class TableBuilder {
   private readonly index = new TableIndex();
   private readonly intern = new Interner();
+  private projects: readonly string[] = [];
   /** deployments read so far, with their links as they arrive; found by id through draftIndex */
   private readonly drafts: { fields: DeploymentFields; linked: string[] }[] = [];
+  /** each draft's id, and its hash, side by side: what a link's lookup reads */
+  private readonly draftIds: string[] = [];
   private readonly draftHashes: number[] = [];
   private readonly draftIndex = new SlotIndex((slot) => this.draftHashes[slot]!);
 
@@ -225,9 +228,14 @@ export class TableBuilder {
     this.index.keys.put(keyOfState(state, this.intern));
   }
 
+  projectIds(ids: string[]): void {
+    this.projects = ids.map((id) => this.intern.string(id));
+  }
+
+  /** Keys from the database: ids unique (its primary key), projects counted in projectIds. */
   keyRows(rows: readonly KeySnapshotRow[]): void {
     const keys = this.index.keys;
-    for (const row of rows) keys.put(keyOfRow(row, this.intern));
+    for (const row of rows) keys.put(keyOfRow(row, this.projects), true);
   }
 
   deployment(state: DeploymentState): void {
@@ -245,6 +253,7 @@ export class TableBuilder {
         continue;
       }
       this.drafts.push(draft);
+      this.draftIds.push(fields.id);
       this.draftHashes.push(stringHash(fields.id) | 0);
       this.draftIndex.insert(this.drafts.length - 1);
     }
@@ -284,7 +293,7 @@ export class TableBuilder {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const cell = cells[i]!;
       if (cell === EMPTY) return -1;
-      if (this.draftHashes[cell - 1] === h && sameText(this.drafts[cell - 1]!.fields.id, s, start, end)) return cell - 1;
+      if (this.draftHashes[cell - 1] === h && sameText(this.draftIds[cell - 1]!, s, start, end)) return cell - 1;
     }
   }
 }

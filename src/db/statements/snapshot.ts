@@ -7,7 +7,9 @@ import type { Sql } from '../sql.ts';
 /** A key's row as the proxy's table takes it. */
 export interface KeySnapshotRow {
   id: string;
-  projectId: string;
+  /** the key's project as its place in the snapshot's project list (snapshotProjectIds): a
+   *  number per row, not the same 36 characters a thousand times */
+  project: number;
   name: string;
   hash: string;
   /** epoch ms; null: never expires */
@@ -31,10 +33,12 @@ export interface DeploymentSnapshotRow {
 // Whole milliseconds, as a JavaScript Date holds the time (and as toISOString writes it).
 const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::float8`;
 
-const KEYS = `SELECT id::text AS id, project_id::text AS "projectId", name, hash, ${epochMs('expires_at')} AS "expiresAtMs",
-                     previous_hash AS "previousHash", ${epochMs('previous_expires_at')} AS "previousExpiresAtMs",
-                     rate_limit_requests AS "rateLimitRequests", rate_limit_tokens AS "rateLimitTokens"
-                FROM api_keys`;
+const PROJECTS = 'SELECT id::text AS id FROM projects ORDER BY id';
+const KEYS = `SELECT k.id::text AS id, p.n AS project, k.name, k.hash, ${epochMs('k.expires_at')} AS "expiresAtMs",
+                     k.previous_hash AS "previousHash", ${epochMs('k.previous_expires_at')} AS "previousExpiresAtMs",
+                     k.rate_limit_requests AS "rateLimitRequests", k.rate_limit_tokens AS "rateLimitTokens"
+                FROM api_keys k
+                JOIN (SELECT id, (row_number() OVER (ORDER BY id))::int - 1 AS n FROM projects) p ON p.id = k.project_id`;
 const DEPLOYMENTS = `SELECT d.id::text AS id, d.project_id::text AS "projectId", p.slug AS "projectSlug", d.name,
                             d.upstream_url AS "upstreamUrl", d.auth_enabled AS "authEnabled"
                        FROM deployments d JOIN projects p ON p.id = d.project_id`;
@@ -64,6 +68,11 @@ async function eachPage<T>(q: Sql, cursor: string, select: string, page: (rows: 
     if (!more) break;
   }
   await q.execute(`CLOSE ${cursor}`);
+}
+
+/** Every project id, in the order KeySnapshotRow.project counts them. */
+export async function snapshotProjectIds(q: Sql): Promise<string[]> {
+  return (await q.query<{ id: string }>(PROJECTS)).map((row) => row.id);
 }
 
 export const eachKeyPage = (q: Sql, page: (rows: KeySnapshotRow[]) => void, pageRows?: number) => eachPage(q, 'keygate_snapshot_keys', KEYS, page, pageRows);
