@@ -63,6 +63,8 @@ export class KeyStore {
   private projects: string[] = [];
   private idHashes = new Uint32Array(1024);
   private digests = new Uint32Array(1024 * WORDS);
+  /** the same memory as bytes, for parseHex */
+  private digestBytes = Buffer.from(this.digests.buffer);
   private expires = new Float64Array(1024);
   private readonly previous = new Map<number, { hash: string; expiresAtMs: number }>();
   /** previous secrets' lowercase hex hash → slot (rare: keys in a rotation overlap) */
@@ -73,7 +75,7 @@ export class KeyStore {
   private readonly byIdIndex = new SlotIndex((slot) => this.idHashes[slot]!);
   /** by the digest's first word (SHA-256 output: already uniform) */
   private readonly byDigestIndex = new SlotIndex((slot) => this.digests[slot * WORDS]!);
-  private readonly scratch = new Uint32Array(WORDS);
+  private readonly scratch = newDigest();
 
   get size(): number {
     return this.count;
@@ -97,7 +99,7 @@ export class KeyStore {
     this.expires[slot] = key.expiresAtMs;
     if (key.rateLimit !== null) this.limits.set(slot, key.rateLimit);
     const at = slot * WORDS;
-    if (parseHex(key.hash, this.digests, at)) this.byDigestIndex.insert(slot, (other) => sameDigest(this.digests, other * WORDS, at));
+    if (parseHex(key.hash, this.digestBytes, at * 4)) this.byDigestIndex.insert(slot, (other) => sameDigest(this.digests, other * WORDS, at));
     else this.digests.fill(0, at, at + WORDS); // not a SHA-256: found by no secret
     if (key.previous !== null) {
       const previous = { hash: key.previous.hash.toLowerCase(), expiresAtMs: key.previous.expiresAtMs };
@@ -149,8 +151,8 @@ export class KeyStore {
   byHash(hash: string, digest?: Digest): KeyEntry | undefined {
     let d = digest;
     if (d === undefined) {
-      if (!parseHex(hash, this.scratch, 0)) return undefined;
-      d = this.scratch;
+      if (!parseHex(hash, this.scratch.bytes, 0)) return undefined;
+      d = this.scratch.words;
     }
     const lowercase = hash.length === 64 && !UPPERCASE_HEX.test(hash) ? hash : null;
     const slot = this.slotOfDigest(d);
@@ -219,6 +221,7 @@ export class KeyStore {
       this.expires = grown(this.expires, new Float64Array(next * 2));
       this.idHashes = grown(this.idHashes, new Uint32Array(next * 2));
       this.digests = grown(this.digests, new Uint32Array(next * 2 * WORDS));
+      this.digestBytes = Buffer.from(this.digests.buffer);
     }
     this.ids.push(undefined);
     this.names.push(null);
@@ -250,26 +253,17 @@ function sameDigest(digests: Uint32Array, a: number, b: number): boolean {
 
 const UPPERCASE_HEX = /[A-F]/;
 
-const HEX_VALUE = new Int8Array(128).fill(-1);
-for (let c = 0; c < 10; c++) HEX_VALUE[48 + c] = c;
-for (let c = 0; c < 6; c++) HEX_VALUE[65 + c] = HEX_VALUE[97 + c] = 10 + c;
+/** Writes a 64-character hex SHA-256 (either case) as its 32 bytes at `at` in `bytes` (a view of
+ *  a digest array: byte order kept, so the words compare as the bytes do); false when it is not
+ *  one. Node's hex decoder stops at the first character that is not hex. */
+export function parseHex(hex: string, bytes: Buffer, at: number): boolean {
+  return hex.length === 64 && bytes.write(hex, at, 32, 'hex') === 32;
+}
 
-/** Writes a 64-character hex SHA-256 (either case) into 8 words at `at`, byte order kept
- *  (little-endian words); false when it is not one. */
-export function parseHex(hex: string, into: Uint32Array, at: number): boolean {
-  if (hex.length !== 64) return false;
-  for (let w = 0; w < WORDS; w++) {
-    let word = 0;
-    for (let b = 0; b < 8; b++) {
-      const c = hex.charCodeAt(w * 8 + b);
-      const v = c < 128 ? HEX_VALUE[c]! : -1;
-      if (v < 0) return false;
-      // two hex digits a byte, high first; byte b/2 of the word is its bits 8·(b/2)…
-      word |= v << ((b >> 1) * 8 + (b & 1 ? 0 : 4));
-    }
-    into[at + w] = word >>> 0;
-  }
-  return true;
+/** A digest as words, and a byte view of it for parseHex. */
+export function newDigest(): { words: Digest; bytes: Buffer } {
+  const words = new Uint32Array(WORDS);
+  return { words, bytes: Buffer.from(words.buffer) };
 }
 
 const HEX_DIGITS = '0123456789abcdef';

@@ -69,19 +69,18 @@ export class SlotIndex {
 }
 
 /** How many of an id's last characters its hash reads: a uuid's (v4 or v7) are random there. */
-const HASHED_TAIL = 16;
+const HASHED_TAIL = 8;
 
 /** FNV-1a over the last characters of a string (or of [start, end)) and its length: an id's hash
- *  for an index. Ids are uuids, random in their tail; reading only it halves a snapshot's hashing. */
+ *  for an index. Ids are uuids, random in their tail; reading only it cuts a snapshot's hashing. */
 export function stringHash(s: string, start = 0, end = s.length): number {
   let h = Math.imul(0x811c9dc5 ^ (end - start), 16777619);
   for (let i = Math.max(start, end - HASHED_TAIL); i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
 }
 
-/** Whether `a` is the same text as `s` in [start, end), without cutting it out of `s`. */
+/** Whether `a` is the same text as `s` in [start, end), without cutting it out of `s` (startsWith
+ *  compares natively: fast even before the optimizing compiler has reached the caller). */
 export function sameText(a: string, s: string, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a.charCodeAt(i) !== s.charCodeAt(start + i)) return false;
-  return true;
+  return a.length === end - start && s.startsWith(a, start);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type KeyFields, KeyStore, parseHex } from '../../src/proxy/key-store.ts';
+import { type KeyFields, KeyStore, newDigest, parseHex } from '../../src/proxy/key-store.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const key = (id: string, hash: string, extra: Partial<KeyFields> = {}): KeyFields => ({
@@ -66,9 +66,10 @@ describe('KeyStore', () => {
     store.put(key('bad', 'not a hash'));
     expect(store.byId('bad')).toBeDefined();
     expect(store.byHash('not a hash')).toBeUndefined();
-    const words = new Uint32Array(8);
-    expect(parseHex('g'.repeat(64), words, 0)).toBe(false);
-    expect(parseHex(sha('x'), words, 0)).toBe(true);
-    expect(Buffer.from(words.buffer).toString('hex')).toBe(sha('x'));
+    const digest = newDigest();
+    expect(parseHex('g'.repeat(64), digest.bytes, 0)).toBe(false);
+    expect(parseHex(`${sha('x').slice(0, 63)}g`, digest.bytes, 0)).toBe(false);
+    expect(parseHex(sha('x').toUpperCase(), digest.bytes, 0)).toBe(true);
+    expect(Buffer.from(digest.words.buffer).toString('hex')).toBe(sha('x'));
   });
 });
