@@ -5,6 +5,7 @@
 // binary search in the deployment's small set) and touch nothing outside this process; the layout
 // that keeps memory proportional to keys + deployments + links, and small, is table-index.ts.
 import type { ChangeEvent, DeploymentState, Snapshot } from '../feed/events.ts';
+import type { Limits } from '../ratelimit/limiter.ts';
 import type { Digest, KeyEntry } from './key-store.ts';
 import { type DeploymentEntry, keyOfState, putDeploymentState, TableBuilder, TableIndex } from './table-index.ts';
 
@@ -83,6 +84,11 @@ export class AuthTable {
 
   findKeyById(id: string): KeyEntry | undefined {
     return this.index.keys.byId(id);
+  }
+
+  /** The key's rate limit (null: none, or no such key), without making its entry. */
+  rateLimitOf(keyId: string): Limits | null {
+    return this.index.keys.rateLimitOf(keyId);
   }
 
   findDeploymentById(id: string): DeploymentEntry | undefined {

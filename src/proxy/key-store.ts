@@ -139,6 +139,12 @@ export class KeyStore {
     }
   }
 
+  /** A key's limits without making its entry (the rate limiter asks often); null: none or no such key. */
+  rateLimitOf(id: string): Limits | null {
+    const slot = this.slotOf(id, stringHash(id));
+    return slot < 0 ? null : (this.limits.get(slot) ?? null);
+  }
+
   byId(id: string): KeyEntry | undefined {
     const slot = this.slotOf(id, stringHash(id));
     return slot < 0 ? undefined : this.entry(slot, null);

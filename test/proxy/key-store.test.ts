@@ -50,7 +50,9 @@ describe('KeyStore', () => {
     store.put(key('k1', a.toUpperCase(), { expiresAtMs: 1000, previous: { hash: b, expiresAtMs: 500 }, rateLimit: { requestsPerMinute: 5, tokensPerMinute: null } }));
     expect(store.byHash(a)).toMatchObject({ id: 'k1', hash: a, expiresAtMs: 1000, previousHash: b, previousExpiresAtMs: 500, rateLimit: { requestsPerMinute: 5 } });
     expect(store.byHash(b)?.id).toBe('k1');
+    expect(store.rateLimitOf('k1')).toEqual({ requestsPerMinute: 5, tokensPerMinute: null });
     store.put(key('k1', c));
+    expect(store.rateLimitOf('k1')).toBeNull();
     expect(store.byHash(a)).toBeUndefined();
     expect(store.byHash(b)).toBeUndefined();
     expect(store.byHash(c)).toMatchObject({ id: 'k1', previousHash: null, previousExpiresAtMs: -Infinity, rateLimit: null });
