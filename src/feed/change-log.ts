@@ -9,10 +9,16 @@ import {
   changeRowsAfter,
   filteredChangeRows,
   deploymentStates,
+  eachDeploymentPage,
+  eachKeyPage,
+  eachLinkText,
+  snapshotProjectIds,
   headRevision,
   insertChangeEvent,
   keyStateRows,
   oldestRetainedRevision,
+  type DeploymentSnapshotRow,
+  type KeySnapshotRow,
 } from '../db/statements/index.ts';
 import type { ChangeSource } from './follower.ts';
 import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
@@ -80,6 +86,32 @@ export async function readSnapshot(sql: Sql): Promise<Snapshot> {
     const keys = await keyStateRows(q);
     const deployments = await deploymentStates(q);
     return { revision, apiKeys: keys.map(toKeyState), deployments };
+  });
+}
+
+/** Where a streamed snapshot goes, a page at a time: keys, then deployments, then their links
+ *  (as text: src/db/statements/snapshot.ts eachLinkText). */
+export interface SnapshotSink {
+  /** the project ids KeySnapshotRow.project counts, before any key */
+  projectIds(ids: string[]): void;
+  keyRows(rows: readonly KeySnapshotRow[]): void;
+  deploymentRows(rows: readonly DeploymentSnapshotRow[]): void;
+  linkText(links: string): void;
+}
+
+/**
+ * The same picture as readSnapshot, in one consistent read, handed to `sink` a page at a time
+ * (a cursor each for keys, deployments and links) so no more than a page of rows is in memory.
+ * Resolves with the revision it reflects. `paging`: rows a page, heap pages a link text (tests).
+ */
+export async function streamSnapshot(sql: Sql, sink: SnapshotSink, paging: { rows?: number; linkPages?: number } = {}): Promise<number> {
+  return sql.consistentRead(async (q) => {
+    const revision = await headRevision(q);
+    sink.projectIds(await snapshotProjectIds(q));
+    await eachKeyPage(q, (rows) => sink.keyRows(rows), paging.rows);
+    await eachDeploymentPage(q, (rows) => sink.deploymentRows(rows), paging.rows);
+    await eachLinkText(q, (links) => sink.linkText(links), paging.linkPages);
+    return revision;
   });
 }
 

@@ -3,6 +3,7 @@
 // learns nothing about which check failed; the reason goes to metrics and logs only.
 import { API_KEY_PREFIX, hashSecret, isWellFormedSecret } from '../domain/secrets.ts';
 import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
+import { type Digest, newDigest, parseHex } from './key-store.ts';
 import { readCredentials } from './credentials.ts';
 
 /** Why a request was refused (docs/operations.md, "Metrics"), for metrics and logs; the client gets
@@ -37,6 +38,8 @@ const refused = (reason: RefusalReason, key: KeyEntry): AuthResult => ({ ok: fal
 export class KeyMemo {
   secret = '';
   hash: string | null = null;
+  /** the same hash as the table's index compares it (words, and their bytes) */
+  readonly digest: { readonly words: Digest; readonly bytes: Buffer } = newDigest();
 }
 
 export function authorizeRequest(
@@ -55,7 +58,7 @@ export function authorizeRequest(
   const hash = hashOf(credentials.secret, memo);
   if (hash === null) return MALFORMED;
 
-  const key = table.findKeyByHash(hash);
+  const key = table.findKeyByHash(hash, memo.digest.words);
   if (key === undefined) return UNKNOWN; // unknown or deleted
   // The lookup also finds a key by the previous secret of a rotation; its end is checked here, at
   // request time like expiry, so it stops on the dot with no event.
@@ -72,6 +75,7 @@ function hashOf(secret: string, memo: KeyMemo): string | null {
   if (sameSecret(secret, memo.secret)) return memo.hash;
   // The checksum rejects typos and garbage before any hashing or lookup.
   memo.hash = isWellFormedSecret(API_KEY_PREFIX, secret) ? hashSecret(secret) : null;
+  if (memo.hash !== null) parseHex(memo.hash, memo.digest.bytes, 0);
   memo.secret = secret;
   return memo.hash;
 }

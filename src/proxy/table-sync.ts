@@ -3,12 +3,16 @@
 // confirm. A proxy that cannot load its first snapshot stays not_ready and keeps trying.
 import type { Logger } from 'pino';
 import type { Sql } from '../db/sql.ts';
-import { changeLogSource, readSnapshot } from '../feed/change-log.ts';
+import { changeLogSource, streamSnapshot } from '../feed/change-log.ts';
 import { type ConsumerStatus, FeedConsumer } from '../feed/consumer.ts';
 import type { ChangeSource } from '../feed/follower.ts';
 import type { Feed } from '../feed/feed.ts';
 import { startProxySync, type ProxySync } from '../feed/lease.ts';
-import type { AuthTable } from './auth-table.ts';
+import { compactHeap } from '../runtime/compact-heap.ts';
+import { type AuthTable, TableBuilder } from './auth-table.ts';
+
+/** Keys from which a snapshot load ends with a compacting collection (src/runtime/compact-heap.ts). */
+const COMPACT_AFTER_KEYS = 100_000;
 
 export interface TableSyncOptions {
   table: AuthTable;
@@ -49,9 +53,18 @@ export function startTableSync(options: TableSyncOptions): TableSync {
       feed,
       source,
       initialize: async () => {
-        const snapshot = await readSnapshot(sql);
-        table.load(snapshot);
-        return snapshot.revision;
+        const startedAt = performance.now();
+        const builder = new TableBuilder();
+        const revision = await streamSnapshot(sql, builder);
+        table.install(builder, revision);
+        const loadedAt = performance.now();
+        // A large build leaves the heap grown around the rows it read: give the memory back now.
+        const compacted = table.keyCount >= COMPACT_AFTER_KEYS && compactHeap();
+        log.info(
+          { revision, keys: table.keyCount, deployments: table.deploymentCount, ms: Math.round(loadedAt - startedAt), ...(compacted ? { compactMs: Math.round(performance.now() - loadedAt) } : {}) },
+          'snapshot loaded',
+        );
+        return revision;
       },
       apply: (event) => void table.applyChange(event),
       pollIntervalMs: options.pollIntervalMs,

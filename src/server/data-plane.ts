@@ -52,7 +52,7 @@ export async function startDataPlane(deps: {
     windowMs: config.rateLimitWindowMs,
     syncMs: config.rateLimitSyncMs,
     proxyId,
-    limitsOf: (keyId) => table.findKeyById(keyId)?.rateLimit ?? null,
+    limitsOf: (keyId) => table.rateLimitOf(keyId),
     log: deps.log,
     registry,
   });

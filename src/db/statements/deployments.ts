@@ -2,16 +2,11 @@
 // and the deployments linked to a page of keys.
 import { API_KEY_COLUMNS, DEPLOYMENT_COLUMNS, pickRow, selectList } from '../rows.ts';
 import type { Sql } from '../sql.ts';
+import type { DeploymentSnapshotRow } from './snapshot.ts';
 import type { ApiKey, Deployment } from '../../generated/prisma/client.ts';
 
 /** A deployment as the proxy needs it, with its full linked set: the feed's DeploymentState (src/feed/events.ts). */
-export interface DeploymentStateRow {
-  id: string;
-  projectId: string;
-  projectSlug: string;
-  name: string;
-  upstreamUrl: string;
-  authEnabled: boolean;
+export interface DeploymentStateRow extends DeploymentSnapshotRow {
   apiKeyIds: string[];
 }
 

@@ -4,4 +4,5 @@ export * from './api-keys.ts';
 export * from './change-log.ts';
 export * from './deployments.ts';
 export * from './migrations.ts';
+export * from './snapshot.ts';
 export * from './usage.ts';
