@@ -534,7 +534,8 @@ function writeHeadFrom(res: ServerResponse, proxyRes: IncomingMessage, requestId
       hasLength = true;
     }
     else if (name === 'x-request-id') hasRequestId = true;
-    else if (extra !== null && EXTRA_HEADER_NAMES.test(sent)) continue;
+    // ("x-" first: most names are not, and skip the pattern)
+    else if (extra !== null && (sent.charCodeAt(0) | 0x20) === 120 && sent.charCodeAt(1) === 45 && EXTRA_HEADER_NAMES.test(sent)) continue;
     out.push(sent, raw[i + 1]!);
   }
   if (!hasRequestId) out.push('x-request-id', requestId);
