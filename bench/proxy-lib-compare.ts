@@ -121,7 +121,7 @@ async function runProxy(variant: Variant, upstreamPort: number) {
     const forwarder = createForwarder({
       timeouts: { connectTimeoutMs: 5000, headersTimeoutMs: 300_000, idleTimeoutMs: 300_000 },
       policy: createUpstreamPolicy({ allow: [], deny: [] }),
-      hooks: { responded() {}, failed() {}, clientClosed() {} },
+      hooks: { responded: () => null, failed() {}, clientClosed() {} },
     });
     handler = (req, res) => forwarder.web(req, res, deployment, req.url ?? '/');
   } else if (variant === 'keygate') {

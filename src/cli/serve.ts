@@ -51,6 +51,7 @@ function portSetting(config: Config, port: number): string {
 }
 
 async function serve(mode: Mode, flags: ServeFlags): Promise<void> {
+  if (mode !== 'control-plane') (await import('../runtime/v8-flags.ts')).tuneV8ForProxy();
   const overrides = Object.fromEntries(Object.entries(flags).map(([key, value]) => [FLAGS[key as keyof ServeFlags].variable, value]));
   const config = await loadCliConfig(overrides);
   const { createLogger, terminalDestination } = await import('../server/logger.ts');

@@ -1,6 +1,8 @@
 // Forwarding an authorized request to its deployment's upstream, through http-proxy-3 with keep-alive
-// pools per upstream origin. The response is piped by hand (selfHandleResponse): one writeHead from
-// the upstream's raw headers, headers flushed at once for streams, cut when the upstream cuts. Every
+// pools per upstream origin. The response is relayed by hand (selfHandleResponse): one writeHead from
+// the upstream's raw headers, headers flushed at once for streams, then every chunk written to the
+// client by one shared 'data' listener that also hands it to the body's reader (usage metering),
+// pausing the upstream while the client's buffer is full; cut when the upstream cuts. Every
 // failure answers for itself (502/504 before headers, a cut connection after) and none throws.
 // http-proxy-3 rather than http-proxy 1.18.1: maintained, aborts the upstream request itself when the
 // client leaves and routes WebSocket socket errors. Its request path costs about 90k instructions
@@ -43,9 +45,17 @@ export interface Forwarding {
 
 export type UpstreamFailure = Extract<ProxyErrorCode, 'upstream_unavailable' | 'upstream_refused' | 'upstream_timeout'>;
 
+/** Reads an upstream response's body as it is relayed to the client (usage metering). */
+export interface BodyReader {
+  /** a chunk of the body, handed over as it is written to the client */
+  chunk(data: Buffer): void;
+  /** the upstream response closed: its body ended or was cut */
+  closed(): void;
+}
+
 export interface ForwardHooks {
-  /** the upstream's headers are out to the client; its body is piped next (listeners added now see all of it) */
-  responded(f: Forwarding, statusCode: number, seconds: number, upstream: IncomingMessage): void;
+  /** the upstream's headers are out to the client; what it returns reads the body relayed next */
+  responded(f: Forwarding, statusCode: number, seconds: number, upstream: IncomingMessage): BodyReader | null;
   failed(f: Forwarding, code: UpstreamFailure, error: Error): void;
   /** the client left before the upstream's headers arrived */
   clientClosed(f: Forwarding): void;
@@ -89,6 +99,10 @@ interface Flight extends Forwarding {
   revoked: boolean;
   proxyReq: ClientRequest | null;
   proxyRes: IncomingMessage | null;
+  /** reads the body as it is relayed (null: nothing does) */
+  reader: BodyReader | null;
+  /** the relay listens for the client's 'drain' (added the first time the client's buffer filled) */
+  drainHooked: boolean;
   /** the response is framed by chunks (no Content-Length): more can be written before its end */
   streaming: boolean;
   timer: NodeJS.Timeout | null;
@@ -99,6 +113,8 @@ interface Flight extends Forwarding {
 
 const FLIGHT = Symbol('keygate.flight');
 type WithFlight = ServerResponse & { [FLIGHT]?: Flight };
+/** an upstream response being relayed: its flight hangs on it as on the client's response */
+type Relayed = IncomingMessage & { [FLIGHT]?: Flight };
 
 const MAX_REQUEST_ID = 128;
 /** a path that URL parsing leaves as it is: no dot segment, escape, query, fragment or backslash */
@@ -195,18 +211,19 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
     }
     flight.proxyRes = proxyRes;
     flight.streaming = streaming;
-    hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000, proxyRes);
+    flight.reader = hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000, proxyRes);
     if (streaming) res.flushHeaders();
     // Node emits the socket's timeouts on the response until it ends; destroying an unfinished
     // response closes its upstream connection too. (ClientRequest.setTimeout would add and remove
     // three listeners per request for the same.)
     proxyRes.socket?.setTimeout(timeouts.idleTimeoutMs);
+    (proxyRes as Relayed)[FLIGHT] = flight;
     proxyRes.on('timeout', cutSilentUpstream);
-    // An upstream that stops mid-body must not leave the client waiting for bytes that never come.
-    proxyRes.on('close', () => {
-      if (!proxyRes.complete && !flight.revoked) res.destroy();
-    });
-    proxyRes.pipe(res);
+    proxyRes.on('close', onUpstreamClose);
+    proxyRes.on('end', onUpstreamEnd);
+    // Last: the listener starts the flow. (Readable.pipe would make some ten closures and listeners
+    // on both sides per response.)
+    proxyRes.on('data', relayChunk);
   });
 
   proxy.on('proxyReqWs', (proxyReq, _req, socket) => {
@@ -299,6 +316,8 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
         revoked: false,
         proxyReq: null,
         proxyRes: null,
+        reader: null,
+        drainHooked: false,
         streaming: false,
         timer: null,
         timedOut: false,
@@ -388,8 +407,9 @@ function revokeFlight(this: Flight) {
     sendAnswer(res, 'invalid_api_key', this.requestId);
     return;
   }
-  // Unpiped, the upstream's response pauses: what it still sends stays in its buffer.
-  upstream?.unpipe(res);
+  // The relay stops at `revoked`; paused, the upstream's response keeps what it still sends in its
+  // buffer until releaseFlight destroys it, after the ack.
+  upstream?.pause();
   if (upstream !== null && this.streaming && !res.writableEnded && !res.destroyed && EVENT_STREAM.test(upstream.headers['content-type'] ?? '')) {
     // What was written before goes out first.
     res.end(REVOKED_EVENT);
@@ -403,6 +423,42 @@ function revokeFlight(this: Flight) {
 function releaseFlight(this: Flight) {
   this.proxyRes?.destroy();
   this.proxyReq?.destroy();
+}
+
+// The relay of an upstream response to the client, shared by every response (`this` is the upstream
+// response, its flight hangs on it).
+
+function relayChunk(this: Relayed, chunk: Buffer) {
+  const flight = this[FLIGHT]!;
+  if (flight.revoked) return;
+  flight.reader?.chunk(chunk);
+  const res = flight.res;
+  // The client left (its close handler aborts the upstream): nothing to write to.
+  if (res.destroyed || res.writableEnded) return;
+  if (res.write(chunk)) return;
+  // The client's buffer is full: the upstream waits until it drains.
+  this.pause();
+  if (!flight.drainHooked) {
+    flight.drainHooked = true;
+    res.on('drain', resumeUpstream);
+  }
+}
+
+function resumeUpstream(this: WithFlight) {
+  this[FLIGHT]!.proxyRes?.resume();
+}
+
+function onUpstreamEnd(this: Relayed) {
+  const flight = this[FLIGHT]!;
+  const res = flight.res;
+  if (!flight.revoked && !res.destroyed && !res.writableEnded) res.end();
+}
+
+function onUpstreamClose(this: Relayed) {
+  const flight = this[FLIGHT]!;
+  flight.reader?.closed();
+  // An upstream that stops mid-body must not leave the client waiting for bytes that never come.
+  if (!this.complete && !flight.revoked) flight.res.destroy();
 }
 
 /** The idle timeout: the upstream fell silent mid-response. The pool resets the socket's timeout
@@ -486,7 +542,8 @@ function writeHeadFrom(res: ServerResponse, proxyRes: IncomingMessage, requestId
       hasLength = true;
     }
     else if (name === 'x-request-id') hasRequestId = true;
-    else if (extra !== null && EXTRA_HEADER_NAMES.test(sent)) continue;
+    // ("x-" first: most names are not, and skip the pattern)
+    else if (extra !== null && (sent.charCodeAt(0) | 0x20) === 120 && sent.charCodeAt(1) === 45 && EXTRA_HEADER_NAMES.test(sent)) continue;
     out.push(sent, raw[i + 1]!);
   }
   if (!hasRequestId) out.push('x-request-id', requestId);

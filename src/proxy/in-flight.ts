@@ -11,6 +11,10 @@
 // client of a cut waits for no upstream teardown. Times a change cannot announce — a key's
 // expiresAt, the end of a rotation overlap — are this registry's own timers, one per key with
 // requests in flight.
+//
+// A key whose last request ended keeps its record (maps, timer) while it is idle, up to MAX_IDLE
+// such keys: a key that sends one request at a time would otherwise build and drop them, and arm
+// and clear its timer, for every request. A change to the key, or a reload, drops its idle record.
 import type { AccessChange, AuthTable, KeyEntry } from './auth-table.ts';
 
 /** Why requests in flight were cut (the `reason` of keygate_proxy_requests_cut_total). */
@@ -32,8 +36,12 @@ export interface Revocable {
 }
 
 interface KeyFlights {
+  /** the sets of the deployments the key has had requests on since its record was made (empty
+   *  ones are kept for the next request) */
   readonly byDeployment: Map<string, Set<Revocable>>;
+  /** requests held; 0: an idle record */
   size: number;
+  /** the next deadline's check; an idle key's may still be armed (it then finds nothing to do) */
   timer: NodeJS.Timeout | null;
   /** when the key's requests were last checked: deadlines up to it have been dealt with */
   checkedAt: number;
@@ -44,9 +52,13 @@ const MAX_DELAY_MS = 2_147_483_647;
 // A request is admitted and then added in the same turn of the event loop, but the clock moves
 // between the two: a deadline that passed in that gap (or one this long before it) is still checked.
 const ADMISSION_SLACK_MS = 1_000;
+/** idle keys whose records are kept for their next request */
+const MAX_IDLE = 4_096;
 
 export class InFlightRegistry {
   private readonly byKey = new Map<string, KeyFlights>();
+  /** records in byKey with no request (size 0) */
+  private idle = 0;
   private readonly table: AuthTable;
   private readonly onCut: (reason: CutReason, count: number) => void;
   private readonly now: () => number;
@@ -78,6 +90,13 @@ export class InFlightRegistry {
       k = { byDeployment: new Map(), size: 0, timer: null, checkedAt: this.now() - ADMISSION_SLACK_MS };
       this.byKey.set(flight.keyId, k);
       this.schedule(flight.keyId, k);
+    } else if (k.size === 0) {
+      // An idle key's first request again: deadlines count from its admission, as for a new record.
+      // A timer still armed is due no later than the next of those deadlines (it was set for the
+      // first after an earlier check), and re-checking early only re-checks.
+      this.idle--;
+      k.checkedAt = this.now() - ADMISSION_SLACK_MS;
+      if (k.timer === null) this.schedule(flight.keyId, k);
     }
     let set = k.byDeployment.get(flight.deploymentId);
     if (set === undefined) k.byDeployment.set(flight.deploymentId, (set = new Set()));
@@ -91,43 +110,33 @@ export class InFlightRegistry {
     if (k === undefined) return;
     const set = k.byDeployment.get(flight.deploymentId);
     if (set === undefined || !set.delete(flight)) return;
-    if (set.size === 0) k.byDeployment.delete(flight.deploymentId);
-    if (--k.size === 0) {
-      if (k.timer !== null) clearTimeout(k.timer);
-      this.byKey.delete(flight.keyId);
+    if (--k.size > 0) return;
+    if (this.idle < MAX_IDLE) {
+      this.idle++;
+      return;
     }
+    if (k.timer !== null) clearTimeout(k.timer);
+    this.byKey.delete(flight.keyId);
   }
 
   /** Checks the requests the changes concern against the table and ends those it would refuse now. */
   recheck(changes: readonly AccessChange[]): void {
     if (this.byKey.size === 0) return;
-    const unreleased = this.unreleased.length;
     for (const change of changes) {
       if (change.scope === 'key') {
         const k = this.byKey.get(change.keyId);
-        if (k === undefined) continue;
-        k.checkedAt = this.now();
-        for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
-        // The key's deadlines may have moved; it may be gone.
-        const still = this.byKey.get(change.keyId);
-        if (still !== undefined) this.schedule(change.keyId, still);
+        if (k !== undefined) this.recheckKey(change.keyId, k);
       } else if (change.scope === 'deployment') {
         for (const k of [...this.byKey.values()]) {
           const set = k.byDeployment.get(change.deploymentId);
-          if (set !== undefined) this.checkAll(set, change.unlinkReason);
+          if (set === undefined) continue;
+          if (set.size === 0) k.byDeployment.delete(change.deploymentId);
+          else this.checkAll(set, change.unlinkReason);
         }
       } else {
-        for (const [keyId, k] of [...this.byKey]) {
-          k.checkedAt = this.now();
-          for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
-          const still = this.byKey.get(keyId);
-          if (still !== undefined) this.schedule(keyId, still);
-        }
+        for (const [keyId, k] of [...this.byKey]) this.recheckKey(keyId, k);
       }
     }
-    // The change is acked once this returns (the ack's command is written in the microtasks that
-    // follow); the upstream sides wait until after it, in one batch.
-    if (unreleased === 0 && this.unreleased.length > 0) setImmediate(() => this.releaseCut());
   }
 
   /** Closes the upstream side of every request cut since the last time. */
@@ -141,6 +150,24 @@ export class InFlightRegistry {
         // One upstream that cannot be closed cleanly must not keep the others open.
       }
     }
+  }
+
+  /** Checks one key's requests; its deadlines may have moved, so they are scheduled again. An idle
+   *  record (or one left idle by the check) is dropped: the key's next request makes a new one. */
+  private recheckKey(keyId: string, k: KeyFlights): void {
+    if (k.size > 0) {
+      k.checkedAt = this.now();
+      for (const set of [...k.byDeployment.values()]) this.checkAll(set, 'unlinked');
+      // remove() may have dropped the record already (past MAX_IDLE).
+      if (this.byKey.get(keyId) !== k) return;
+    }
+    if (k.size > 0) {
+      this.schedule(keyId, k);
+      return;
+    }
+    if (k.timer !== null) clearTimeout(k.timer);
+    this.byKey.delete(keyId);
+    this.idle--;
   }
 
   /** Why a request admitted with this key on this deployment would be refused now; null: it would not. */
@@ -161,12 +188,24 @@ export class InFlightRegistry {
   private checkAll(set: Set<Revocable>, unlinkReason: CutReason): void {
     const nowMs = this.now();
     const counts = new Map<CutReason, number>();
+    // A set holds one key's requests (on one deployment): the key is looked up once.
+    let key: KeyEntry | undefined;
+    let keyId: string | null = null;
     // Copied: revoking removes the request from the set.
     for (const flight of [...set]) {
-      const reason = this.refusal(flight, this.table.findKeyById(flight.keyId), unlinkReason, nowMs);
+      if (flight.keyId !== keyId) {
+        keyId = flight.keyId;
+        key = this.table.findKeyById(keyId);
+      }
+      const reason = this.refusal(flight, key, unlinkReason, nowMs);
       if (reason === null) continue;
       this.remove(flight);
-      if (flight.release !== undefined) this.unreleased.push(flight);
+      if (flight.release !== undefined) {
+        // The upstream sides wait until after the ack (written in the microtasks that follow the
+        // change being applied, or the deadline's check), in one batch.
+        if (this.unreleased.length === 0) setImmediate(() => this.releaseCut());
+        this.unreleased.push(flight);
+      }
       try {
         flight.revoke();
       } catch {
@@ -196,6 +235,7 @@ export class InFlightRegistry {
     const k = this.byKey.get(keyId);
     if (k === undefined) return;
     k.timer = null;
-    this.recheck([{ scope: 'key', keyId }]);
+    // An idle key has nothing to end; its next request schedules again.
+    if (k.size > 0) this.recheckKey(keyId, k);
   }
 }

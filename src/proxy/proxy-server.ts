@@ -115,14 +115,15 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
 
   const hooks: ForwardHooks = {
     responded(f, statusCode, seconds, upstream) {
-      const tap = meter?.responded(f.deployment, f.keyId, statusCode, upstream);
-      if (tap && accessLog) accessLog.tokensFrom(f.res, tap);
+      const tap = meter === null ? null : meter.responded(f.deployment, f.keyId, statusCode, upstream);
+      if (tap !== null && accessLog) accessLog.tokensFrom(f.res, tap);
       const m = metrics.deployment(f.deployment.label);
       m.requests.forwarded.inc();
       m.upstreamSeconds.observe(seconds);
       if (log.isLevelEnabled('debug')) {
         log.debug({ deployment: f.deployment.label, requestId: f.requestId, status: statusCode, ms: Math.round(seconds * 1000) }, 'forwarded');
       }
+      return tap;
     },
     failed(f, code, error) {
       meter?.failed(f.deployment, f.keyId);

@@ -14,8 +14,16 @@ const BODIES = {
   tokens: Buffer.from(JSON.stringify({ error: { message: MESSAGES.tokens, type: 'tokens', code: 'rate_limit_exceeded' } })),
 };
 
+const NAMES = {
+  requests: ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
+  tokens: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
+} as const;
+/** the reset values a one-minute window gives ("0s" … "120s"), made once rather than per response */
+const RESETS = Array.from({ length: 121 }, (_, n) => `${n}s`);
+
 function push(out: string[], kind: 'requests' | 'tokens', s: LimitState): void {
-  out.push(`x-ratelimit-limit-${kind}`, String(s.limit), `x-ratelimit-remaining-${kind}`, String(s.remaining), `x-ratelimit-reset-${kind}`, `${s.resetS}s`);
+  const names = NAMES[kind];
+  out.push(names[0], String(s.limit), names[1], String(s.remaining), names[2], RESETS[s.resetS] ?? `${s.resetS}s`);
 }
 
 /** The x-ratelimit-* headers as a flat [name, value, ...] list. */

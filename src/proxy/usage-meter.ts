@@ -1,16 +1,17 @@
 // Where the proxy counts usage (docs/api.md, "Usage"): forwarded requests and their errors,
-// refusals, and the tokens of each response's `usage` object, read by a UsageTap that watches the
-// body's chunks go by on their way to the client (never holding or delaying one). Per response the
-// reading hangs on the upstream response and the listeners are shared: no closures per request.
+// refusals, and the tokens of each response's `usage` object, read by a UsageTap that the
+// forwarder hands each chunk of the body as it relays it to the client (never holding or delaying
+// one). Per response one object: the tap, which also knows whom to count the tokens for.
 import type { IncomingMessage } from 'node:http';
 import type { DeploymentEntry, KeyEntry } from './auth-table.ts';
+import type { BodyReader } from './forward.ts';
 import type { UsageAggregator } from '../usage/aggregator.ts';
-import { canTapBody, UsageTap } from '../usage/usage-tap.ts';
+import { canTapBody, type TokenCounts, UsageTap } from '../usage/usage-tap.ts';
 
 export interface UsageMeter {
-  /** the upstream's headers arrived; its body is read for usage as it streams, by the tap returned
-   *  (null: a body that cannot be read, e.g. compressed) */
-  responded(deployment: DeploymentEntry, keyId: string | null, statusCode: number, upstream: IncomingMessage): UsageTap | null;
+  /** the upstream's headers arrived; its body is read for usage as it is relayed, by the reader
+   *  returned (null: a body that cannot be read, e.g. compressed) */
+  responded(deployment: DeploymentEntry, keyId: string | null, statusCode: number, upstream: IncomingMessage): MeteredBody | null;
   /** keygate answered 502 or 504 itself */
   failed(deployment: DeploymentEntry, keyId: string | null): void;
   /** forwarded, but the client left before the upstream answered */
@@ -24,39 +25,41 @@ export interface UsageMeter {
   rateLimited(deployment: DeploymentEntry, keyId: string): void;
 }
 
-interface Reading {
-  readonly tap: UsageTap;
-  readonly deployment: DeploymentEntry;
-  readonly keyId: string | null;
-}
+type TokensSink = (deployment: DeploymentEntry, keyId: string | null, usage: TokenCounts) => void;
 
-const READING = Symbol('keygate.usageReading');
-type Tapped = IncomingMessage & { [READING]?: Reading };
+/** One response's body as metering reads it: its tokens go to the sink when the response closes
+ *  (ended or cut: whatever usage passed by is counted). */
+export class MeteredBody extends UsageTap implements BodyReader {
+  constructor(
+    private readonly sink: TokensSink,
+    private readonly deployment: DeploymentEntry,
+    private readonly keyId: string | null,
+  ) {
+    super();
+  }
+
+  chunk(data: Buffer): void {
+    this.write(data);
+  }
+
+  closed(): void {
+    if (this.usage !== null) this.sink(this.deployment, this.keyId, this.usage);
+  }
+}
 
 /** `aggregator` null: metering off, only `onTokens` (rate limits) reads the responses' usage. */
 export function createUsageMeter(aggregator: UsageAggregator | null, onTokens?: (keyId: string, tokens: number) => void): UsageMeter {
-  function onData(this: Tapped, chunk: Buffer) {
-    this[READING]!.tap.write(chunk);
-  }
-
-  // 'close' comes whether the body ended or was cut: whatever usage passed by is counted.
-  function onClose(this: Tapped) {
-    const { tap, deployment, keyId } = this[READING]!;
-    if (tap.usage === null) return;
-    aggregator?.tokens(deployment, keyId, tap.usage.promptTokens, tap.usage.completionTokens);
-    if (onTokens && keyId !== null) onTokens(keyId, tap.usage.promptTokens + tap.usage.completionTokens);
-  }
+  const sink: TokensSink = (deployment, keyId, usage) => {
+    aggregator?.tokens(deployment, keyId, usage.promptTokens, usage.completionTokens);
+    if (onTokens && keyId !== null) onTokens(keyId, usage.promptTokens + usage.completionTokens);
+  };
 
   return {
     responded(deployment, keyId, statusCode, upstream) {
       aggregator?.forwarded(deployment, keyId, statusCode >= 500);
       const headers = upstream.headers;
       if (!canTapBody(headers['content-type'], headers['content-encoding'])) return null;
-      const tap = new UsageTap();
-      (upstream as Tapped)[READING] = { tap, deployment, keyId };
-      upstream.on('data', onData);
-      upstream.on('close', onClose); // emitted once; `once` would wrap the listener for every response
-      return tap;
+      return new MeteredBody(sink, deployment, keyId);
     },
     failed(deployment, keyId) {
       aggregator?.forwarded(deployment, keyId, true);

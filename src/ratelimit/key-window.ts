@@ -66,6 +66,11 @@ export class KeyWindow {
    * nothing (want 'empty'); 0 when it already is.
    */
   msUntil(which: 'requests' | 'tokens', want: 'room' | 'empty', limit: number, slot: number, slotMs: number, nowMs: number, shared: boolean): number {
+    if (want === 'empty') {
+      // Empty once the newest slot with a count has left: found from the newest end, usually at once.
+      const newest = this.newestCounted(which, slot, shared);
+      return newest < 0 ? 0 : Math.max(0, (newest + RING) * slotMs - nowMs);
+    }
     let total = this.total(which, slot, shared);
     if (want === 'room' ? total < limit : total === 0) return 0;
     const base = shared ? this.fleet[which] : this.own[which];
@@ -77,6 +82,18 @@ export class KeyWindow {
       if (want === 'room' ? total < limit : total <= 0) return Math.max(0, (s + RING) * slotMs - nowMs);
     }
     return Math.max(0, (slot + RING) * slotMs - nowMs);
+  }
+
+  /** The newest slot of the window with a count; -1: none. */
+  private newestCounted(which: 'requests' | 'tokens', slot: number, shared: boolean): number {
+    const base = shared ? this.fleet[which] : this.own[which];
+    const sent = this.sent[which];
+    const pending = this.pending[which];
+    for (let s = slot; s > slot - RING; s--) {
+      const i = s % RING;
+      if (this.slotOf[i] === s && base[i]! + sent[i]! + pending[i]! > 0) return s;
+    }
+    return -1;
   }
 
   /** Whether anything is counted in the window or waits to be sent. */

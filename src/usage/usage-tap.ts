@@ -70,7 +70,8 @@ export class UsageTap {
   private previous = 0;
   /** the partial marker at the end of the previous chunk followed a backslash: not a key */
   private markerEscaped = false;
-  private readonly parts: Buffer[] = [];
+  /** the object's bytes so far when it spans chunks (made the first time one does) */
+  private parts: Buffer[] | null = null;
   private size = 0;
   private depth = 0;
   private inString = false;
@@ -182,7 +183,7 @@ export class UsageTap {
           return i;
         }
         if (!this.keep(chunk.subarray(from, i))) return i;
-        this.found(Buffer.concat(this.parts, this.size).toString('utf8'));
+        this.found(Buffer.concat(this.parts!, this.size).toString('utf8'));
         return i;
       }
     }
@@ -198,7 +199,7 @@ export class UsageTap {
       return false;
     }
     // A copy: the chunk belongs to the stream and may be reused once it is written.
-    this.parts.push(Buffer.from(bytes));
+    (this.parts ??= []).push(Buffer.from(bytes));
     return true;
   }
 
@@ -216,7 +217,7 @@ export class UsageTap {
 
   private reset(): void {
     this.state = State.Seek;
-    this.parts.length = 0;
+    if (this.parts !== null) this.parts.length = 0;
     this.size = 0;
     this.depth = 0;
     this.inString = false;

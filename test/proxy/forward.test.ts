@@ -20,7 +20,10 @@ function deploymentAt(upstreamUrl: string) {
 async function serve(policy: UpstreamPolicy, timeouts: { connectTimeoutMs: number; headersTimeoutMs: number; idleTimeoutMs: number }, upstreamUrl: string) {
   const events: string[] = [];
   const hooks: ForwardHooks = {
-    responded: (_f, status) => events.push(`responded ${status}`),
+    responded: (_f, status) => {
+      events.push(`responded ${status}`);
+      return null;
+    },
     failed: (_f, code) => events.push(`failed ${code}`),
     clientClosed: () => events.push('client closed'),
   };

@@ -285,6 +285,29 @@ describe('InFlightRegistry', () => {
     expect(log).toEqual(['revoke 1', 'revoke 2', 'revoke 3', 'release 1', 'release 2', 'release 3']);
   });
 
+  it('a key idle between its requests is still cut at its expiry, also when it changed while idle', async () => {
+    const a = issueSecret('kg_');
+    const table = new AuthTable();
+    const deployment = { id: 'd1', projectId: P1, projectSlug: 'p', name: 'd', upstreamUrl: 'http://127.0.0.1:1', authEnabled: true, apiKeyIds: ['k1'] };
+    table.load({ revision: 1, apiKeys: [key('k1', a.hash, { expiresAt: new Date(Date.now() + 60_000).toISOString() })], deployments: [deployment] });
+    const cuts: string[] = [];
+    const log: string[] = [];
+    const registry = new InFlightRegistry({ table, onCut: (reason, n) => cuts.push(`${reason}:${n}`) });
+    registry.attach();
+    // One request at a time: the key's record (and its timer for the expiry a minute away) outlives the first.
+    const first = flight('k1', 'd1', a.hash, log);
+    registry.add(first);
+    registry.remove(first);
+    expect(registry.size).toBe(0);
+    // While idle the key is moved to expire sooner; its next request must meet the new deadline.
+    table.applyChange({ revision: 2, projectId: P1, type: 'API_KEY_UPDATED', actor: null, at: '', payload: { apiKey: key('k1', a.hash, { expiresAt: new Date(Date.now() + 300).toISOString() }) } });
+    registry.add(flight('k1', 'd1', a.hash, log));
+    for (let i = 0; i < 100 && cuts.length === 0; i++) await sleep(10);
+    expect(cuts).toEqual(['expired:1']);
+    expect(log).toEqual(['k1@d1']);
+    expect(registry.size).toBe(0);
+  });
+
   it('a snapshot reload re-checks every request', () => {
     const { a, table, deployment, log, registry } = oneKey();
     registry.add(flight('k1', 'd1', a.hash, log));
