@@ -13,6 +13,7 @@ import {
   insertChangeEvent,
   keyStateRows,
   oldestRetainedRevision,
+  writeLinkAndRecord,
 } from '../db/statements/index.ts';
 import type { ChangeSource } from './follower.ts';
 import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
@@ -30,17 +31,25 @@ export function toChangeEvent(row: ChangeRow): ChangeEvent {
 
 /**
  * Takes the next revision and records the event, inside the caller's transaction, in one
- * statement. Call it last in the transaction: the revision counter stays locked until commit.
+ * statement (with the change's link write, when it has one). Call it last in the transaction: the
+ * revision counter stays locked until commit. Null when the link write changed nothing: no
+ * revision, no event.
  */
-export async function recordChange(tx: Tx, actor: string | null, change: ChangeRecord): Promise<ChangeEvent> {
-  const row = await insertChangeEvent(sqlOfPrisma(tx), {
-    projectId: change.projectId,
-    type: change.type,
-    actor,
-    payload: change.payload,
-    deploymentId: change.deploymentState ?? null,
-  });
+export async function recordChange(tx: Tx, actor: string | null, change: ChangeRecord): Promise<ChangeEvent | null> {
+  const sql = sqlOfPrisma(tx);
+  const event = { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: change.deploymentState ?? null };
+  if (change.link) {
+    if (!event.deploymentId) throw new Error('a link change names its deployment (deploymentState)');
+    const row = await writeLinkAndRecord(sql, { ...event, deploymentId: event.deploymentId }, change.link.apiKeyId, change.link.linkedAt);
+    // Nothing written, or the counter row missing (then the next change without a link reports it).
+    return row ? checkedEvent(row, change) : null;
+  }
+  const row = await insertChangeEvent(sql, event);
   if (!row) throw new Error('feed_state row is missing: the database was not migrated by keygate');
+  return checkedEvent(row, change);
+}
+
+function checkedEvent(row: ChangeRow, change: ChangeRecord): ChangeEvent {
   if (change.deploymentState && !(row.payload as ChangePayload).deployment) {
     throw new Error(`deployment ${change.deploymentState} vanished inside its own transaction`);
   }
