@@ -10,8 +10,10 @@ import {
   filteredChangeRows,
   deploymentStates,
   headRevision,
+  insertApiKeyAndRecord,
   insertChangeEvent,
   keyStateRows,
+  type NewApiKeyRow,
   oldestRetainedRevision,
   writeLinkAndRecord,
 } from '../db/statements/index.ts';
@@ -54,6 +56,17 @@ function checkedEvent(row: ChangeRow, change: ChangeRecord): ChangeEvent {
     throw new Error(`deployment ${change.deploymentState} vanished inside its own transaction`);
   }
   return toChangeEvent(row);
+}
+
+/**
+ * Creates a key and records its creation, in one statement of its own (a ChangeStatement's):
+ * nothing is written when the project does not exist (`projectFound`) or the name is taken
+ * (`apiKey` null).
+ */
+export async function recordKeyCreation(sql: Sql, actor: string | null, key: NewApiKeyRow, change: ChangeRecord) {
+  const created = await insertApiKeyAndRecord(sql, key, { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: null });
+  if (created.apiKey && !created.event) throw new Error('feed_state row is missing: the database was not migrated by keygate');
+  return { ...created, event: created.event && toChangeEvent(created.event) };
 }
 
 /** Events after `revision`, oldest first; `projectId` narrows to one project. */

@@ -1,11 +1,11 @@
-// What a link or unlink costs in SQL (issue 5, propagation), and that the statements saved keep
+// What a link, an unlink or a key's creation costs in SQL (issue 5, propagation; issue 18, fleet), and that the statements saved keep
 // the change-feed guarantees: every event carries the complete linked set, a no-op takes no
 // revision.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { useKeygate } from '../helpers/keygate.ts';
-import { LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
+import { CreateApiKey, LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
 
 const t = useKeygate();
 
@@ -43,6 +43,16 @@ async function linkedSetsByRevision(deploymentId: string): Promise<Map<number, s
       [Buffer.from(deploymentId, 'base64').toString().split(':')[1]],
     );
     return new Map(rows.map((r) => [r.revision, r.payload.deployment?.apiKeyIds ?? []]));
+  } finally {
+    await client.end();
+  }
+}
+
+async function changeEvents(revision: number): Promise<{ type: string; actor: string | null }[]> {
+  const client = new pg.Client({ connectionString: t.db.url });
+  await client.connect();
+  try {
+    return (await client.query('SELECT type, actor FROM change_events WHERE revision = $1', [revision])).rows;
   } finally {
     await client.end();
   }
@@ -90,6 +100,24 @@ describe('link and unlink in SQL statements', () => {
     expect(unlinked.total).toBeLessThanOrEqual(9);
     expect(noop.transaction).toBe(3);
     expect(noop.revision).toBe(head);
+  });
+
+  it('createApiKey writes the key and records its event in one statement, without a transaction', async () => {
+    const project = await createProject(t.kg);
+    let n = 0;
+    const created = await countStatements(async () => {
+      t.kg.queries.length = 0;
+      const r = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name: `one-statement-${n++}` } });
+      expect(r.errors).toBeUndefined();
+      return r.data!.createApiKey.propagation.revision;
+    });
+    console.log(`createApiKey: ${created.total} statements in all`);
+    expect(t.kg.queries.some((q) => /^COMMIT/i.test(q))).toBe(false);
+    expect(t.kg.queries.filter((q) => /INSERT INTO/i.test(q))).toHaveLength(1);
+    // The key, the project (apiKey.project) and the deployments (apiKey.deployments) read for the answer.
+    expect(created.total).toBeLessThanOrEqual(4);
+    const events = await changeEvents(created.revision);
+    expect(events).toMatchObject([{ type: 'API_KEY_CREATED', actor: 'admin' }]);
   });
 
   it('every concurrent link event carries the linked set of all the links before it', async () => {

@@ -24,20 +24,23 @@ export interface EventToRecord {
   deploymentId: string | null;
 }
 
-const eventParams = (event: EventToRecord): unknown[] => [event.projectId, event.type, event.actor, JSON.stringify(event.payload), event.deploymentId];
+/** An event's parameters, $1–$5 of a statement that records it (recordEvent). */
+export const eventParams = (event: EventToRecord): unknown[] => [event.projectId, event.type, event.actor, JSON.stringify(event.payload), event.deploymentId];
 
 /**
- * The end of a statement that records an event ($1–$5: eventParams): it takes the next revision
- * (`gate` can make that depend on a write before it) and inserts the event, the deployment's state
- * read by `states` (deploymentStatesFrom) joining the payload.
+ * The CTEs that record an event ($1–$5: eventParams) at the end of a statement: `next` takes the
+ * next revision (`gate` can make that depend on a write before it), `recorded` inserts the event,
+ * the deployment's state read by `states` (deploymentStatesFrom) joining the payload, and returns
+ * it as a ChangeRow.
  */
-const recordEvent = (states: string, gate = '') => `
-  next AS (UPDATE feed_state SET revision = revision + 1 WHERE id = 1 ${gate} RETURNING revision)
-  INSERT INTO change_events (revision, project_id, type, actor, at, payload)
-  SELECT revision, $1::uuid, $2, $3, clock_timestamp(),
-         $4::jsonb || COALESCE((SELECT jsonb_build_object('deployment', to_jsonb(s)) FROM (${states} WHERE d.id = $5::uuid ${GROUP_STATES}) s), '{}')
-    FROM next
-  RETURNING ${EVENT_COLUMNS}`;
+export const recordEvent = (states: string, gate = '') => `
+  next AS (UPDATE feed_state SET revision = revision + 1 WHERE id = 1 ${gate} RETURNING revision),
+  recorded AS (
+    INSERT INTO change_events (revision, project_id, type, actor, at, payload)
+    SELECT revision, $1::uuid, $2, $3, clock_timestamp(),
+           $4::jsonb || COALESCE((SELECT jsonb_build_object('deployment', to_jsonb(s)) FROM (${states} WHERE d.id = $5::uuid ${GROUP_STATES}) s), '{}')
+      FROM next
+    RETURNING ${EVENT_COLUMNS})`;
 
 /**
  * Takes the next revision and records the event, in one statement. The counter row stays locked
@@ -47,7 +50,7 @@ const recordEvent = (states: string, gate = '') => `
  * `deployment`. Undefined: the feed_state row is missing.
  */
 export async function insertChangeEvent(sql: Sql, event: EventToRecord): Promise<ChangeRow | undefined> {
-  const [row] = await sql.query<ChangeRow>(`WITH ${recordEvent(DEPLOYMENT_STATES)}`, eventParams(event));
+  const [row] = await sql.query<ChangeRow>(`WITH ${recordEvent(DEPLOYMENT_STATES)} SELECT * FROM recorded`, eventParams(event));
   return row;
 }
 
@@ -73,7 +76,7 @@ export async function writeLinkAndRecord(sql: Sql, event: EventToRecord & { depl
   const { write, links } = linkedAt ? LINK : UNLINK;
   const params: unknown[] = [...eventParams(event), apiKeyId];
   if (linkedAt) params.push(linkedAt);
-  const [row] = await sql.query<ChangeRow>(`WITH written AS (${write}), ${recordEvent(deploymentStatesFrom(links), 'AND EXISTS (SELECT FROM written)')}`, params);
+  const [row] = await sql.query<ChangeRow>(`WITH written AS (${write}), ${recordEvent(deploymentStatesFrom(links), 'AND EXISTS (SELECT FROM written)')} SELECT * FROM recorded`, params);
   return row;
 }
 
