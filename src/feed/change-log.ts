@@ -42,14 +42,17 @@ export async function recordChange(tx: Tx, actor: string | null, change: ChangeR
   const event = { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: change.deploymentState ?? null };
   if (change.link) {
     if (!event.deploymentId) throw new Error('a link change names its deployment (deploymentState)');
-    const row = await writeLinkAndRecord(sql, { ...event, deploymentId: event.deploymentId }, change.link.apiKeyId, change.link.linkedAt);
-    // Nothing written, or the counter row missing (then the next change without a link reports it).
-    return row ? checkedEvent(row, change) : null;
+    const linked = await writeLinkAndRecord(sql, { ...event, deploymentId: event.deploymentId }, change.link.apiKeyId, change.link.linkedAt);
+    if (!linked.written) return null;
+    if (!linked.event) throw missingCounter();
+    return checkedEvent(linked.event, change);
   }
   const row = await insertChangeEvent(sql, event);
-  if (!row) throw new Error('feed_state row is missing: the database was not migrated by keygate');
+  if (!row) throw missingCounter();
   return checkedEvent(row, change);
 }
+
+const missingCounter = () => new Error('feed_state row is missing: the database was not migrated by keygate');
 
 function checkedEvent(row: ChangeRow, change: ChangeRecord): ChangeEvent {
   if (change.deploymentState && !(row.payload as ChangePayload).deployment) {
@@ -65,7 +68,7 @@ function checkedEvent(row: ChangeRow, change: ChangeRecord): ChangeEvent {
  */
 export async function recordKeyCreation(sql: Sql, actor: string | null, key: NewApiKeyRow, change: ChangeRecord) {
   const created = await insertApiKeyAndRecord(sql, key, { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: null });
-  if (created.apiKey && !created.event) throw new Error('feed_state row is missing: the database was not migrated by keygate');
+  if (created.apiKey && !created.event) throw missingCounter();
   return { ...created, event: created.event && toChangeEvent(created.event) };
 }
 

@@ -70,14 +70,25 @@ const UNLINK = {
  * Links (`linkedAt` given) or unlinks a key and records the event in one statement, as
  * insertChangeEvent does (last in the transaction, the deployment locked by an earlier statement
  * so its linked set is complete), the deployment's resulting state in the payload. Takes a
- * revision only when the write changed something; undefined when it did not.
+ * revision only when the write changed something (`written`); `event` is null when it did not, or
+ * when the feed_state row is missing.
  */
-export async function writeLinkAndRecord(sql: Sql, event: EventToRecord & { deploymentId: string }, apiKeyId: string, linkedAt: Date | null): Promise<ChangeRow | undefined> {
+export async function writeLinkAndRecord(
+  sql: Sql,
+  event: EventToRecord & { deploymentId: string },
+  apiKeyId: string,
+  linkedAt: Date | null,
+): Promise<{ written: boolean; event: ChangeRow | null }> {
   const { write, links } = linkedAt ? LINK : UNLINK;
   const params: unknown[] = [...eventParams(event), apiKeyId];
   if (linkedAt) params.push(linkedAt);
-  const [row] = await sql.query<ChangeRow>(`WITH written AS (${write}), ${recordEvent(deploymentStatesFrom(links), 'AND EXISTS (SELECT FROM written)')} SELECT * FROM recorded`, params);
-  return row;
+  const [row] = await sql.query<{ written: boolean } & ChangeRow>(
+    `WITH written AS (${write}), ${recordEvent(deploymentStatesFrom(links), 'AND EXISTS (SELECT FROM written)')}
+     SELECT EXISTS (SELECT FROM written) AS written, recorded.* FROM (SELECT) AS one LEFT JOIN recorded ON true`,
+    params,
+  );
+  const { written, ...recorded } = row!;
+  return { written, event: recorded.revision == null ? null : recorded };
 }
 
 /** The revision of the last committed change; 0 before the first. */
