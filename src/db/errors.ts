@@ -24,12 +24,19 @@ function isUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** What the driver adapter made of a raw statement's failure (Prisma reports those as P2010). */
+const rawFailureKind = (e: ErrorLike): unknown =>
+  (e as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } } | undefined)?.meta?.driverAdapterError?.cause?.kind;
+
 /** The failure `error` stands for; null when it is no database condition keygate names. */
 export function dbFailure(error: unknown): DbFailure | null {
   const e = error as ErrorLike;
+  const rawKind = rawFailureKind(e);
   // A foreign key failed: a row the change refers to was deleted by a concurrent change.
-  if (e?.code === 'P2003') return { code: 'NOT_FOUND', message: 'something this change refers to was deleted meanwhile: reload and retry' };
-  if (e?.code === 'P2002') return { code: 'CONFLICT', message: 'a record with this name already exists' };
+  if (e?.code === 'P2003' || rawKind === 'ForeignKeyConstraintViolation') {
+    return { code: 'NOT_FOUND', message: 'something this change refers to was deleted meanwhile: reload and retry' };
+  }
+  if (e?.code === 'P2002' || rawKind === 'UniqueConstraintViolation') return { code: 'CONFLICT', message: 'a record with this name already exists' };
   // Deadlocks and serialization failures are resolved by running the transaction again.
   if (e?.code === 'P2034' || /deadlock detected|could not serialize/i.test(typeof e?.message === 'string' ? e.message : '')) {
     return { code: 'RETRYABLE', message: 'a concurrent change got in the way: retry' };

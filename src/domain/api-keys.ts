@@ -1,8 +1,9 @@
 // API keys: created with a secret shown once, updated, rotated (a new secret, the old one kept for
 // an overlap), deleted (forcing unlinks if asked).
 import { type Viewer, assertProjectReach } from './access.ts';
-import type { Tx } from '../db/database.ts';
-import { readDeploymentState } from '../feed/change-log.ts';
+import type { PrismaClient, Tx } from '../db/database.ts';
+import { uuidV7 } from '../db/uuid.ts';
+import { readDeploymentState, recordKeyCreation } from '../feed/change-log.ts';
 import { toKeyState } from '../feed/events.ts';
 import { RetryableChangeError } from '../feed/recorder.ts';
 import type { DomainDeps } from './deps.ts';
@@ -35,27 +36,43 @@ export interface CreateApiKeyInput {
   rateLimit?: RateLimitInput | null;
 }
 
+const nameTaken = (name: string) => conflict(`an API key named "${name}" already exists in this project`, 'name');
+
 async function assertNameFree(tx: Tx, projectId: string, name: string, exceptId?: string) {
   const existing = await tx.apiKey.findUnique({ where: { projectId_name: { projectId, name } }, select: { id: true } });
-  if (existing && existing.id !== exceptId) throw conflict(`an API key named "${name}" already exists in this project`, 'name');
+  if (existing && existing.id !== exceptId) throw nameTaken(name);
 }
 
-export async function createApiKey({ prisma, changes }: DomainDeps, viewer: Viewer, input: CreateApiKeyInput) {
-  await findReachableProject(prisma, viewer, input.projectId);
-  const name = check(rules.apiKeyName, input.name, 'name');
-  const description = input.description == null ? null : check(rules.description, input.description, 'description');
-  const expiresAt = checkExpiry(input.expiresAt, 'expiresAt') ?? null;
-  const limits = rateLimitColumns(input.rateLimit ?? null);
-  const issued = issueSecret(API_KEY_PREFIX);
-  const { result, propagation } = await changes.run(viewer.tokenName, async (tx) => {
-    await assertNameFree(tx, input.projectId, name);
-    const apiKey = await tx.apiKey.create({
-      data: { projectId: input.projectId, name, description, expiresAt, prefix: issued.prefix, hash: issued.hash, ...limits },
-    });
+/** A new key's fields, checked. When one is wrong, a project that does not exist is reported instead (NOT_FOUND comes first). */
+async function checkedNewKey(prisma: PrismaClient, viewer: Viewer, input: CreateApiKeyInput) {
+  try {
     return {
-      result: apiKey,
-      change: { projectId: apiKey.projectId, type: 'API_KEY_CREATED', payload: { apiKeyId: apiKey.id, apiKey: toKeyState(apiKey) } },
+      name: check(rules.apiKeyName, input.name, 'name'),
+      description: input.description == null ? null : check(rules.description, input.description, 'description'),
+      expiresAt: checkExpiry(input.expiresAt, 'expiresAt') ?? null,
+      ...rateLimitColumns(input.rateLimit ?? null),
     };
+  } catch (error) {
+    await findReachableProject(prisma, viewer, input.projectId);
+    throw error;
+  }
+}
+
+/**
+ * One statement, its own transaction: the project's existence, the name's freedom, the key and its
+ * event (src/db/statements/api-keys.ts insertApiKeyAndRecord).
+ */
+export async function createApiKey({ prisma, changes }: DomainDeps, viewer: Viewer, input: CreateApiKeyInput) {
+  assertProjectReach(viewer, input.projectId);
+  const fields = await checkedNewKey(prisma, viewer, input);
+  const issued = issueSecret(API_KEY_PREFIX);
+  const { result, propagation } = await changes.runStatement(viewer.tokenName, async (sql, actor) => {
+    const key = { id: uuidV7(), projectId: input.projectId, ...fields, prefix: issued.prefix, hash: issued.hash, createdAt: new Date() };
+    const apiKey = toKeyState({ ...key, previousHash: null, previousExpiresAt: null });
+    const created = await recordKeyCreation(sql, actor, key, { projectId: key.projectId, type: 'API_KEY_CREATED', payload: { apiKeyId: key.id, apiKey } });
+    if (!created.projectFound) throw notFound('project');
+    if (!created.apiKey) throw nameTaken(fields.name);
+    return { result: created.apiKey, event: created.event };
   });
   return { apiKey: result, secret: issued.secret, propagation };
 }

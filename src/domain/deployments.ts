@@ -173,18 +173,15 @@ export async function setLink(
     if (apiKey.projectId !== deployment.projectId) {
       throw conflict('an API key can only be linked to deployments of its own project', 'apiKeyId');
     }
-    const link = { apiKeyId: apiKey.id, deploymentId: deployment.id };
     // Linking an expired key is refused, unless it is linked already (then nothing changes).
+    const link = { apiKeyId: apiKey.id, deploymentId: deployment.id };
     if (linked && hasExpired(apiKey) && !(await tx.apiKeyLink.findUnique({ where: { apiKeyId_deploymentId: link } }))) {
       throw expiredKeyError(apiKey, 'apiKeyId');
     }
-    // The write itself tells whether anything changed (ON CONFLICT DO NOTHING / nothing deleted).
-    const { count } = linked
-      ? await tx.apiKeyLink.createMany({ data: [link], skipDuplicates: true })
-      : await tx.apiKeyLink.deleteMany({ where: link });
-    if (count === 0) return { result: { deployment, apiKey }, change: null };
+    // The write goes with the event, in one statement; it tells whether anything changed (ON
+    // CONFLICT DO NOTHING / nothing deleted): when not, no revision is taken.
     const { change } = deploymentChange(deployment, linked ? 'API_KEY_LINKED' : 'API_KEY_UNLINKED', apiKey.id);
-    return { result: { deployment, apiKey }, change };
+    return { result: { deployment, apiKey }, change: { ...change, link: { apiKeyId: apiKey.id, linkedAt: linked ? new Date() : null } } };
   });
   return { ...result, propagation };
 }

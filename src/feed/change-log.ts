@@ -14,11 +14,14 @@ import {
   eachLinkText,
   snapshotProjectIds,
   headRevision,
+  insertApiKeyAndRecord,
   insertChangeEvent,
   keyStateRows,
+  type NewApiKeyRow,
   oldestRetainedRevision,
   type DeploymentSnapshotRow,
   type KeySnapshotRow,
+  writeLinkAndRecord,
 } from '../db/statements/index.ts';
 import type { ChangeSource } from './follower.ts';
 import { type ChangeEvent, type ChangePayload, type ChangeRecord, type ChangeType, type DeploymentState, type Snapshot, toKeyState } from './events.ts';
@@ -36,21 +39,43 @@ export function toChangeEvent(row: ChangeRow): ChangeEvent {
 
 /**
  * Takes the next revision and records the event, inside the caller's transaction, in one
- * statement. Call it last in the transaction: the revision counter stays locked until commit.
+ * statement (with the change's link write, when it has one). Call it last in the transaction: the
+ * revision counter stays locked until commit. Null when the link write changed nothing: no
+ * revision, no event.
  */
-export async function recordChange(tx: Tx, actor: string | null, change: ChangeRecord): Promise<ChangeEvent> {
-  const row = await insertChangeEvent(sqlOfPrisma(tx), {
-    projectId: change.projectId,
-    type: change.type,
-    actor,
-    payload: change.payload,
-    deploymentId: change.deploymentState ?? null,
-  });
-  if (!row) throw new Error('feed_state row is missing: the database was not migrated by keygate');
+export async function recordChange(tx: Tx, actor: string | null, change: ChangeRecord): Promise<ChangeEvent | null> {
+  const sql = sqlOfPrisma(tx);
+  const event = { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: change.deploymentState ?? null };
+  if (change.link) {
+    if (!event.deploymentId) throw new Error('a link change names its deployment (deploymentState)');
+    const linked = await writeLinkAndRecord(sql, { ...event, deploymentId: event.deploymentId }, change.link.apiKeyId, change.link.linkedAt);
+    if (!linked.written) return null;
+    if (!linked.event) throw missingCounter();
+    return checkedEvent(linked.event, change);
+  }
+  const row = await insertChangeEvent(sql, event);
+  if (!row) throw missingCounter();
+  return checkedEvent(row, change);
+}
+
+const missingCounter = () => new Error('feed_state row is missing: the database was not migrated by keygate');
+
+function checkedEvent(row: ChangeRow, change: ChangeRecord): ChangeEvent {
   if (change.deploymentState && !(row.payload as ChangePayload).deployment) {
     throw new Error(`deployment ${change.deploymentState} vanished inside its own transaction`);
   }
   return toChangeEvent(row);
+}
+
+/**
+ * Creates a key and records its creation, in one statement of its own (a ChangeStatement's):
+ * nothing is written when the project does not exist (`projectFound`) or the name is taken
+ * (`apiKey` null).
+ */
+export async function recordKeyCreation(sql: Sql, actor: string | null, key: NewApiKeyRow, change: ChangeRecord) {
+  const created = await insertApiKeyAndRecord(sql, key, { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: null });
+  if (created.apiKey && !created.event) throw missingCounter();
+  return { ...created, event: created.event && toChangeEvent(created.event) };
 }
 
 /** Events after `revision`, oldest first; `projectId` narrows to one project. */

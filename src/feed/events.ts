@@ -93,6 +93,12 @@ export interface ChangeRecord {
    * under the deployment's lock, so it is complete — and it costs no round trip of its own.
    */
   deploymentState?: string;
+  /**
+   * A link of `deploymentState` to write in the statement that records the change: linked when
+   * `linkedAt` is given, unlinked when null. When the write changes nothing (the link was already
+   * so), no revision is taken and the change counts as none.
+   */
+  link?: { apiKeyId: string; linkedAt: Date | null };
 }
 
 /** A key's row as the proxy needs it: the one place a KeyState is made. */

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { PrismaClient, Tx } from '../db/database.ts';
 import { dbFailure } from '../db/errors.ts';
-import { sqlOfPrisma } from '../db/sql.ts';
+import { type Sql, sqlOfPrisma } from '../db/sql.ts';
 import { headRevision } from '../db/statements/index.ts';
 import { recordChange } from './change-log.ts';
 import type { ChangeEvent, ChangeRecord } from './events.ts';
@@ -20,6 +20,14 @@ export interface ChangeOutcome<T> {
 
 export type ChangeWork<T> = (tx: Tx) => Promise<ChangeOutcome<T>>;
 
+/**
+ * A change that one statement makes and records, outside any interactive transaction (a
+ * statement is atomic: it is its own transaction, and the revision counter it locks is held until
+ * its commit). It records through the change log (src/feed/change-log.ts) and returns the event,
+ * null when it changed nothing.
+ */
+export type ChangeStatement<T> = (sql: Sql, actor: string | null) => Promise<{ result: T; event: ChangeEvent | null }>;
+
 export interface Changes {
   /**
    * Records and publishes a mutation's change. Resolves once the transaction has committed;
@@ -28,6 +36,8 @@ export interface Changes {
    * with meanwhile.
    */
   run<T>(actor: string | null, work: ChangeWork<T>): Promise<{ result: T; propagation: Promise<Propagation> }>;
+  /** As run, for a change made by one statement: no interactive transaction, one round trip. */
+  runStatement<T>(actor: string | null, statement: ChangeStatement<T>): Promise<{ result: T; propagation: Promise<Propagation> }>;
   /** Records and publishes a change nobody waits on (the expiry sweeper); resolves once published or not. */
   record<T>(actor: string | null, work: ChangeWork<T>): Promise<{ result: T; event: ChangeEvent | null }>;
 }
@@ -64,27 +74,36 @@ export function createChanges(deps: ChangesDeps): Changes {
       },
     );
 
+  /** After commit: publishes the event and waits for the proxies (for a no-op, for the head). */
+  const propagate = async <T>(started: number, { result, event }: { result: T; event: ChangeEvent | null }) => {
+    if (!event) {
+      const head = await headRevision(sql);
+      return { result, propagation: waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
+    }
+    // Published while the live proxies are read: both only need the commit behind them.
+    const published = publish(event);
+    const propagation = waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published }).then((settled) => {
+      const { lagging, ...propagation } = settled;
+      if (lagging.length > 0) {
+        log.warn({ revision: event.revision, type: event.type, proxies: lagging, timeoutMs: propagationTimeoutMs }, 'change not confirmed in time by these proxies');
+      } else {
+        log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
+      }
+      onPropagation?.(propagation, (performance.now() - started) / 1000);
+      return propagation;
+    });
+    return { result, propagation };
+  };
+
   return {
     async run(actor, work) {
       const started = performance.now();
-      const { result, event } = await commit(actor, work);
-      if (!event) {
-        const head = await headRevision(sql);
-        return { result, propagation: waitForPropagation(feed, head, { timeoutMs: propagationTimeoutMs, published: true }) };
-      }
-      // Published while the live proxies are read: both only need the commit behind them.
-      const published = publish(event);
-      const propagation = waitForPropagation(feed, event.revision, { timeoutMs: propagationTimeoutMs, published }).then((settled) => {
-        const { lagging, ...propagation } = settled;
-        if (lagging.length > 0) {
-          log.warn({ revision: event.revision, type: event.type, proxies: lagging, timeoutMs: propagationTimeoutMs }, 'change not confirmed in time by these proxies');
-        } else {
-          log.debug({ revision: event.revision, type: event.type, propagation }, 'change committed');
-        }
-        onPropagation?.(propagation, (performance.now() - started) / 1000);
-        return propagation;
-      });
-      return { result, propagation };
+      return propagate(started, await commit(actor, work));
+    },
+
+    async runStatement(actor, statement) {
+      const started = performance.now();
+      return propagate(started, await withRetry(() => statement(sql, actor)));
     },
 
     async record(actor, work) {

@@ -78,6 +78,7 @@ describe('createApiKey', () => {
     await createKey(t.kg, a.id, 'shared-name');
     const dup = await t.kg.gql(CreateApiKey, { input: { projectId: a.id, name: 'shared-name' } });
     expect([errorCode(dup), errorField(dup)]).toEqual(['CONFLICT', 'name']);
+    expect(dup.errors![0]!.message).toBe('an API key named "shared-name" already exists in this project');
     const other = await t.kg.gql(CreateApiKey, { input: { projectId: b.id, name: 'shared-name' } });
     expect(other.errors).toBeUndefined();
   });
@@ -85,6 +86,8 @@ describe('createApiKey', () => {
   it('answers NOT_FOUND for an unknown project and BAD_USER_INPUT for a malformed id', async () => {
     const unknown = Buffer.from('Project:00000000-0000-7000-8000-000000000000').toString('base64');
     expect(errorCode(await t.kg.gql(CreateApiKey, { input: { projectId: unknown, name: 'some-key' } }))).toBe('NOT_FOUND');
+    // The project is reported before the fields, as when it was read first.
+    expect(errorCode(await t.kg.gql(CreateApiKey, { input: { projectId: unknown, name: 'X' } }))).toBe('NOT_FOUND');
     const bad = await t.kg.gql(CreateApiKey, { input: { projectId: 'not-an-id', name: 'some-key' } });
     expect([errorCode(bad), errorField(bad)]).toEqual(['BAD_USER_INPUT', 'projectId']);
   });

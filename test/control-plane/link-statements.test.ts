@@ -1,11 +1,11 @@
-// What a link or unlink costs in SQL (issue 5, propagation), and that the statements saved keep
+// What a link, an unlink or a key's creation costs in SQL (issue 5, propagation; issue 18, fleet), and that the statements saved keep
 // the change-feed guarantees: every event carries the complete linked set, a no-op takes no
 // revision.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { useKeygate } from '../helpers/keygate.ts';
-import { LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
+import { CreateApiKey, LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
 
 const t = useKeygate();
 
@@ -48,8 +48,18 @@ async function linkedSetsByRevision(deploymentId: string): Promise<Map<number, s
   }
 }
 
+async function changeEvents(revision: number): Promise<{ type: string; actor: string | null }[]> {
+  const client = new pg.Client({ connectionString: t.db.url });
+  await client.connect();
+  try {
+    return (await client.query('SELECT type, actor FROM change_events WHERE revision = $1', [revision])).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('link and unlink in SQL statements', () => {
-  it('a link or unlink runs 4 statements in its transaction; a no-op takes no revision', async () => {
+  it('a link or unlink runs 3 statements in its transaction; a no-op takes no revision', async () => {
     const project = await createProject(t.kg);
     const key = await createKey(t.kg, project.id, 'counted-key');
     const d = await createDeployment(t.kg, project.id, 'counted', { authEnabled: true });
@@ -65,9 +75,9 @@ describe('link and unlink in SQL statements', () => {
       return r.data!.unlinkApiKey.propagation.revision;
     };
 
-    // Lock the deployment (with the key's row), write the link, record the change with the
-    // deployment's state, COMMIT. The payload's fields (deployment.apiKeys, apiKey.deployments)
-    // are read afterwards by the GraphQL layer: 6 statements today.
+    // Lock the deployment (with the key's row); write the link and record the change with the
+    // deployment's state in one statement; COMMIT. The payload's fields (deployment.apiKeys,
+    // apiKey.deployments) are read afterwards by the GraphQL layer: 4 statements today.
     const linked = await countStatements(async () => {
       await unlink();
       t.kg.queries.length = 0;
@@ -78,17 +88,36 @@ describe('link and unlink in SQL statements', () => {
       t.kg.queries.length = 0;
       return unlink();
     });
-    // A no-op: lock, the write that changes nothing, COMMIT; then the head revision it reports.
+    // A no-op: lock, the write that changes nothing (and so records nothing), COMMIT; then the
+    // head revision it reports.
     await link();
     const head = await unlink();
     const noop = await countStatements(unlink);
     console.log(`link: ${linked.transaction} statements in the transaction, ${linked.total} in all; unlink ${unlinked.transaction}/${unlinked.total}; no-op ${noop.transaction}/${noop.total}`);
-    expect(linked.transaction).toBe(4);
-    expect(unlinked.transaction).toBe(4);
-    expect(linked.total).toBeLessThanOrEqual(10);
-    expect(unlinked.total).toBeLessThanOrEqual(10);
+    expect(linked.transaction).toBe(3);
+    expect(unlinked.transaction).toBe(3);
+    expect(linked.total).toBeLessThanOrEqual(9);
+    expect(unlinked.total).toBeLessThanOrEqual(9);
     expect(noop.transaction).toBe(3);
     expect(noop.revision).toBe(head);
+  });
+
+  it('createApiKey writes the key and records its event in one statement, without a transaction', async () => {
+    const project = await createProject(t.kg);
+    let n = 0;
+    const created = await countStatements(async () => {
+      t.kg.queries.length = 0;
+      const r = await t.kg.gql(CreateApiKey, { input: { projectId: project.id, name: `one-statement-${n++}` } });
+      expect(r.errors).toBeUndefined();
+      return r.data!.createApiKey.propagation.revision;
+    });
+    console.log(`createApiKey: ${created.total} statements in all`);
+    expect(t.kg.queries.some((q) => /^COMMIT/i.test(q))).toBe(false);
+    expect(t.kg.queries.filter((q) => /INSERT INTO/i.test(q))).toHaveLength(1);
+    // The key, the project (apiKey.project) and the deployments (apiKey.deployments) read for the answer.
+    expect(created.total).toBeLessThanOrEqual(4);
+    const events = await changeEvents(created.revision);
+    expect(events).toMatchObject([{ type: 'API_KEY_CREATED', actor: 'admin' }]);
   });
 
   it('every concurrent link event carries the linked set of all the links before it', async () => {

@@ -27,6 +27,13 @@ describe('toClientError', () => {
       message: 'something this change refers to was deleted meanwhile: reload and retry',
       extensions: { code: 'NOT_FOUND' },
     });
+    // The same failures of a raw statement (the driver adapter names them; Prisma says P2010).
+    const raw = (kind: string) => Object.assign(new Error('Raw query failed.'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind } } } });
+    expect(seen(raw('UniqueConstraintViolation')).extensions).toEqual({ code: 'CONFLICT' });
+    expect(seen(raw('ForeignKeyConstraintViolation'))).toEqual({
+      message: 'something this change refers to was deleted meanwhile: reload and retry',
+      extensions: { code: 'NOT_FOUND' },
+    });
   });
 
   it('masks anything else, and logs it with the request id', () => {

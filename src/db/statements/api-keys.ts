@@ -2,7 +2,60 @@
 // and lastUsedAt.
 import { API_KEY_COLUMNS, pickRow, selectList } from '../rows.ts';
 import type { Sql } from '../sql.ts';
+import { type ChangeRow, type EventToRecord, eventParams, recordEvent } from './change-log.ts';
+import { DEPLOYMENT_STATES } from './deployments.ts';
 import type { ApiKey } from '../../generated/prisma/client.ts';
+
+/** The columns a new key is written with; the others take their defaults. */
+export type NewApiKeyRow = Pick<
+  ApiKey,
+  'id' | 'projectId' | 'name' | 'description' | 'prefix' | 'hash' | 'expiresAt' | 'createdAt' | 'rateLimitRequests' | 'rateLimitTokens'
+>;
+
+const KEY_PREFIX = 'key.';
+
+/**
+ * Creates a key and records its event (API_KEY_CREATED, `event`), in one statement: its own
+ * transaction, the counter row locked only until its commit. The key goes into its project only
+ * when the project exists and the name is free there (a concurrent create of the same name is
+ * waited for), and only then is a revision taken. `apiKey` and `event` are null when nothing was
+ * written: `projectFound` tells why.
+ */
+export async function insertApiKeyAndRecord(
+  sql: Sql,
+  key: NewApiKeyRow,
+  event: EventToRecord,
+): Promise<{ projectFound: boolean; apiKey: ApiKey | null; event: ChangeRow | null }> {
+  const [row] = await sql.query<{ projectFound: boolean } & ChangeRow & Record<string, unknown>>(
+    `WITH project AS (SELECT id FROM projects WHERE id = $1::uuid),
+     written AS (
+       INSERT INTO api_keys AS k (id, project_id, name, description, prefix, hash, expires_at, created_at, rate_limit_requests, rate_limit_tokens)
+       SELECT $6::uuid, project.id, $7, $8, $9, $10, $11::timestamptz, $12::timestamptz, $13::int, $14::int FROM project
+       ON CONFLICT (project_id, name) DO NOTHING
+       RETURNING ${selectList(API_KEY_COLUMNS, 'k', KEY_PREFIX)}),
+     ${recordEvent(DEPLOYMENT_STATES, 'AND EXISTS (SELECT FROM written)')}
+     SELECT EXISTS (SELECT FROM project) AS "projectFound", written.*, recorded.*
+       FROM (SELECT) AS one LEFT JOIN written ON true LEFT JOIN recorded ON true`,
+    [
+      ...eventParams({ ...event, projectId: key.projectId }),
+      key.id,
+      key.name,
+      key.description,
+      key.prefix,
+      key.hash,
+      key.expiresAt,
+      key.createdAt,
+      key.rateLimitRequests,
+      key.rateLimitTokens,
+    ],
+  );
+  const { projectFound, revision, projectId, type, actor, at, payload } = row!;
+  return {
+    projectFound,
+    apiKey: pickRow(row!, API_KEY_COLUMNS, KEY_PREFIX),
+    event: revision == null ? null : { revision, projectId, type, actor, at, payload },
+  };
+}
 
 /** Locks an API key (FOR UPDATE, until the transaction ends) and returns its row; null when there is none. */
 export async function lockApiKeyRow(sql: Sql, id: string): Promise<ApiKey | null> {

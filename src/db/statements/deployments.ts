@@ -10,15 +10,19 @@ export interface DeploymentStateRow extends DeploymentSnapshotRow {
   apiKeyIds: string[];
 }
 
-// Deployments as DeploymentStateRow, each with its full linked set; a WHERE clause goes between
-// the two parts.
-export const DEPLOYMENT_STATES = `
+/**
+ * Deployments as DeploymentStateRow, each with its full linked set read from `links` (a relation
+ * with the columns of api_key_links: a statement that writes a link passes the set as it will be
+ * once the write is seen); a WHERE clause goes between the two parts.
+ */
+export const deploymentStatesFrom = (links: string) => `
   SELECT d.id::text AS id, d.project_id::text AS "projectId", p.slug AS "projectSlug", d.name,
          d.upstream_url AS "upstreamUrl", d.auth_enabled AS "authEnabled",
          COALESCE(array_agg(l.api_key_id::text ORDER BY l.api_key_id) FILTER (WHERE l.api_key_id IS NOT NULL), '{}') AS "apiKeyIds"
     FROM deployments d
     JOIN projects p ON p.id = d.project_id
-    LEFT JOIN api_key_links l ON l.deployment_id = d.id`;
+    LEFT JOIN ${links} l ON l.deployment_id = d.id`;
+export const DEPLOYMENT_STATES = deploymentStatesFrom('api_key_links');
 export const GROUP_STATES = 'GROUP BY d.id, p.slug';
 
 /** Deployments' states, all or one; one statement. */
