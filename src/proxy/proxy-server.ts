@@ -18,7 +18,7 @@ import { DEFAULT_DRAIN_MS, drainConnections } from '../runtime/drain.ts';
 import { listen } from '../runtime/listen.ts';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.ts';
 import { shapeProblem } from './request-shape.ts';
-import { createRouter, type InternalEndpoint } from './routing.ts';
+import { createRouter, type InternalEndpoint, type Route } from './routing.ts';
 import { createUsageMeter } from './usage-meter.ts';
 import { limitHeaders, sendRateLimited, sendRateLimitedOnSocket } from './rate-limit.ts';
 import type { LimitDecision, RateLimiter } from '../ratelimit/limiter.ts';
@@ -85,7 +85,14 @@ interface Admitted {
 
 /** A request whose rate-limit decision waits for its key's first grant. */
 interface Held {
-  held: Promise<Admitted>;
+  /** a request that waits for its key's first grant: what its checks say once it has */
+  held: Promise<Admitted | ProxyErrorCode>;
+}
+
+interface Authorized {
+  deployment: DeploymentEntry;
+  key: KeyEntry | null;
+  admittedHash: string | null;
 }
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
@@ -161,6 +168,27 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     const entry: AccessEntry | null = accessLog === null || res === null ? null : accessLog.begin(res);
     if ((req.socket as MemoSocket)[OVER_CAP]) return 'too_many_connections';
     if (r.kind === 'none') return 'deployment_not_found';
+    const authorized = authorize(r, req, entry);
+    if (typeof authorized === 'string') return authorized;
+    // After authentication: an unauthenticated caller learns nothing about these rules.
+    const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
+    if (problem !== null) return problem;
+    const { deployment, key, admittedHash } = authorized;
+    // A limited key's first requests here wait for its first grant (docs/architecture.md, "Rate limits").
+    const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
+    if (wait === null) return decide(deployment, r.path, key, admittedHash, entry);
+    // A change applied while it waited (an unlink, a deletion, the key's expiry) counts: its checks
+    // run again, as for a request arriving now.
+    return {
+      held: wait.then(() => {
+        const again = authorize(r, req, entry);
+        return typeof again === 'string' ? again : decide(again.deployment, r.path, again.key, again.admittedHash, entry);
+      }),
+    };
+  }
+
+  /** The deployment and the key's checks (a refusal counted in metrics, usage and the access log). */
+  function authorize(r: Extract<Route, { kind: 'deployment' }>, req: IncomingMessage, entry: AccessEntry | null): Authorized | ProxyErrorCode {
     // Before the first snapshot the table cannot tell a missing deployment from an unknown one.
     if (draining) return 'not_ready';
     const s = status();
@@ -180,15 +208,8 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
       }
       return auth.code;
     }
-    // After authentication: an unauthenticated caller learns nothing about these rules.
-    const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
-    if (problem !== null) return problem;
     const key = auth.key;
-    const admittedHash = key === null ? null : auth.viaPrevious ? key.previousHash : key.hash;
-    // A limited key's first requests here wait for its first grant (docs/architecture.md, "Rate limits").
-    const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
-    if (wait === null) return decide(deployment, r.path, key, admittedHash, entry);
-    return { held: wait.then(() => decide(deployment, r.path, key, admittedHash, entry)) };
+    return { deployment, key, admittedHash: key === null ? null : auth.viaPrevious ? key.previousHash : key.hash };
   }
 
   /** The rate-limit decision, the last check; a closure is made only for a request that waits. */

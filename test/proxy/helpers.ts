@@ -168,14 +168,14 @@ export async function startProxy(
   snapshot: Snapshot,
   overrides: Partial<ProxyServerConfig['upstream']> &
     Pick<ProxyServerConfig, 'maxConnections' | 'accessLog'> &
-    Pick<ProxyServerDeps, 'usage'> & { baseDomain?: string } = {},
+    Pick<ProxyServerDeps, 'usage' | 'rateLimiter'> & { baseDomain?: string } = {},
   log: Logger = pino({ level: 'silent' }),
 ): Promise<TestProxy> {
   const table = new AuthTable();
   table.load(snapshot);
   const registry = new Registry();
   let status: ProxyStatus = 'ready';
-  const { baseDomain = 'keygate.test', maxConnections, accessLog, usage, ...upstream } = overrides;
+  const { baseDomain = 'keygate.test', maxConnections, accessLog, usage, rateLimiter, ...upstream } = overrides;
   const proxy = createProxyServer({
     table,
     config: {
@@ -190,6 +190,7 @@ export async function startProxy(
     registry,
     status: () => status,
     usage,
+    rateLimiter,
   });
   const { port } = await proxy.start();
   const statusServer = createStatusServer({ host: '127.0.0.1', port: 0, registry, log });

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { ANSWERS } from '../../src/proxy/answers.ts';
+import { RateLimiter } from '../../src/ratelimit/limiter.ts';
 import { makeWorld, request, startProxy, startUpstream } from './helpers.ts';
 
 async function setup() {
@@ -76,6 +77,28 @@ describe('refusals', () => {
       expect(res.status, `${host} ${path}`).toBe(404);
       expect(res.json()).toEqual(bodyOf('deployment_not_found'));
     }
+    expect(upstream.received).toHaveLength(0);
+  });
+});
+
+describe('a request held for its key’s first rate-limit grant', () => {
+  it('is checked again when the wait ends: unlinked meanwhile, it gets 401 and the upstream hears nothing', async () => {
+    const upstream = await startUpstream();
+    const world = makeWorld({ chat: upstream.url });
+    const linked = world.snapshot.apiKeys.find((k) => k.id === world.keyIds.linked)!;
+    linked.rateLimit = { requestsPerMinute: 100, tokensPerMinute: null };
+    // Shared counting with no sync answering: the key's first request waits the whole grant time.
+    const limiter = new RateLimiter();
+    limiter.shared = true;
+    limiter.grantMs = 400;
+    const proxy = await startProxy(world.snapshot, { rateLimiter: limiter });
+    const held = request(proxy.port, '/acme/chat/v1/chat/completions', { headers: { 'X-API-Key': world.linked.secret }, body: '{}' });
+    await new Promise((r) => setTimeout(r, 100));
+    const chat = world.snapshot.deployments.find((d) => d.id === 'd-chat')!;
+    proxy.table.applyChange({ revision: 11, projectId: chat.projectId, type: 'API_KEY_UNLINKED', actor: null, at: '', payload: { apiKeyId: world.keyIds.linked, deploymentId: chat.id, deployment: { ...chat, apiKeyIds: chat.apiKeyIds.filter((id) => id !== world.keyIds.linked) } } });
+    const res = await held;
+    expect(res.status).toBe(401);
+    expect(res.json()).toMatchObject({ error: { code: 'invalid_api_key' } });
     expect(upstream.received).toHaveLength(0);
   });
 });
