@@ -23,7 +23,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   upstream = await startCountingUpstream(300);
   const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, KEYGATE_RATELIMIT_WINDOW_MS: String(WINDOW_MS) };
-  cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn' }, mode: 'control-plane' });
+  // "On the next request after the mutation returns" holds for a confirmed mutation: on a loaded
+  // machine the proxies get more than the helper's default second to confirm.
+  cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn', KEYGATE_PROPAGATION_TIMEOUT_MS: '10000' }, mode: 'control-plane' });
   proxies = await Promise.all([startProxyProcess(env), startProxyProcess(env)]);
 });
 afterAll(async () => {
