@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMockUpstream, type MockUpstream } from '../../src/dev/mock-upstream.ts';
+import { freePort } from '../helpers/cli.ts';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { LinkApiKey, UnlinkApiKey } from '../helpers/operations.ts';
@@ -48,7 +49,8 @@ it('a restarted proxy is not ready until current, then serves the latest state',
     KEYGATE_PROPAGATION_TIMEOUT_MS: '500',
   };
   cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn' }, mode: 'control-plane' });
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  // One port for both lives of the proxy: the OS's free one, not a random pick that may be taken.
+  const port = await freePort();
   let proxy = spawnProxy(env, port);
   for (let i = 0; i < 200 && (await readyz(port)) !== 200; i++) await new Promise((r) => setTimeout(r, 50));
   expect(await readyz(port)).toBe(200);

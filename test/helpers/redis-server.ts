@@ -1,14 +1,7 @@
 // A redis-server of the test's own, on a free port, that the test may kill and restart.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as import('node:net').AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { connect } from 'node:net';
+import { freePort } from './cli.ts';
 
 const answers = (port: number) =>
   new Promise<boolean>((resolve) => {
