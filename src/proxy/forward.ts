@@ -445,7 +445,9 @@ function relayChunk(this: Relayed, chunk: Buffer) {
 }
 
 function resumeUpstream(this: WithFlight) {
-  this[FLIGHT]!.proxyRes?.resume();
+  const flight = this[FLIGHT]!;
+  // A cut request's upstream stays paused until releaseFlight destroys it.
+  if (!flight.revoked) flight.proxyRes?.resume();
 }
 
 function onUpstreamEnd(this: Relayed) {

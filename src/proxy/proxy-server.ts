@@ -10,8 +10,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type AccessEntry, createAccessLog } from './access-log.ts';
 import { type ProxyErrorCode, sendAnswer, sendAnswerOnSocket } from './answers.ts';
-import type { AuthTable, DeploymentEntry, KeyEntry } from './auth-table.ts';
-import { authorizeRequest, KeyMemo } from './authorize.ts';
+import type { AuthTable, DeploymentEntry } from './auth-table.ts';
+import { type AuthResult, authorizeRequest, KeyMemo } from './authorize.ts';
 import { createForwarder, type ForwardHooks } from './forward.ts';
 import { InFlightRegistry } from './in-flight.ts';
 import { DEFAULT_DRAIN_MS, drainConnections } from '../runtime/drain.ts';
@@ -89,11 +89,8 @@ interface Held {
   held: Promise<Admitted | ProxyErrorCode>;
 }
 
-interface Authorized {
-  deployment: DeploymentEntry;
-  key: KeyEntry | null;
-  admittedHash: string | null;
-}
+/** What the key's checks let through: the key (null: an open deployment) and which of its secrets. */
+type Admission = Extract<AuthResult, { ok: true }>;
 
 const CLIENT_HEADERS_TIMEOUT_MS = 30_000;
 const CLIENT_REQUEST_TIMEOUT_MS = 300_000;
@@ -168,27 +165,31 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     const entry: AccessEntry | null = accessLog === null || res === null ? null : accessLog.begin(res);
     if ((req.socket as MemoSocket)[OVER_CAP]) return 'too_many_connections';
     if (r.kind === 'none') return 'deployment_not_found';
-    const authorized = authorize(r, req, entry);
-    if (typeof authorized === 'string') return authorized;
+    const deployment = deploymentOf(r, entry);
+    if (typeof deployment === 'string') return deployment;
+    const auth = checkKey(deployment, req, entry);
+    if (typeof auth === 'string') return auth;
     // After authentication: an unauthenticated caller learns nothing about these rules.
     const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
     if (problem !== null) return problem;
-    const { deployment, key, admittedHash } = authorized;
+    const key = auth.key;
     // A limited key's first requests here wait for its first grant (docs/architecture.md, "Rate limits").
     const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
-    if (wait === null) return decide(deployment, r.path, key, admittedHash, entry);
+    if (wait === null) return decide(deployment, r.path, auth, entry);
     // A change applied while it waited (an unlink, a deletion, the key's expiry) counts: its checks
     // run again, as for a request arriving now.
     return {
       held: wait.then(() => {
-        const again = authorize(r, req, entry);
-        return typeof again === 'string' ? again : decide(again.deployment, r.path, again.key, again.admittedHash, entry);
+        const d = deploymentOf(r, entry);
+        if (typeof d === 'string') return d;
+        const again = checkKey(d, req, entry);
+        return typeof again === 'string' ? again : decide(d, r.path, again, entry);
       }),
     };
   }
 
-  /** The deployment and the key's checks (a refusal counted in metrics, usage and the access log). */
-  function authorize(r: Extract<Route, { kind: 'deployment' }>, req: IncomingMessage, entry: AccessEntry | null): Authorized | ProxyErrorCode {
+  /** The routed deployment, when the proxy can tell (ready, not draining) and it exists. */
+  function deploymentOf(r: Extract<Route, { kind: 'deployment' }>, entry: AccessEntry | null): DeploymentEntry | ProxyErrorCode {
     // Before the first snapshot the table cannot tell a missing deployment from an unknown one.
     if (draining) return 'not_ready';
     const s = status();
@@ -196,25 +197,29 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     const deployment = table.findDeployment(r.projectSlug, r.name);
     if (deployment === undefined) return 'deployment_not_found';
     if (entry !== null) entry.deployment = deployment.label;
+    return deployment;
+  }
+
+  /** The key's checks on the deployment (a refusal counted in metrics, usage and the access log). */
+  function checkKey(deployment: DeploymentEntry, req: IncomingMessage, entry: AccessEntry | null): Admission | ProxyErrorCode {
     const auth = authorizeRequest(table, deployment, req.rawHeaders, Date.now(), keyMemoOf(req.socket as MemoSocket));
     if (entry !== null) entry.key = auth.key?.name ?? null;
-    if (!auth.ok) {
-      metrics.deployment(deployment.label).requests.rejected.inc();
-      metrics.refused(auth.reason);
-      meter?.refused(deployment, auth.key);
-      if (entry !== null) entry.reason = auth.reason;
-      if (log.isLevelEnabled('debug')) {
-        log.debug({ deployment: deployment.label, reason: auth.reason, key: auth.key?.name ?? null, requestId: req.headers['x-request-id'] }, 'key refused');
-      }
-      return auth.code;
+    if (auth.ok) return auth;
+    metrics.deployment(deployment.label).requests.rejected.inc();
+    metrics.refused(auth.reason);
+    meter?.refused(deployment, auth.key);
+    if (entry !== null) entry.reason = auth.reason;
+    if (log.isLevelEnabled('debug')) {
+      log.debug({ deployment: deployment.label, reason: auth.reason, key: auth.key?.name ?? null, requestId: req.headers['x-request-id'] }, 'key refused');
     }
-    const key = auth.key;
-    return { deployment, key, admittedHash: key === null ? null : auth.viaPrevious ? key.previousHash : key.hash };
+    return auth.code;
   }
 
   /** The rate-limit decision, the last check; a closure is made only for a request that waits. */
-  function decide(deployment: DeploymentEntry, path: string, key: KeyEntry | null, admittedHash: string | null, entry: AccessEntry | null): Admitted {
+  function decide(deployment: DeploymentEntry, path: string, auth: Admission, entry: AccessEntry | null): Admitted {
+    const key = auth.key;
     const keyId = key === null ? null : key.id;
+    const admittedHash = key === null ? null : auth.viaPrevious ? key.previousHash : key.hash;
     const limit = limiter !== null && key !== null && key.rateLimit !== null ? limiter.admit(key.id, key.rateLimit) : null;
     if (limit !== null && limit.refused !== null) {
       metrics.deployment(deployment.label).requests.rejected.inc();
