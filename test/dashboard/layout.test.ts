@@ -69,6 +69,7 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
     expect(await noSideScroll(page)).toMatchObject({ scrollWidth: PHONE.width });
     await page.getByLabel('Access token').fill('test-admin-token-0123456789');
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor(); // the token is kept: a navigation now stays signed in
     for (const [name, path] of pages) {
       await open(page, path);
       const { scrollWidth, innerWidth } = await noSideScroll(page);
@@ -127,6 +128,7 @@ describe.skipIf(browserMissing)('dashboard layout and accessibility', { timeout:
       await check('sign-in');
       await page.getByLabel('Access token').fill('test-admin-token-0123456789');
       await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).waitFor();
       for (const [name, path] of pages) {
         await open(page, path);
         await check(name);
