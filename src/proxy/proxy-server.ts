@@ -173,7 +173,7 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
     if (problem !== null) return problem;
     const key = auth.key;
-    // A limited key's first requests here wait for its first grant (docs/architecture.md, "Rate limits").
+    // A limited key without a usable grant here waits for one (docs/architecture.md, "Rate limits").
     const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
     if (wait === null) return decide(deployment, r.path, auth, entry);
     // A change applied while it waited (an unlink, a deletion, the key's expiry) counts: its checks

@@ -4,8 +4,9 @@
 // background sync (redis-sync.ts) sends the counts and brings back the fleet's, together with a
 // grant: how many more requests this proxy may admit before it asks again, reserved for it in
 // Redis so that the grants of all proxies together never exceed the room left under the limit.
-// The request path waits for that sync only for the first requests of a key this proxy has no
-// grant for yet (hold()), never in the steady state.
+// The request path waits for that sync only when this proxy has no usable grant for a key whose
+// window has room (its first requests here, or a renewal that answered late: hold()), never in the
+// steady state.
 import { KeyWindow, SLOTS } from './key-window.ts';
 
 /** The limits of a key (null: no limit of that kind). */
@@ -105,15 +106,19 @@ export class RateLimiter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Shared, a key this proxy has had no sync answer for yet (its first requests in a window): the
-   *  promise the requests wait on until the sync brings its grant (asked for at once), or at most
-   *  `grantMs`; then admit() decides. Without it a burst that arrives within one Redis round trip
-   *  would get only the small unreserved share. null: decide now (alone, no request limit, or a
-   *  grant already came: the steady state never waits). */
+  /** Shared, a key this proxy has no usable grant for while the window has room: its first
+   *  requests here (no sync has answered for it yet), or a grant that ran out or lapsed because
+   *  its renewal is late (a slow Redis, a loaded machine). The promise the requests wait on until
+   *  the sync brings a grant (asked for at once), or at most `grantMs`; then admit() decides.
+   *  Without it a burst that arrives within one Redis round trip would get only the small
+   *  unreserved share, and a late renewal would answer 429 while the window has room. null:
+   *  decide now (alone, no request limit, a grant in hand, or a full window: the steady state
+   *  never waits, and a refusal is not delayed). */
   hold(keyId: string, limits: Limits): Promise<void> | null {
-    if (!this.shared || limits.requestsPerMinute === null) return null;
+    const rl = limits.requestsPerMinute;
+    if (!this.shared || rl === null) return null;
     const state = this.stateOf(keyId, limits);
-    if (state.granted) return null;
+    if (state.granted && !this.spentWithRoom(state, rl, limits.tokensPerMinute)) return null;
     if (state.waiting === null) {
       state.waiting = new Promise<void>((resolve) => {
         const timer = setTimeout(() => state.release?.(), this.grantMs);
@@ -282,6 +287,17 @@ export class RateLimiter {
       state.grantUntilMs = Infinity;
       state.wantsGrant = true;
     }
+  }
+
+  /** A granted key whose grant is used up or lapsed while its window (as this proxy knows it)
+   *  still has room for a request: admit() would refuse it only for want of a renewal. */
+  private spentWithRoom(state: KeyState, rl: number, tl: number | null): boolean {
+    if (state.requestLimit !== rl) return false; // a changed limit starts afresh in admit()
+    const nowMs = this.now();
+    if (state.grant > 0 && state.grantUntilMs > nowMs) return false;
+    const slot = Math.floor(nowMs / this.slotMs);
+    const w = state.window;
+    return w.total('requests', slot, true) < rl && (tl === null || w.total('tokens', slot, true) < tl);
   }
 
   get keyCount(): number {

@@ -126,3 +126,36 @@ it('shared: the first requests of a key wait for its first grant, once; alone or
   limiter.setShared(false);
   await waiting;
 });
+
+it('shared: a grant that lapsed or ran out while the window has room waits for its renewal instead of a 429; a full window is refused at once', async () => {
+  const { limiter, clock } = limiterAt();
+  limiter.proxies = 2;
+  limiter.setShared(true);
+  limiter.grantMs = 1000;
+  const limits = { requestsPerMinute: 30, tokensPerMinute: null };
+  limiter.hold('k', limits);
+  limiter.collect(1000, 100, () => limits);
+  limiter.synced([{ keyId: 'k', grant: 5, fleet: [] }], clock.now);
+  expect(limiter.hold('k', limits)).toBeNull(); // a grant in hand: the steady state does not wait
+  expect(Array.from({ length: 5 }, () => limiter.admit('k', limits).refused)).toEqual([null, null, null, null, null]);
+  // The grant is used up; the window (5 of 30) has room: wait for the renewal.
+  const spent = limiter.hold('k', limits);
+  expect(spent).not.toBeNull();
+  limiter.collect(1000, 100, () => limits);
+  limiter.synced([{ keyId: 'k', grant: 10, fleet: [Math.floor(clock.now / SLOT), 5, 0] }], clock.now);
+  await spent;
+  expect(limiter.admit('k', limits).refused).toBeNull();
+  // The grant lapses (its renewal is late): the same.
+  clock.now += 1001;
+  const lapsed = limiter.hold('k', limits);
+  expect(lapsed).not.toBeNull();
+  limiter.collect(1000, 100, () => limits);
+  limiter.synced([{ keyId: 'k', grant: 30, fleet: [Math.floor(clock.now / SLOT), 6, 0] }], clock.now);
+  await lapsed;
+  const rest = Array.from({ length: 30 }, () => limiter.admit('k', limits).refused);
+  expect(rest.filter((r) => r === null)).toHaveLength(24); // the window's room: 30 − 6
+  // A full window: no wait, a 429 now, even with the grant lapsed.
+  clock.now += 1001;
+  expect(limiter.hold('k', limits)).toBeNull();
+  expect(limiter.admit('k', limits).refused).toBe('requests');
+});
