@@ -74,8 +74,8 @@ function checkedEvent(row: ChangeRow, change: ChangeRecord): ChangeEvent {
  */
 export async function recordKeyCreation(sql: Sql, actor: string | null, key: NewApiKeyRow, change: ChangeRecord) {
   const created = await insertApiKeyAndRecord(sql, key, { projectId: change.projectId, type: change.type, actor, payload: change.payload, deploymentId: null });
-  if (created.apiKey && !created.event) throw missingCounter();
-  return { ...created, event: created.event && toChangeEvent(created.event) };
+  if (!created.counterFound || (created.apiKey && !created.event)) throw missingCounter();
+  return { projectFound: created.projectFound, apiKey: created.apiKey, event: created.event && toChangeEvent(created.event) };
 }
 
 /** Events after `revision`, oldest first; `projectId` narrows to one project. */

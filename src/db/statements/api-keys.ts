@@ -19,22 +19,24 @@ const KEY_PREFIX = 'key.';
  * transaction, the counter row locked only until its commit. The key goes into its project only
  * when the project exists and the name is free there (a concurrent create of the same name is
  * waited for), and only then is a revision taken. `apiKey` and `event` are null when nothing was
- * written: `projectFound` tells why.
+ * written: `projectFound` and `counterFound` (the feed_state row: no key without its event) tell why.
  */
 export async function insertApiKeyAndRecord(
   sql: Sql,
   key: NewApiKeyRow,
   event: EventToRecord,
-): Promise<{ projectFound: boolean; apiKey: ApiKey | null; event: ChangeRow | null }> {
-  const [row] = await sql.query<{ projectFound: boolean } & ChangeRow & Record<string, unknown>>(
+): Promise<{ projectFound: boolean; counterFound: boolean; apiKey: ApiKey | null; event: ChangeRow | null }> {
+  const [row] = await sql.query<{ projectFound: boolean; counterFound: boolean } & ChangeRow & Record<string, unknown>>(
     `WITH project AS (SELECT id FROM projects WHERE id = $1::uuid),
+     counter AS (SELECT FROM feed_state WHERE id = 1),
      written AS (
        INSERT INTO api_keys AS k (id, project_id, name, description, prefix, hash, expires_at, created_at, rate_limit_requests, rate_limit_tokens)
        SELECT $6::uuid, project.id, $7, $8, $9, $10, $11::timestamptz, $12::timestamptz, $13::int, $14::int FROM project
+       WHERE EXISTS (SELECT FROM counter)
        ON CONFLICT (project_id, name) DO NOTHING
        RETURNING ${selectList(API_KEY_COLUMNS, 'k', KEY_PREFIX)}),
      ${recordEvent(DEPLOYMENT_STATES, 'AND EXISTS (SELECT FROM written)')}
-     SELECT EXISTS (SELECT FROM project) AS "projectFound", written.*, recorded.*
+     SELECT EXISTS (SELECT FROM project) AS "projectFound", EXISTS (SELECT FROM counter) AS "counterFound", written.*, recorded.*
        FROM (SELECT) AS one LEFT JOIN written ON true LEFT JOIN recorded ON true`,
     [
       ...eventParams({ ...event, projectId: key.projectId }),
@@ -49,9 +51,10 @@ export async function insertApiKeyAndRecord(
       key.rateLimitTokens,
     ],
   );
-  const { projectFound, revision, projectId, type, actor, at, payload } = row!;
+  const { projectFound, counterFound, revision, projectId, type, actor, at, payload } = row!;
   return {
     projectFound,
+    counterFound,
     apiKey: pickRow(row!, API_KEY_COLUMNS, KEY_PREFIX),
     event: revision == null ? null : { revision, projectId, type, actor, at, payload },
   };
