@@ -4,7 +4,7 @@
 // one). Per response one object: the tap, which also knows whom to count the tokens for.
 import type { IncomingMessage } from 'node:http';
 import type { DeploymentEntry, KeyEntry } from './auth-table.ts';
-import type { BodyReader } from './forward.ts';
+import type { BodyReader } from './flight.ts';
 import type { UsageAggregator } from '../usage/aggregator.ts';
 import { canTapBody, type TokenCounts, UsageTap } from '../usage/usage-tap.ts';
 

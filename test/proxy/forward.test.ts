@@ -3,7 +3,8 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { AuthTable } from '../../src/proxy/auth-table.ts';
-import { createForwarder, type ForwardHooks } from '../../src/proxy/forward.ts';
+import type { ForwardHooks } from '../../src/proxy/flight.ts';
+import { createForwarder } from '../../src/proxy/forward.ts';
 import { createUpstreamPolicy, type UpstreamPolicy } from '../../src/domain/upstream-policy.ts';
 import { P1, closeServer, dispose, listen, request } from './helpers.ts';
 
