@@ -1,12 +1,17 @@
 // The Activity view's data (docs/api.md, Project.events): the audit trail newest first, narrowed
 // by type, key and deployment, read page by page; when the project changes (`version` moves, after
-// each projectEvents event), the pages shown are read again, so new changes appear at the top.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+// each projectEvents event), the pages shown are read again, so new changes appear at the top
+// (paged-connection.ts reads the pages).
+import { useCallback } from 'preact/hooks';
 import type { DashboardProjectActivityQuery, ProjectEventType } from '../generated/graphql.ts';
-import { messageOf, request } from './graphql.ts';
+import { request } from './graphql.ts';
 import { ProjectActivityQuery } from './lifecycle-operations.ts';
+import { type Paging, usePagedConnection } from './paged-connection.ts';
 
 export type ActivityEvent = NonNullable<DashboardProjectActivityQuery['project']>['events']['edges'][number]['node'];
+
+export const ACTIVITY_PAGE = 25;
+const PAGING: Paging<ActivityEvent> = { keyOf: (event) => event.revision, pageSize: ACTIVITY_PAGE, maxPage: 500 };
 
 export interface ActivityFilters {
   type: ProjectEventType | '';
@@ -14,70 +19,21 @@ export interface ActivityFilters {
   deploymentId: string;
 }
 
-export const ACTIVITY_PAGE = 25;
-const MAX_PAGE = 500;
-
 export function useActivity(slug: string, filters: ActivityFilters, version: number) {
-  const [events, setEvents] = useState<ActivityEvent[]>([]);
-  const [total, setTotal] = useState<number | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [hasMore, setHasMore] = useState(false);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const generation = useRef(0);
-  const shown = useRef(0);
-  const variables = useCallback(
-    (first: number, after: string | null = null) => ({
-      slug,
-      first,
-      after,
-      types: filters.type ? [filters.type] : null,
-      apiKeyId: filters.apiKeyId || null,
-      deploymentId: filters.deploymentId || null,
-    }),
+  const readPage = useCallback(
+    (first: number, after?: string) =>
+      request(ProjectActivityQuery, {
+        slug,
+        first,
+        after: after ?? null,
+        types: filters.type ? [filters.type] : null,
+        apiKeyId: filters.apiKeyId || null,
+        deploymentId: filters.deploymentId || null,
+      }).then((data) => data.project?.events),
     [slug, filters.type, filters.apiKeyId, filters.deploymentId],
   );
-
-  const read = useCallback(
-    (first: number, after: string | null) => {
-      const mine = ++generation.current;
-      setLoading(true);
-      request(ProjectActivityQuery, variables(Math.min(first, MAX_PAGE), after)).then(
-        (data) => {
-          if (mine !== generation.current) return;
-          const page = data.project?.events;
-          const nodes = page?.edges.map((e) => e.node) ?? [];
-          setEvents((before) => {
-            const next = after ? [...before, ...nodes.filter((n) => !before.some((b) => b.revision === n.revision))] : nodes;
-            shown.current = next.length;
-            return next;
-          });
-          setTotal(page?.totalCount ?? 0);
-          setCursor(page?.pageInfo.endCursor ?? null);
-          setHasMore(page?.pageInfo.hasNextPage ?? false);
-          setError(null);
-          setLoading(false);
-        },
-        (e: unknown) => {
-          if (mine !== generation.current) return;
-          setError(messageOf(e));
-          setLoading(false);
-        },
-      );
-    },
-    [variables],
-  );
-
-  useLayoutEffect(() => read(ACTIVITY_PAGE, null), [read]);
-  const firstVersion = useRef(version);
-  useEffect(() => {
-    if (version !== firstVersion.current) read(Math.max(shown.current, ACTIVITY_PAGE), null);
-  }, [version]);
-  const loadMore = useCallback(() => {
-    if (!loading && hasMore && cursor) read(ACTIVITY_PAGE, cursor);
-  }, [loading, hasMore, cursor, read]);
-
-  return { events, total, hasMore, loading, error, loadMore };
+  const { nodes, ...list } = usePagedConnection(readPage, PAGING, version);
+  return { events: nodes, ...list };
 }
 
 /** Each event type in words, for the filter. */

@@ -4,9 +4,8 @@
 // nothing between the read and the stream, or between two connections, is missed. If the log no
 // longer reaches back that far (RESYNC_REQUIRED), the page reads the revision and its state again
 // and the stream goes on from there.
-import { createClient, type Client } from 'graphql-ws';
 import { ProjectEventsSubscription } from './operations.ts';
-import { bearer } from './session.ts';
+import { dashboardClient, keepSubscription } from './ws-client.ts';
 
 export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -28,22 +27,15 @@ export interface FollowOptions {
   onForbidden: () => void;
 }
 
-export const wsUrl = () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`;
 const BACKOFF_MS = [250, 500, 1000, 2000, 5000];
 
 /** Starts following; returns a function that stops. */
 export function followProject(options: FollowOptions): () => void {
-  let stopped = false;
   let lastSeen: number | null = null;
-  let unsubscribe: (() => void) | null = null;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let attempt = 0;
   let forbidden = false;
-  const client: Client = createClient({
-    url: wsUrl(),
-    connectionParams: { authorization: bearer(options.token) },
+  const client = dashboardClient(options.token, {
     retryAttempts: 0, // reconnecting is done here, so each attempt carries the newest afterRevision
-    lazy: true,
     on: {
       connected: () => {
         attempt = 0;
@@ -56,10 +48,9 @@ export function followProject(options: FollowOptions): () => void {
     },
   });
 
-  const subscribe = () => {
-    if (stopped) return;
+  const kept = keepSubscription(client, () => {
     const known = Math.max(lastSeen ?? 0, options.afterRevision());
-    unsubscribe = client.subscribe<{ projectEvents: LiveEvent }>(
+    return client.subscribe<{ projectEvents: LiveEvent }>(
       { query: ProjectEventsSubscription.toString(), variables: { projectId: options.projectId, afterRevision: known } },
       {
         next: ({ data, errors }) => {
@@ -78,11 +69,10 @@ export function followProject(options: FollowOptions): () => void {
         complete: () => retry(),
       },
     );
-  };
+  });
 
   const retry = () => {
-    unsubscribe = null;
-    if (stopped) return;
+    if (!kept.ended()) return;
     if (forbidden) {
       options.onForbidden();
       return;
@@ -90,14 +80,9 @@ export function followProject(options: FollowOptions): () => void {
     options.onStatus('reconnecting');
     const delay = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)]!;
     attempt++;
-    timer = setTimeout(subscribe, delay);
+    kept.again(delay);
   };
 
-  subscribe();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    unsubscribe?.();
-    void client.dispose();
-  };
+  kept.subscribe();
+  return kept.stop;
 }

@@ -2,11 +2,10 @@
 // graphql-ws, docs/api.md "Usage"). One subscription per project, shared by every view that shows
 // its usage. The stream is live only: after a reconnect each view reads its series again
 // (onResync), since updates sent while it was away are not replayed.
-import { createClient, type Client } from 'graphql-ws';
 import type { DashboardUsageUpdatesSubscription } from '../generated/graphql.ts';
-import { wsUrl } from './live.ts';
-import { bearer, session } from './session.ts';
+import { session } from './session.ts';
 import { UsageUpdatesSubscription } from './usage-operations.ts';
+import { dashboardClient, keepSubscription } from './ws-client.ts';
 
 export type UsageUpdate = DashboardUsageUpdatesSubscription['usageUpdates'];
 
@@ -25,14 +24,8 @@ const hubs = new Map<string, Hub>();
 const RETRY_MS = 2000;
 
 function startHub(projectId: string, token: string, listeners: Set<UsageListener>): () => void {
-  let stopped = false;
   let connectedBefore = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let unsubscribe: (() => void) | null = null;
-  const client: Client = createClient({
-    url: wsUrl(),
-    connectionParams: { authorization: bearer(token) },
-    lazy: true,
+  const client = dashboardClient(token, {
     retryAttempts: Infinity,
     // a refused or deleted token ends following here; the project's own follower signs out
     shouldRetry: (event) => !(event instanceof CloseEvent && (event.code === 4401 || event.code === 4403)),
@@ -43,9 +36,8 @@ function startHub(projectId: string, token: string, listeners: Set<UsageListener
       },
     },
   });
-  const subscribe = () => {
-    if (stopped) return;
-    unsubscribe = client.subscribe<DashboardUsageUpdatesSubscription>(
+  const kept = keepSubscription(client, () =>
+    client.subscribe<DashboardUsageUpdatesSubscription>(
       { query: UsageUpdatesSubscription.toString(), variables: { projectId } },
       {
         next: ({ data }) => {
@@ -55,23 +47,16 @@ function startHub(projectId: string, token: string, listeners: Set<UsageListener
         error: () => again(),
         complete: () => again(),
       },
-    );
-  };
+    ),
+  );
   const again = () => {
-    unsubscribe = null;
-    if (stopped) return;
-    timer = setTimeout(() => {
-      subscribe();
+    if (!kept.ended()) return;
+    kept.again(RETRY_MS, () => {
       for (const l of listeners) l.onResync();
-    }, RETRY_MS);
+    });
   };
-  subscribe();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    unsubscribe?.();
-    void client.dispose();
-  };
+  kept.subscribe();
+  return kept.stop;
 }
 
 /** Starts following the project's usage for `listener`; returns a function that stops. */

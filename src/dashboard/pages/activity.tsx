@@ -27,6 +27,30 @@ function useKeyChoices(slug: string, version: number) {
   return keys;
 }
 
+/** One filter: a labelled choice whose empty value is "all". */
+function FilterSelect(props: {
+  name: keyof ActivityFilters;
+  label: string;
+  all: string;
+  value: string;
+  choices: { id: string; name: string }[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      <span>{props.label}</span>
+      <select name={props.name} aria-label={`Filter by ${props.label.toLowerCase()}`} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">{props.all}</option>
+        {props.choices.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function Activity(props: { project: ProjectData; version: number }) {
   const { project } = props;
   const [filters, setFilters] = useState<ActivityFilters>({ type: '', apiKeyId: '', deploymentId: '' });
@@ -42,39 +66,23 @@ export function Activity(props: { project: ProjectData; version: number }) {
         <h1 tabIndex={-1}>Activity</h1>
       </div>
       <div class="activity-filters">
-        <label>
-          <span>Type</span>
-          <select name="type" aria-label="Filter by type" value={filters.type} onChange={(e) => set({ type: e.currentTarget.value as ProjectEventType | '' })}>
-            <option value="">All changes</option>
-            {(Object.keys(TYPE_LABEL) as ProjectEventType[]).map((t) => (
-              <option key={t} value={t}>
-                {TYPE_LABEL[t]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Key</span>
-          <select name="apiKeyId" aria-label="Filter by key" value={filters.apiKeyId} onChange={(e) => set({ apiKeyId: e.currentTarget.value })}>
-            <option value="">All keys</option>
-            {keys.map((k) => (
-              <option key={k.id} value={k.id}>
-                {k.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          <span>Deployment</span>
-          <select name="deploymentId" aria-label="Filter by deployment" value={filters.deploymentId} onChange={(e) => set({ deploymentId: e.currentTarget.value })}>
-            <option value="">All deployments</option>
-            {project.deployments.edges.map(({ node: d }) => (
-              <option key={d.id} value={d.id}>
-                {d.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          name="type"
+          label="Type"
+          all="All changes"
+          value={filters.type}
+          choices={(Object.keys(TYPE_LABEL) as ProjectEventType[]).map((t) => ({ id: t, name: TYPE_LABEL[t] }))}
+          onChange={(type) => set({ type: type as ProjectEventType | '' })}
+        />
+        <FilterSelect name="apiKeyId" label="Key" all="All keys" value={filters.apiKeyId} choices={keys} onChange={(apiKeyId) => set({ apiKeyId })} />
+        <FilterSelect
+          name="deploymentId"
+          label="Deployment"
+          all="All deployments"
+          value={filters.deploymentId}
+          choices={project.deployments.edges.map((e) => e.node)}
+          onChange={(deploymentId) => set({ deploymentId })}
+        />
         <span class="total" role="status" data-total>
           {activity.total === null ? 'Counting…' : countLabel(activity.total, 'change', 'changes')}
         </span>
