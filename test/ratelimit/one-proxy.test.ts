@@ -18,7 +18,16 @@ beforeAll(async () => {
   upstream = await startCountingUpstream(300);
   db = await createTestDatabase();
   kg = await startTestKeygate({
-    env: { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgrl')}:`, KEYGATE_RATELIMIT_WINDOW_MS: String(WINDOW_MS), LOG_LEVEL: 'warn' },
+    // The proxy acks over Redis: on a loaded machine it may need more than the helper's default
+    // second to confirm, and each test calls it right after its key is linked.
+    env: {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      KEYGATE_REDIS_PREFIX: `${uniqueName('kgrl')}:`,
+      KEYGATE_RATELIMIT_WINDOW_MS: String(WINDOW_MS),
+      KEYGATE_PROPAGATION_TIMEOUT_MS: '10000',
+      LOG_LEVEL: 'warn',
+    },
   });
 });
 afterAll(async () => {
