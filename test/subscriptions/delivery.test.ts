@@ -129,7 +129,8 @@ describe('API_KEY_EXPIRED', () => {
     const onA = collect(ws(a).client, { p: project.id });
     const onB = collect(ws(b).client, { p: project.id });
     await until(() => a.stats().subscribers === 1 && b.stats().subscribers === 1);
-    await createKey(a, project.id, 'short-lived', { expiresAt: new Date(Date.now() + 1500).toISOString() });
+    // Far enough ahead that the key is still valid when the mutation is read on a loaded machine.
+    await createKey(a, project.id, 'short-lived', { expiresAt: new Date(Date.now() + 3000).toISOString() });
     const expired = (s: { events: Received[] }) => s.events.filter((e) => e.type === 'API_KEY_EXPIRED');
     await until(() => expired(onA).length > 0 && expired(onB).length > 0, 10_000, 'the expiry event');
     await sleep(2500); // both sweepers run again meanwhile
