@@ -2,10 +2,11 @@
 // no data directory created, nothing written where it runs. `--version` prints package.json's.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, keygate, portIsFree } from '../helpers/cli.ts';
+import { keygate, portIsFree } from '../helpers/cli.ts';
 
 const COMMANDS = [
   [],
@@ -36,18 +37,27 @@ const COMMANDS = [
 describe('keygate --help and --version', { timeout: 300_000 }, () => {
   let cwd: string;
   let env: Record<string, string>;
-  let ports: number[];
+  /** the ports a start would take, held by this test (the OS's free ones): a command that tried to
+   *  listen on one would fail and say so, and no other test's port 0 can land on them meanwhile (a
+   *  port merely seen free before and after could be taken in between by anyone) */
+  const held: Server[] = [];
   beforeAll(async () => {
     cwd = await mkdtemp(join(tmpdir(), 'keygate-help-'));
-    ports = [await freePort(), await freePort(), 9000];
+    for (let i = 0; i < 2; i++) {
+      const server = createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      held.push(server);
+    }
+    const [port, proxyPort] = held.map((server) => (server.address() as { port: number }).port);
     // What a start would take: its ports and its data directory.
     env = {
-      KEYGATE_PORT: String(ports[0]),
-      KEYGATE_PROXY_PORT: String(ports[1]),
+      KEYGATE_PORT: String(port),
+      KEYGATE_PROXY_PORT: String(proxyPort),
       KEYGATE_DATA_DIR: join(cwd, 'data'),
     };
   });
   afterAll(async () => {
+    for (const server of held) await new Promise((resolve) => server.close(resolve));
     await rm(cwd, { recursive: true, force: true });
   });
 
@@ -56,7 +66,8 @@ describe('keygate --help and --version', { timeout: 300_000 }, () => {
     const listed = [...top.stdout.matchAll(/^ {2}([a-z-]+)[ [<]/gm)].map((m) => m[1]).filter((c) => c !== 'help');
     expect(listed.sort()).toEqual([...new Set(COMMANDS.filter((c) => c.length > 0).map((c) => c[0]))].sort());
 
-    const freeBefore = await Promise.all(ports.map(portIsFree));
+    // The mock upstream's default port, outside the range the OS hands out for port 0.
+    const mockPortFreeBefore = await portIsFree(9000);
     // A few at a time: the machine is shared.
     for (let i = 0; i < COMMANDS.length; i += 4) {
       const results = await Promise.all(COMMANDS.slice(i, i + 4).map((command) => keygate([...command, '--help'], env, cwd)));
@@ -69,7 +80,7 @@ describe('keygate --help and --version', { timeout: 300_000 }, () => {
     }
     expect(await readdir(cwd)).toEqual([]);
     expect(existsSync(env.KEYGATE_DATA_DIR!)).toBe(false);
-    expect(await Promise.all(ports.map(portIsFree))).toEqual(freeBefore);
+    expect(await portIsFree(9000)).toBe(mockPortFreeBefore);
   });
 
   it('start documents its flags beside the variables they override', async () => {

@@ -121,7 +121,8 @@ describe('access tokens', () => {
   // kept working after the first had expired.
   it('caps a minted token\'s expiry at its minter\'s, so it never outlives it', async () => {
     const project = await createProject(t.kg);
-    const minterExpiry = new Date(Date.now() + 3000);
+    // Seconds of life the mutations and reads below fit in on a loaded machine.
+    const minterExpiry = new Date(Date.now() + 8000);
     const minter = await t.kg.gql(CreateAccessToken, { input: { name: `minter-${project.slug}`, projectId: project.id, expiresAt: minterExpiry.toISOString() } });
     const short = minter.data!.createAccessToken.token;
     const never = await t.kg.gql(CreateAccessToken, { input: { name: `minted-${project.slug}`, projectId: project.id } }, short);
@@ -130,7 +131,7 @@ describe('access tokens', () => {
       { input: { name: `later-${project.slug}`, projectId: project.id, expiresAt: new Date(Date.now() + 86_400_000).toISOString() } },
       short,
     );
-    const sooner = new Date(Date.now() + 2000);
+    const sooner = new Date(Date.now() + 5000);
     const earlier = await t.kg.gql(CreateAccessToken, { input: { name: `sooner-${project.slug}`, projectId: project.id, expiresAt: sooner.toISOString() } }, short);
     const expiryOf = async (id: string) =>
       (await t.kg.gql(`query($id: ID!) { node(id: $id) { ... on AccessToken { expiresAt } } }`, { id })).data?.node?.expiresAt;

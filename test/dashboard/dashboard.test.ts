@@ -167,7 +167,9 @@ describe.skipIf(browserMissing)('dashboard', { timeout: 120_000 }, () => {
 
     // The first page follows without a reload, and the key no longer opens the deployment
     await page.getByText('On: no keys').waitFor();
-    expect(await page.getByRole('checkbox', { name: /my-app/ }).isChecked()).toBe(false);
+    // The badge shows the new state in the render that brings it; the form's ticks follow in an effect
+    // after that render: poll, rather than read the instant between the two.
+    await expect.poll(() => page.getByRole('checkbox', { name: /my-app/ }).isChecked()).toBe(false);
     expect((await callModel(secret)).status).toBe(401);
     await deploymentTab(page, 'Overview').click();
     await page.getByText('Try it').waitFor();

@@ -45,7 +45,9 @@ it('a restarted proxy is not ready until current, then serves the latest state',
     DATABASE_URL: db.url,
     REDIS_URL,
     KEYGATE_REDIS_PREFIX: `${uniqueName('kgrestart')}:`,
-    KEYGATE_PROXY_LEASE_MS: '1500',
+    // Long enough that the dead proxy's lease is surely still live for the first change after the
+    // kill (renewed every third of it), on a loaded machine.
+    KEYGATE_PROXY_LEASE_MS: '3000',
     KEYGATE_PROPAGATION_TIMEOUT_MS: '500',
   };
   cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn' }, mode: 'control-plane' });
@@ -67,7 +69,7 @@ it('a restarted proxy is not ready until current, then serves the latest state',
   // Its lease is still live: the change commits but cannot be confirmed by the dead proxy.
   const whileDead = await cp.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: key.apiKey.id } });
   expect(whileDead.data?.linkApiKey.propagation).toMatchObject({ confirmed: false, expected: 1, appliedBy: 0 });
-  await new Promise((r) => setTimeout(r, 1800)); // past the lease TTL
+  await new Promise((r) => setTimeout(r, 3300)); // past the lease TTL
   const afterTtl = await cp.gql(UnlinkApiKey, { input: { deploymentId: d.id, apiKeyId: key.apiKey.id } });
   expect(afterTtl.data?.unlinkApiKey.propagation).toMatchObject({ confirmed: true, expected: 0 });
   const latest = await cp.gql(LinkApiKey, { input: { deploymentId: d.id, apiKeyId: key.apiKey.id } });

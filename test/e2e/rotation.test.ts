@@ -89,7 +89,9 @@ const rejectedTotal = async (reason: string) => {
 describe('rotateApiKey', () => {
   it('with an overlap: both secrets open the deployment on both proxies, then the old one gets 401 on the next request after the end', async () => {
     const { project, key } = await setup('overlap');
-    const rotated = await rotate(key.apiKey.id, 5);
+    // The overlap starts when the rotation commits: it must outlast the confirmation and the four
+    // requests below on a loaded machine.
+    const rotated = await rotate(key.apiKey.id, 10);
     expect(rotated.propagation).toMatchObject({ confirmed: true, appliedBy: 2, expected: 2 });
     // Same key: id, name, description, expiry and links stay.
     expect(rotated.apiKey).toMatchObject({

@@ -255,12 +255,14 @@ describe('FeedConsumer', () => {
   it('reports feed_unavailable when it cannot prove itself current, and recovers', async () => {
     const source = new FakeSource();
     const feed = createLocalFeed();
-    const { consumer, lines } = harness(feed, source, { pollIntervalMs: 20, maxStalenessMs: 150 });
+    // A staleness bound well above a loaded machine's pauses (a timer 150 ms late found it stale
+    // before its poll ran), and a wait past it.
+    const { consumer, lines } = harness(feed, source, { pollIntervalMs: 20, maxStalenessMs: 1000 });
     const statuses: string[] = [];
     consumer.onStatusChange((s) => statuses.push(s));
     await consumer.start();
     expect(consumer.status()).toBe('ready');
-    await sleep(200);
+    await sleep(1500);
     expect(consumer.status()).toBe('ready'); // the polls prove it
 
     source.failing = true; // Postgres down, and no lease renewal proves anything either
@@ -275,12 +277,13 @@ describe('FeedConsumer', () => {
   it('markCurrent keeps it ready without Postgres, but not while a gap is unfilled', async () => {
     const source = new FakeSource();
     const feed = createLocalFeed();
-    const { consumer } = harness(feed, source, { pollIntervalMs: 20, maxStalenessMs: 200 });
+    // As above: a staleness bound above a loaded machine's pauses, and renewals for twice as long.
+    const { consumer } = harness(feed, source, { pollIntervalMs: 20, maxStalenessMs: 1000 });
     await consumer.start();
     source.failing = true;
     for (let i = 0; i < 10; i++) {
       expect(consumer.markCurrent()).toBe(true); // healthy feed, no gap: a lease renewal proves it
-      await sleep(40);
+      await sleep(200);
     }
     expect(consumer.status()).toBe('ready');
 

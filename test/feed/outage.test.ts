@@ -74,7 +74,9 @@ describe('a Redis outage', () => {
     const source = new FakeSource();
     const proxyFeed = feed(relay.url, { commandTimeoutMs: 300 });
     const controlPlane = feed(REDIS_URL);
-    const { consumer, sync, applied } = await startSyncedProxy(cleanups, proxyFeed, source, { leaseMs: 300, pollIntervalMs: 30, maxStalenessMs: 400 });
+    // A lease and a staleness bound longer than a loaded machine's pauses (a 300 ms lease lapsed between
+    // two renewals, and the last confirmation expected no proxy).
+    const { consumer, sync, applied } = await startSyncedProxy(cleanups, proxyFeed, source, { leaseMs: 1500, pollIntervalMs: 30, maxStalenessMs: 1500 });
 
     const first = source.append();
     await controlPlane.publish(first);
@@ -86,7 +88,7 @@ describe('a Redis outage', () => {
     for (let i = 0; i < 3; i++) await controlPlane.publish(source.append());
     // ...and it still follows the log by polling, proving itself current.
     await waitFor(() => consumer.applied === 4, 5000, 'poll catch-up');
-    await sleep(500);
+    await sleep(2000); // past the staleness bound
     expect(consumer.status()).toBe('ready');
     expect(sync.leaseHeld).toBe(false);
 

@@ -107,7 +107,8 @@ describe('createRedisFeed', () => {
   it('expires leases by TTL on the server clock', async () => {
     const { feed, prefix, redis } = setup();
     const f = feed();
-    await f.renewLease('short', 5, 300);
+    // TTLs and waits in seconds, not a few hundred ms: a loaded machine pauses that long between two commands.
+    await f.renewLease('short', 5, 1500);
     await f.renewLease('long', 6, 60_000);
     expect(await f.liveProxies()).toEqual(
       new Map([
@@ -115,7 +116,7 @@ describe('createRedisFeed', () => {
         ['long', 6],
       ]),
     );
-    await sleep(450);
+    await sleep(2000);
     expect(await f.liveProxies()).toEqual(new Map([['long', 6]]));
     // the expired lease and its revision are gone from Redis too
     expect(await redis.zrange(`${prefix}fleet:leases`, '0', '-1')).toEqual(['long']);
@@ -125,10 +126,10 @@ describe('createRedisFeed', () => {
   it('renewing extends a lease and never lowers its revision', async () => {
     const { feed } = setup();
     const f = feed();
-    await f.renewLease('p', 9, 400);
-    await sleep(250);
-    await f.renewLease('p', 4, 400);
-    await sleep(250);
+    await f.renewLease('p', 9, 2000);
+    await sleep(1200);
+    await f.renewLease('p', 4, 2000);
+    await sleep(1200); // past the first renewal's expiry
     expect(await f.liveProxies()).toEqual(new Map([['p', 9]]));
   });
 
@@ -180,13 +181,13 @@ describe('createRedisFeed', () => {
   it('an ack given the TTL renews a live lease, and says so', async () => {
     const { feed } = setup();
     const f = feed();
-    await f.renewLease('p', 1, 400);
-    await sleep(250);
-    expect(await f.ack('p', 2, 400)).toBe(true);
-    await sleep(250); // past the first lease's expiry
+    await f.renewLease('p', 1, 2000);
+    await sleep(1200);
+    expect(await f.ack('p', 2, 2000)).toBe(true);
+    await sleep(1200); // past the first lease's expiry
     expect(await f.liveProxies()).toEqual(new Map([['p', 2]]));
     expect(await f.ack('p', 3)).toBe(false); // no TTL: recorded, not renewed
-    expect(await f.ack('ghost', 3, 400)).toBe(false);
+    expect(await f.ack('ghost', 3, 2000)).toBe(false);
     expect(await f.liveProxies()).toEqual(new Map([['p', 3]]));
   });
 

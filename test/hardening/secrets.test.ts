@@ -32,7 +32,10 @@ it('never lets a secret or its hash out', async () => {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upstreamPort = (upstream.address() as import('node:net').AddressInfo).port;
   db = await createTestDatabase();
-  kg = await startTestKeygate({ env: { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgsecret')}:`, LOG_LEVEL: 'debug', KEYGATE_ACCESS_LOG: 'true' } });
+  // The proxy acks over Redis (more than the helper's default second on a loaded machine): the calls
+  // below come right after the deployments are made.
+  const env = { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgsecret')}:`, KEYGATE_PROPAGATION_TIMEOUT_MS: '10000' };
+  kg = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'debug', KEYGATE_ACCESS_LOG: 'true' } });
   const proxyPort = kg.running.proxy!.port;
   const statusPort = kg.running.proxy!.statusPort;
 
@@ -43,7 +46,9 @@ it('never lets a secret or its hash out', async () => {
     { query: `subscription($p: ID!) { projectEvents(projectId: $p) { type revision actor apiKey { id name prefix description } deployment { id apiKeys { id prefix } } } }`, variables: { p: project.id } },
     { next: (e) => events.push(e), error: (e) => events.push(e), complete: () => {} },
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // Live only: the changes come once the server holds the subscription.
+  for (let i = 0; i < 500 && kg.running.controlPlane!.stats().subscribers < 1; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(kg.running.controlPlane!.stats().subscribers).toBe(1);
 
   const a = await createKey(kg, project.id, 'secret-a', { description: 'the first' });
   const b = await createKey(kg, project.id, 'secret-b');

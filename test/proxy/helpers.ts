@@ -248,7 +248,8 @@ export function request(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+/** Polls `check` until it holds; the default deadline is a hang guard with room for a loaded machine. */
+export async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

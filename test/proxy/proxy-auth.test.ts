@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { ANSWERS } from '../../src/proxy/answers.ts';
 import { RateLimiter } from '../../src/ratelimit/limiter.ts';
-import { makeWorld, request, startProxy, startUpstream } from './helpers.ts';
+import { makeWorld, request, startProxy, startUpstream, until } from './helpers.ts';
 
 async function setup() {
   const upstream = await startUpstream();
@@ -90,10 +90,13 @@ describe('a request held for its key’s first rate-limit grant', () => {
     // Shared counting with no sync answering: the key's first request waits the whole grant time.
     const limiter = new RateLimiter();
     limiter.shared = true;
-    limiter.grantMs = 400;
+    // The hold outlasts a loaded machine's pause between its start and the unlink below.
+    limiter.grantMs = 2000;
+    let holding = false;
+    limiter.onWant = () => (holding = true); // the hold asks the (absent) sync for a grant as it begins
     const proxy = await startProxy(world.snapshot, { rateLimiter: limiter });
     const held = request(proxy.port, '/acme/chat/v1/chat/completions', { headers: { 'X-API-Key': world.linked.secret }, body: '{}' });
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => holding);
     const chat = world.snapshot.deployments.find((d) => d.id === 'd-chat')!;
     proxy.table.applyChange({ revision: 11, projectId: chat.projectId, type: 'API_KEY_UNLINKED', actor: null, at: '', payload: { apiKeyId: world.keyIds.linked, deploymentId: chat.id, deployment: { ...chat, apiKeyIds: chat.apiKeyIds.filter((id) => id !== world.keyIds.linked) } } });
     const res = await held;

@@ -18,7 +18,10 @@ let cliEnv: Record<string, string>;
 beforeAll(async () => {
   upstream = await startCountingUpstream(300);
   db = await createTestDatabase();
-  kg = await startTestKeygate({ env: { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgrlc')}:`, LOG_LEVEL: 'warn' } });
+  // The proxy acks over Redis: on a loaded machine it may need more than the helper's default second
+  // to confirm, and the 429 test calls it right after its key is linked.
+  const env = { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgrlc')}:`, KEYGATE_PROPAGATION_TIMEOUT_MS: '10000', LOG_LEVEL: 'warn' };
+  kg = await startTestKeygate({ env });
   cliEnv = { KEYGATE_URL: kg.url.replace(/\/graphql$/, ''), KEYGATE_TOKEN: ADMIN_TOKEN };
 });
 afterAll(async () => {

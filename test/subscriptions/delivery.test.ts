@@ -74,7 +74,7 @@ describe('order and completeness', () => {
     const [lost] = await commitWithoutPublishing(db.url, rawId(project.id));
     const next = await createKey(a, project.id, 'after-the-lost-one');
     // b polls only every 20 s: the published revision exposes the gap and b reads the log.
-    await until(() => onB.events.length === 2 && onA.events.length === 2, 3000, 'both events on both replicas');
+    await until(() => onB.events.length === 2 && onA.events.length === 2, 10_000, 'both events on both replicas'); // well within b's 20 s poll
     for (const s of [onA, onB]) {
       expect(s.events.map((e) => [e.revision, e.actor])).toEqual([
         [lost, 'unpublished'],
@@ -88,7 +88,7 @@ describe('order and completeness', () => {
     const onA = collect(ws(a).client, { p: project.id });
     await until(() => a.stats().subscribers === 1);
     const lost = await commitWithoutPublishing(db.url, rawId(project.id), 3);
-    await until(() => onA.events.length === 3, 3000, 'the lost events');
+    await until(() => onA.events.length === 3, 10_000, 'the lost events');
     expect(revisions(onA.events)).toEqual(lost);
   });
 });
@@ -112,7 +112,7 @@ describe('slow consumers', () => {
     expect(closed.reason).toMatch(/too slowly.*afterRevision/);
     await overSse.ended;
     expect(overSse.events.at(-1)?.data.errors[0]).toMatchObject({ extensions: { code: 'UNAVAILABLE' }, message: expect.stringMatching(/afterRevision/) });
-    await until(() => small.stats().subscribers === 0, 2000, 'the slow subscriptions to end');
+    await until(() => small.stats().subscribers === 0, 10_000, 'the slow subscriptions to end');
 
     const seen = slow.messages.filter((m) => m.type === 'next').map((m) => (m.payload as { data: { projectEvents: Received } }).data.projectEvents.revision);
     const resumed = collect(ws(small).client, { p: project.id, after: seen.at(-1) });
@@ -129,7 +129,8 @@ describe('API_KEY_EXPIRED', () => {
     const onA = collect(ws(a).client, { p: project.id });
     const onB = collect(ws(b).client, { p: project.id });
     await until(() => a.stats().subscribers === 1 && b.stats().subscribers === 1);
-    await createKey(a, project.id, 'short-lived', { expiresAt: new Date(Date.now() + 1500).toISOString() });
+    // Far enough ahead that the key is still valid when the mutation is read on a loaded machine.
+    await createKey(a, project.id, 'short-lived', { expiresAt: new Date(Date.now() + 3000).toISOString() });
     const expired = (s: { events: Received[] }) => s.events.filter((e) => e.type === 'API_KEY_EXPIRED');
     await until(() => expired(onA).length > 0 && expired(onB).length > 0, 10_000, 'the expiry event');
     await sleep(2500); // both sweepers run again meanwhile

@@ -73,7 +73,8 @@ describe('projectEvents over graphql-ws', () => {
     const project = await createProject(a);
     const onA = collect(connect(a), { p: project.id });
     const onB = collect(connect(b), { p: project.id });
-    await new Promise((r) => setTimeout(r, 300));
+    // Live only (no afterRevision): the keys are created once both servers hold the subscription.
+    await until(() => [a, b].every((kg) => kg.running.controlPlane!.stats().subscribers === 1));
     await createKey(a, project.id, 'first-key');
     await createKey(b, project.id, 'second-key');
     await until(() => onA.events.length === 2 && onB.events.length === 2);

@@ -86,7 +86,8 @@ describe('graphql-ws limits', () => {
       expect((await third.closed).code).toBe(1013);
       sessions[0]!.socket.close();
       await sessions[0]!.closed;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The client sees the close before the server has let the session go (and released its count).
+      await until(() => kg.running.controlPlane!.stats().wsClients === 1, 'the server to let the closed ones go');
       const fourth = open(kg.url);
       sessions.push(fourth);
       expect(await fourth.acked).toBe(true);

@@ -31,7 +31,9 @@ afterAll(async () => {
 
 it('two proxies add up exactly; SIGTERM loses nothing; SIGKILL loses at most its last 5 s', async () => {
   const env = { DATABASE_URL: db.url, REDIS_URL, KEYGATE_REDIS_PREFIX: `${uniqueName('kgusage')}:` };
-  cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn' }, mode: 'control-plane' });
+  // The proxies confirm over Redis from processes of their own: more than the helper's default second
+  // on a loaded machine, and the traffic starts right after the key is linked.
+  cp = await startTestKeygate({ env: { ...env, LOG_LEVEL: 'warn', KEYGATE_PROPAGATION_TIMEOUT_MS: '10000' }, mode: 'control-plane' });
   const [a, b] = await Promise.all([startProxyProcess(env), startProxyProcess(env)]);
   children.push(a, b);
   const project = await createProject(cp);
@@ -44,7 +46,8 @@ it('two proxies add up exactly; SIGTERM loses nothing; SIGKILL loses at most its
     { query: `subscription($p: ID!) { usageUpdates(projectId: $p) { requests promptTokens } }`, variables: { p: project.id } },
     { next: (r) => r.data && updates.push(r.data.usageUpdates), error: () => {}, complete: () => {} },
   );
-  await sleep(300);
+  for (let i = 0; i < 500 && cp.running.controlPlane!.stats().subscribers < 1; i++) await sleep(20);
+  expect(cp.running.controlPlane!.stats().subscribers).toBe(1);
 
   const call = async (port: number) => {
     const res = await fetch(`http://127.0.0.1:${port}/${project.slug}/chat/v1/chat/completions`, {
