@@ -119,9 +119,11 @@ export async function startControlPlane(deps: {
       tokens,
       subscriptions: { ...tuned, limits: config.wsLimits },
     });
+    // The jobs start first so that they stop last: a stop refuses new connections at once, and
+    // only then waits for a sweeper or pruner run in progress.
+    stops.add(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours, expiryWarningMs }));
     const { url, port } = await server.start();
     stops.add(() => server.stop(config.drainMs));
-    stops.add(startBackgroundJobs({ prisma, changes, log, retentionHours: config.changelogRetentionHours, expiryWarningMs }));
     const adminTokenFile = deps.generateAdminToken && !config.adminToken ? await ensureAdminTokenFile(prisma, adminTokenPath(config)) : undefined;
     return { url, port, adminTokenFile, stats: () => ({ ...server.stats(), feedListeners: source.listeners() }), stop: stops.stopAll };
   });

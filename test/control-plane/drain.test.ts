@@ -29,9 +29,9 @@ it('a mutation in flight when the stop begins is answered; new connections are r
   while (published.length === 0) await new Promise((r) => setTimeout(r, 10));
 
   const stopped = kg.running.stop();
-  // The stop waits for the mutation; a new client is not taken any more (once the listener is
-  // closed: the stop first waits for a background job's run under way, a few ms or, on a loaded
-  // machine, more). The mutation is still held meanwhile: nothing has acked it.
+  // The stop waits for the mutation; a new client is not taken any more (the listener closes as
+  // the stop begins, before it waits for a background job's run under way; polled, since the stop
+  // runs on its own). The mutation is still held meanwhile: nothing has acked it.
   const refused = () =>
     fetch(kg.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' }).then(
       () => false,
