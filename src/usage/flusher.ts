@@ -1,5 +1,5 @@
-// Moves counted usage from memory to the store every `intervalMs` (at most 5 s, so a killed proxy
-// loses at most that much) and once more on stop(), then publishes what was written so control
+// Moves counted usage from memory to the store every `intervalMs` (at most 4 s) and once more on
+// stop(), then publishes what was written so control
 // planes can serve `usageUpdates`. No request waits on it. A failed write keeps the counts, merged
 // with what comes next, up to `maxPendingRows`; beyond that the oldest minutes are dropped, with a
 // log line and a metric, rather than growing without bound while the store is down.
@@ -8,7 +8,9 @@ import type { Logger } from 'pino';
 import { addCounts, type UsageAggregator, type UsageRow } from './aggregator.ts';
 import { type UsageBatch, toUsageBatch } from './usage-update.ts';
 
-export const USAGE_FLUSH_MS = 5_000;
+/** A killed proxy loses what it counted since the drain of its last completed flush: up to one
+ *  interval plus a write in progress and a late timer. 4 s keeps that within the promised 5 s. */
+export const USAGE_FLUSH_MS = 4_000;
 export const MAX_PENDING_ROWS = 200_000;
 
 export interface UsageFlusherDeps {
