@@ -17,6 +17,8 @@ export const DEFAULT_REFUSED = ['169.254.0.0/16', 'fe80::/10', '100.100.100.200/
 export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
 
 export const UPSTREAM_REFUSED = 'KEYGATE_UPSTREAM_REFUSED';
+/** addresses whose verdict is kept */
+const MAX_VERDICTS = 4096;
 
 export interface UpstreamRules {
   allow: readonly string[];
@@ -41,7 +43,19 @@ export function createUpstreamPolicy(rules: UpstreamRules): UpstreamPolicy {
   const refused = toBlockList([...DEFAULT_REFUSED, ...(rules.refuseLoopback ? LOOPBACK : []), ...rules.deny]);
   const allowed = toBlockList(rules.allow);
 
+  // The rules never change: each address's verdict is kept (a few upstream addresses in practice,
+  // and every new upstream connection asks), the map emptied if it ever grows past its bound.
+  const verdicts = new Map<string, boolean>();
   function isRefused(address: string): boolean {
+    let verdict = verdicts.get(address);
+    if (verdict === undefined) {
+      if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+      verdicts.set(address, (verdict = judge(address)));
+    }
+    return verdict;
+  }
+
+  function judge(address: string): boolean {
     const forms = addressForms(address);
     if (forms === null) return false;
     const own = [forms.address, forms.family === 4 ? 'ipv4' : 'ipv6'] as const;

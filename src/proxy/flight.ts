@@ -69,6 +69,8 @@ export interface Flight extends Forwarding {
   drainHooked: boolean;
   /** the response is framed by chunks (no Content-Length): more can be written before its end */
   streaming: boolean;
+  /** a chunk of the body was written to the client (the headers went with the first) */
+  bodyStarted: boolean;
   timer: NodeJS.Timeout | null;
   timedOut: boolean;
   /** an answer or the upstream's headers went out, or the client left: nothing more to say */

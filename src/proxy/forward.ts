@@ -92,6 +92,7 @@ export function createForwarder(deps: { timeouts: ForwardTimeouts; policy: Upstr
         reader: null,
         drainHooked: false,
         streaming: false,
+        bodyStarted: false,
         timer: null,
         timedOut: false,
         settled: false,

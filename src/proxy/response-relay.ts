@@ -1,6 +1,6 @@
 // The relay of an upstream's response to the client, by hand (the proxy library's
-// selfHandleResponse): one writeHead from the upstream's raw headers, headers flushed at once for
-// streams, the hooks told (what they return reads the body: usage metering), then every chunk
+// selfHandleResponse): one writeHead from the upstream's raw headers, a stream's headers sent at
+// once (with its first chunk when both came together), the hooks told (what they return reads the body: usage metering), then every chunk
 // written to the client by one shared 'data' listener that also hands it to that reader, pausing
 // the upstream while the client's buffer is full; the client's response cut when the upstream cuts
 // or falls silent (the idle timeout). Per response nothing here allocates closures: the flight
@@ -35,7 +35,9 @@ export function createResponseRelay(hooks: ForwardHooks, idleTimeoutMs: number, 
     flight.proxyRes = proxyRes;
     flight.streaming = streaming;
     flight.reader = hooks.responded(flight, proxyRes.statusCode ?? 0, (performance.now() - flight.startedAt) / 1000, proxyRes);
-    if (streaming) res.flushHeaders();
+    // A stream's headers leave at once: with its first chunk when that came in the same read (one
+    // write instead of two), else on their own right after this turn of the event loop.
+    if (streaming) setImmediate(flushHeadersIfUnsent, flight);
     // Node emits the socket's timeouts on the response until it ends; destroying an unfinished
     // response closes its upstream connection too. (ClientRequest.setTimeout would add and remove
     // three listeners per request for the same.)
@@ -60,6 +62,7 @@ function relayChunk(this: Relayed, chunk: Buffer) {
   const res = flight.res;
   // The client left (its close handler aborts the upstream): nothing to write to.
   if (res.destroyed || res.writableEnded) return;
+  flight.bodyStarted = true;
   if (res.write(chunk)) return;
   // The client's buffer is full: the upstream waits until it drains.
   this.pause();
@@ -86,6 +89,11 @@ function onUpstreamClose(this: Relayed) {
   flight.reader?.closed();
   // An upstream that stops mid-body must not leave the client waiting for bytes that never come.
   if (!this.complete && !flight.revoked) flight.res.destroy();
+}
+
+function flushHeadersIfUnsent(flight: Flight) {
+  const res = flight.res;
+  if (!flight.bodyStarted && !flight.revoked && !res.destroyed && !res.writableEnded) res.flushHeaders();
 }
 
 /** The idle timeout: the upstream fell silent mid-response. The pool resets the socket's timeout
