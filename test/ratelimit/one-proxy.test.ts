@@ -117,9 +117,9 @@ it('the openai SDK with maxRetries 2 honours Retry-After and ends with RateLimit
   const attempts: { at: number; status: number; retryAfter: number }[] = [];
   const before = upstream.seen;
   // Before each of the SDK's attempts, whatever room the window has is used up, so every attempt
-  // meets the limit. A refusal counts as "full" only when it holds a moment later: on a loaded
-  // machine a 429 may also mean the key's grant lapsed while its next sync was late (the window
-  // still has room, and the grant's renewal brings it back).
+  // meets the limit. A refusal counts as "full" only when it holds a moment later: a request waits
+  // for a late grant renewal at most the grant's lifetime, so on a very loaded machine a 429 may
+  // still come while the window has room (the renewal brings it back).
   const fill = async () => {
     for (let i = 0; i < 10; i++) {
       if ((await call(port(), key.slug, key.secret)).status === 200) continue;
