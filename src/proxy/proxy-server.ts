@@ -86,7 +86,7 @@ interface Admitted {
 
 /** A request whose rate-limit decision waits for its key's first grant. */
 interface Held {
-  /** a request that waits for its key's first grant: what its checks say once it has */
+  /** a request that waits for a grant for its key: what its checks say once it has */
   held: Promise<Admitted | ProxyErrorCode>;
 }
 
@@ -174,17 +174,19 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     const problem = shapeProblem(req.headers['transfer-encoding'], r.path);
     if (problem !== null) return problem;
     const key = auth.key;
-    // A limited key without a usable grant here waits for one (docs/architecture.md, "Rate limits").
-    const wait = limiter !== null && key !== null && key.rateLimit !== null ? limiter.hold(key.id, key.rateLimit) : null;
-    if (wait === null) return decide(deployment, r.path, auth, entry);
-    // A change applied while it waited (an unlink, a deletion, the key's expiry) counts: its checks
-    // run again, as for a request arriving now.
+    const limit = limiter !== null && key !== null && key.rateLimit !== null ? limiter.admitOrWait(key.id, key.rateLimit) : null;
+    if (!(limit instanceof Promise)) return decide(deployment, r.path, auth, entry, limit);
+    // A limited key without a usable grant here waits for one (docs/architecture.md, "Rate
+    // limits"). A change applied meanwhile (an unlink, a deletion, the key's expiry) counts: its
+    // checks run again, as for a request arriving now, and the limit decides without waiting again.
     return {
-      held: wait.then(() => {
+      held: limit.then(() => {
         const d = deploymentOf(r, entry);
         if (typeof d === 'string') return d;
         const again = checkKey(d, req, entry);
-        return typeof again === 'string' ? again : decide(d, r.path, again, entry);
+        if (typeof again === 'string') return again;
+        const k = again.key;
+        return decide(d, r.path, again, entry, limiter !== null && k !== null && k.rateLimit !== null ? limiter.admit(k.id, k.rateLimit) : null);
       }),
     };
   }
@@ -216,12 +218,11 @@ export function createProxyServer(deps: ProxyServerDeps): ProxyServer {
     return auth.code;
   }
 
-  /** The rate-limit decision, the last check; a closure is made only for a request that waits. */
-  function decide(deployment: DeploymentEntry, path: string, auth: Admission, entry: AccessEntry | null): Admitted {
+  /** What the rate limit decided (null: no limit), the last check, made into the request's admission. */
+  function decide(deployment: DeploymentEntry, path: string, auth: Admission, entry: AccessEntry | null, limit: LimitDecision | null): Admitted {
     const key = auth.key;
     const keyId = key === null ? null : key.id;
     const admittedHash = key === null ? null : auth.viaPrevious ? key.previousHash : key.hash;
-    const limit = limiter !== null && key !== null && key.rateLimit !== null ? limiter.admit(key.id, key.rateLimit) : null;
     if (limit !== null && limit.refused !== null) {
       metrics.deployment(deployment.label).requests.rejected.inc();
       metrics.refused('rate_limited');

@@ -5,8 +5,8 @@
 // grant: how many more requests this proxy may admit before it asks again, reserved for it in
 // Redis so that the grants of all proxies together never exceed the room left under the limit.
 // The request path waits for that sync only when this proxy has no usable grant for a key whose
-// window has room (its first requests here, or a renewal that answered late: hold()), never in the
-// steady state.
+// window has room (its first requests here, or a renewal that answered late: admitOrWait()), never
+// in the steady state.
 import { KeyWindow, SLOTS } from './key-window.ts';
 
 /** The limits of a key (null: no limit of that kind). */
@@ -56,7 +56,7 @@ class KeyState {
   requestLimit: number | null;
   /** a sync has answered for this key since it was first seen here */
   granted = false;
-  /** the first requests' wait for that answer (see RateLimiter.hold), and its end */
+  /** the requests' wait for a grant (see RateLimiter.admitOrWait), and its end */
   waiting: Promise<void> | null = null;
   release: (() => void) | null = null;
   constructor(requestLimit: number | null, firstGrant: number) {
@@ -106,43 +106,30 @@ export class RateLimiter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Shared, a key this proxy has no usable grant for while the window has room: its first
-   *  requests here (no sync has answered for it yet), or a grant that ran out or lapsed because
-   *  its renewal is late (a slow Redis, a loaded machine). The promise the requests wait on until
-   *  the sync brings a grant (asked for at once), or at most `grantMs`; then admit() decides.
-   *  Without it a burst that arrives within one Redis round trip would get only the small
-   *  unreserved share, and a late renewal would answer 429 while the window has room. null:
-   *  decide now (alone, no request limit, a grant in hand, or a full window: the steady state
-   *  never waits, and a refusal is not delayed). */
-  hold(keyId: string, limits: Limits): Promise<void> | null {
-    const rl = limits.requestsPerMinute;
-    if (!this.shared || rl === null) return null;
-    const state = this.stateOf(keyId, limits);
-    if (state.granted && !this.spentWithRoom(state, rl, limits.tokensPerMinute)) return null;
-    if (state.waiting === null) {
-      state.waiting = new Promise<void>((resolve) => {
-        const timer = setTimeout(() => state.release?.(), this.grantMs);
-        timer.unref();
-        state.release = () => {
-          clearTimeout(timer);
-          state.release = null;
-          resolve();
-        };
-      });
-      state.waiting.then(() => (state.waiting = null), () => {});
-      if (!state.wantsGrant) state.wantsGrant = true;
-      this.onWant?.();
-    }
-    return state.waiting;
+  /** Counts a request for the key if its limits have room; says what its answer should carry.
+   *  Never waits (a request already held once, and the tests' direct decisions). */
+  admit(keyId: string, limits: Limits): LimitDecision {
+    return this.decide(keyId, limits, false) as LimitDecision;
   }
 
-  /** Counts a request for the key if its limits have room; says what its answer should carry. */
-  admit(keyId: string, limits: Limits): LimitDecision {
+  /** admit(), or, shared, the promise to wait on when this proxy has no usable grant for the key
+   *  while its window has room: its first requests here (no sync has answered for it yet), or a
+   *  grant that ran out or lapsed because its renewal is late (a slow Redis, a loaded machine).
+   *  The sync is asked for at once; the wait ends when it answers, or after `grantMs`, and the
+   *  request is then decided with admit(). Without it a burst that arrives within one Redis round
+   *  trip would get only the small unreserved share, and a late renewal would answer 429 while the
+   *  window has room. The steady state never waits, and a full window is refused at once. */
+  admitOrWait(keyId: string, limits: Limits): LimitDecision | Promise<void> {
+    return this.decide(keyId, limits, true);
+  }
+
+  private decide(keyId: string, limits: Limits, mayWait: boolean): LimitDecision | Promise<void> {
+    const state = this.stateOf(keyId, limits);
+    const rl = limits.requestsPerMinute;
+    if (mayWait && this.shared && rl !== null && !state.granted) return this.waitForGrant(state);
     const nowMs = this.now();
     const slot = Math.floor(nowMs / this.slotMs);
-    const state = this.stateOf(keyId, limits);
     const w = state.window;
-    const rl = limits.requestsPerMinute;
     if (state.requestLimit !== rl) {
       // A changed limit: the grant was sized for the old one; start afresh and ask for a new one.
       state.requestLimit = rl;
@@ -164,7 +151,9 @@ export class RateLimiter {
       refused = 'tokens';
       retryMs = w.msUntil('tokens', 'room', tl, slot, this.slotMs, nowMs, this.shared);
     } else if (rl !== null && this.shared && (state.grant <= 0 || state.grantUntilMs <= nowMs)) {
-      // The window has room, but other proxies may hold it: ask for a grant, refuse meanwhile.
+      // The window has room, but other proxies may hold it: wait for a grant, or (already waited)
+      // refuse, having asked for one.
+      if (mayWait) return this.waitForGrant(state);
       if (!state.wantsGrant) {
         state.wantsGrant = true;
         this.onWant?.();
@@ -184,6 +173,25 @@ export class RateLimiter {
       requests: rl === null ? null : this.stateFor('requests', rl, requests, w, slot, nowMs),
       tokens: tl === null ? null : this.stateFor('tokens', tl, tokens, w, slot, nowMs),
     };
+  }
+
+  /** One wait per key, however many requests wait on it; the sync is asked for at once. */
+  private waitForGrant(state: KeyState): Promise<void> {
+    if (state.waiting === null) {
+      state.waiting = new Promise<void>((resolve) => {
+        const timer = setTimeout(() => state.release?.(), this.grantMs);
+        timer.unref();
+        state.release = () => {
+          clearTimeout(timer);
+          state.release = null;
+          resolve();
+        };
+      });
+      state.waiting.then(() => (state.waiting = null), () => {});
+      state.wantsGrant = true;
+      this.onWant?.();
+    }
+    return state.waiting;
   }
 
   /** Counts tokens a response used (read when it ended), for a key with a token limit. */
@@ -287,17 +295,6 @@ export class RateLimiter {
       state.grantUntilMs = Infinity;
       state.wantsGrant = true;
     }
-  }
-
-  /** A granted key whose grant is used up or lapsed while its window (as this proxy knows it)
-   *  still has room for a request: admit() would refuse it only for want of a renewal. */
-  private spentWithRoom(state: KeyState, rl: number, tl: number | null): boolean {
-    if (state.requestLimit !== rl) return false; // a changed limit starts afresh in admit()
-    const nowMs = this.now();
-    if (state.grant > 0 && state.grantUntilMs > nowMs) return false;
-    const slot = Math.floor(nowMs / this.slotMs);
-    const w = state.window;
-    return w.total('requests', slot, true) < rl && (tl === null || w.total('tokens', slot, true) < tl);
   }
 
   get keyCount(): number {

@@ -1,7 +1,7 @@
 // The rate limiter's decisions without Redis or sockets: the window, Retry-After, tokens, grants.
 import { expect, it } from 'vitest';
 import { SLOTS } from '../../src/ratelimit/key-window.ts';
-import { RateLimiter } from '../../src/ratelimit/limiter.ts';
+import { type LimitDecision, RateLimiter } from '../../src/ratelimit/limiter.ts';
 
 const WINDOW = 60_000;
 const SLOT = WINDOW / SLOTS;
@@ -106,23 +106,24 @@ it('shared: the first requests of a key wait for its first grant, once; alone or
   const limits = { requestsPerMinute: 30, tokensPerMinute: null };
   let wanted = 0;
   limiter.onWant = () => wanted++;
-  expect(limiter.hold('k', limits)).toBeNull(); // alone
+  expect(limiter.admitOrWait('k', limits)).not.toBeInstanceOf(Promise); // alone
   limiter.proxies = 2;
   limiter.setShared(true);
-  const first = limiter.hold('new', limits);
-  expect(first).not.toBeNull();
-  expect(limiter.hold('new', limits)).toBe(first); // one wait per key, not per request
+  const first = limiter.admitOrWait('new', limits);
+  expect(first).toBeInstanceOf(Promise);
+  expect(limiter.admitOrWait('new', limits)).toBe(first); // one wait per key, not per request
   expect(wanted).toBeGreaterThan(0);
-  expect(limiter.hold('unlimited', { requestsPerMinute: null, tokensPerMinute: 5 })).toBeNull();
+  expect(limiter.admitOrWait('unlimited', { requestsPerMinute: null, tokensPerMinute: 5 })).not.toBeInstanceOf(Promise);
   const sent = limiter.collect(1000, 100, () => limits);
   expect(sent.find((k) => k.keyId === 'new')?.wantsGrant).toBe(true);
   limiter.synced([{ keyId: 'new', grant: 30, fleet: [] }], Date.now());
   await first;
-  expect(limiter.hold('new', limits)).toBeNull();
-  const decisions = Array.from({ length: 31 }, () => limiter.admit('new', limits).refused);
+  const granted = decided(limiter.admitOrWait('new', limits));
+  const decisions = [granted.refused, ...Array.from({ length: 30 }, () => limiter.admit('new', limits).refused)];
   expect(decisions.filter((d) => d === null)).toHaveLength(30);
   // Redis gone meanwhile: a waiting key is let go at once.
-  const waiting = limiter.hold('other', limits)!;
+  const waiting = limiter.admitOrWait('other', limits);
+  expect(waiting).toBeInstanceOf(Promise);
   limiter.setShared(false);
   await waiting;
 });
@@ -133,22 +134,23 @@ it('shared: a grant that lapsed or ran out while the window has room waits for i
   limiter.setShared(true);
   limiter.grantMs = 1000;
   const limits = { requestsPerMinute: 30, tokensPerMinute: null };
-  limiter.hold('k', limits);
+  void limiter.admitOrWait('k', limits);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 5, fleet: [] }], clock.now);
-  expect(limiter.hold('k', limits)).toBeNull(); // a grant in hand: the steady state does not wait
-  expect(Array.from({ length: 5 }, () => limiter.admit('k', limits).refused)).toEqual([null, null, null, null, null]);
+  // A grant in hand: the steady state does not wait.
+  const steady = decided(limiter.admitOrWait('k', limits));
+  expect([steady.refused, ...Array.from({ length: 4 }, () => limiter.admit('k', limits).refused)]).toEqual([null, null, null, null, null]);
   // The grant is used up; the window (5 of 30) has room: wait for the renewal.
-  const spent = limiter.hold('k', limits);
-  expect(spent).not.toBeNull();
+  const spent = limiter.admitOrWait('k', limits);
+  expect(spent).toBeInstanceOf(Promise);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 10, fleet: [Math.floor(clock.now / SLOT), 5, 0] }], clock.now);
   await spent;
   expect(limiter.admit('k', limits).refused).toBeNull();
   // The grant lapses (its renewal is late): the same.
   clock.now += 1001;
-  const lapsed = limiter.hold('k', limits);
-  expect(lapsed).not.toBeNull();
+  const lapsed = limiter.admitOrWait('k', limits);
+  expect(lapsed).toBeInstanceOf(Promise);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 30, fleet: [Math.floor(clock.now / SLOT), 6, 0] }], clock.now);
   await lapsed;
@@ -156,6 +158,12 @@ it('shared: a grant that lapsed or ran out while the window has room waits for i
   expect(rest.filter((r) => r === null)).toHaveLength(24); // the window's room: 30 − 6
   // A full window: no wait, a 429 now, even with the grant lapsed.
   clock.now += 1001;
-  expect(limiter.hold('k', limits)).toBeNull();
+  expect(decided(limiter.admitOrWait('k', limits)).refused).toBe('requests');
   expect(limiter.admit('k', limits).refused).toBe('requests');
 });
+
+/** A decision made at once (a wait fails the test). */
+function decided(d: LimitDecision | Promise<void>): LimitDecision {
+  expect(d).not.toBeInstanceOf(Promise);
+  return d as LimitDecision;
+}
