@@ -13,6 +13,15 @@ function limiterAt(start = 1_000 * WINDOW) {
   return { limiter, clock };
 }
 
+/** Whether a hold has ended, once the microtasks queued so far have run: no timer fires meanwhile,
+ *  so an end seen here came from the call before, not from the hold's own time limit. */
+async function ended(hold: Promise<void> | null): Promise<boolean> {
+  let done = false;
+  void hold!.then(() => (done = true));
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  return done;
+}
+
 it('alone: admits the limit, then refuses with Retry-After until the first counts leave the window', () => {
   const { limiter, clock } = limiterAt();
   const limits = { requestsPerMinute: 3, tokensPerMinute: null };
@@ -113,18 +122,20 @@ it('shared: the first requests of a key wait for its first grant, once; alone or
   expect(first).not.toBeNull();
   expect(limiter.hold('new', limits)).toBe(first); // one wait per key, not per request
   expect(wanted).toBeGreaterThan(0);
+  expect(await ended(first)).toBe(false);
   expect(limiter.hold('unlimited', { requestsPerMinute: null, tokensPerMinute: 5 })).toBeNull();
   const sent = limiter.collect(1000, 100, () => limits);
   expect(sent.find((k) => k.keyId === 'new')?.wantsGrant).toBe(true);
   limiter.synced([{ keyId: 'new', grant: 30, fleet: [] }], Date.now());
-  await first;
+  expect(await ended(first)).toBe(true);
   expect(limiter.hold('new', limits)).toBeNull();
   const decisions = Array.from({ length: 31 }, () => limiter.admit('new', limits).refused);
   expect(decisions.filter((d) => d === null)).toHaveLength(30);
   // Redis gone meanwhile: a waiting key is let go at once.
   const waiting = limiter.hold('other', limits)!;
+  expect(await ended(waiting)).toBe(false);
   limiter.setShared(false);
-  await waiting;
+  expect(await ended(waiting)).toBe(true);
 });
 
 it('shared: a grant that lapsed or ran out while the window has room waits for its renewal instead of a 429; a full window is refused at once', async () => {
@@ -133,25 +144,28 @@ it('shared: a grant that lapsed or ran out while the window has room waits for i
   limiter.setShared(true);
   limiter.grantMs = 1000;
   const limits = { requestsPerMinute: 30, tokensPerMinute: null };
-  limiter.hold('k', limits);
+  const first = limiter.hold('k', limits);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 5, fleet: [] }], clock.now);
+  expect(await ended(first)).toBe(true); // and the hold is over: a later one is a new wait
   expect(limiter.hold('k', limits)).toBeNull(); // a grant in hand: the steady state does not wait
   expect(Array.from({ length: 5 }, () => limiter.admit('k', limits).refused)).toEqual([null, null, null, null, null]);
   // The grant is used up; the window (5 of 30) has room: wait for the renewal.
   const spent = limiter.hold('k', limits);
   expect(spent).not.toBeNull();
+  expect(await ended(spent)).toBe(false);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 10, fleet: [Math.floor(clock.now / SLOT), 5, 0] }], clock.now);
-  await spent;
+  expect(await ended(spent)).toBe(true); // the renewal ends it, not the hold's time limit
   expect(limiter.admit('k', limits).refused).toBeNull();
   // The grant lapses (its renewal is late): the same.
   clock.now += 1001;
   const lapsed = limiter.hold('k', limits);
   expect(lapsed).not.toBeNull();
+  expect(await ended(lapsed)).toBe(false);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 30, fleet: [Math.floor(clock.now / SLOT), 6, 0] }], clock.now);
-  await lapsed;
+  expect(await ended(lapsed)).toBe(true);
   const rest = Array.from({ length: 30 }, () => limiter.admit('k', limits).refused);
   expect(rest.filter((r) => r === null)).toHaveLength(24); // the window's room: 30 − 6
   // A full window: no wait, a 429 now, even with the grant lapsed.
