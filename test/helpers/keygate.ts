@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './services.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { startKeygate, type KeygateTuning, type RunMode, type RunningKeygate } from '../../src/server/app.ts';
@@ -96,6 +96,15 @@ export async function waitForReadiness(port: number, timeoutMs = 20_000): Promis
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`proxy on port ${port} did not become ready`);
+}
+
+/** Waits until the control plane holds `count` subscriptions: a live-only subscription sees only
+ *  the changes made once the server holds it. */
+export async function waitForSubscribers(kg: TestKeygate, count: number, timeoutMs = 10_000): Promise<void> {
+  const held = () => kg.running.controlPlane!.stats().subscribers;
+  const deadline = Date.now() + timeoutMs;
+  while (held() < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect(held(), 'subscriptions the control plane holds').toBe(count);
 }
 
 /**

@@ -206,15 +206,16 @@ describe('InFlightRegistry', () => {
     },
   });
   const key = (id: string, hash: string, extra: Partial<KeyState> = {}): KeyState => ({ id, projectId: P1, hash, expiresAt: null, ...extra });
-  /** A table with key k1 linked to d1, and a registry following it. */
-  const oneKey = () => {
+  /** A table with key k1 (its fields `extra`) linked to d1, and a registry following it; its cuts. */
+  const oneKey = (extra: Partial<KeyState> = {}) => {
     const a = issueSecret('kg_');
     const table = new AuthTable();
     const deployment = { id: 'd1', projectId: P1, projectSlug: 'p', name: 'd', upstreamUrl: 'http://127.0.0.1:1', authEnabled: true, apiKeyIds: ['k1'] };
-    table.load({ revision: 1, apiKeys: [key('k1', a.hash)], deployments: [deployment] });
-    const registry = new InFlightRegistry({ table });
+    table.load({ revision: 1, apiKeys: [key('k1', a.hash, extra)], deployments: [deployment] });
+    const cuts: string[] = [];
+    const registry = new InFlightRegistry({ table, onCut: (reason, n) => cuts.push(`${reason}:${n}`) });
     registry.attach();
-    return { a, table, deployment, log: [] as string[], registry };
+    return { a, table, deployment, log: [] as string[], registry, cuts };
   };
 
   it('rotation: the previous secret’s requests go when the overlap ends (own timer) or a rotation drops it', async () => {
@@ -283,14 +284,7 @@ describe('InFlightRegistry', () => {
   });
 
   it('a key idle between its requests is still cut at its expiry, also when it changed while idle', async () => {
-    const a = issueSecret('kg_');
-    const table = new AuthTable();
-    const deployment = { id: 'd1', projectId: P1, projectSlug: 'p', name: 'd', upstreamUrl: 'http://127.0.0.1:1', authEnabled: true, apiKeyIds: ['k1'] };
-    table.load({ revision: 1, apiKeys: [key('k1', a.hash, { expiresAt: new Date(Date.now() + 60_000).toISOString() })], deployments: [deployment] });
-    const cuts: string[] = [];
-    const log: string[] = [];
-    const registry = new InFlightRegistry({ table, onCut: (reason, n) => cuts.push(`${reason}:${n}`) });
-    registry.attach();
+    const { a, table, log, registry, cuts } = oneKey({ expiresAt: new Date(Date.now() + 60_000).toISOString() });
     // One request at a time: the key's record (and its timer for the expiry a minute away) outlives the first.
     const first = flight('k1', 'd1', a.hash, log);
     registry.add(first);
@@ -299,7 +293,7 @@ describe('InFlightRegistry', () => {
     // While idle the key is moved to expire sooner; its next request must meet the new deadline.
     table.applyChange({ revision: 2, projectId: P1, type: 'API_KEY_UPDATED', actor: null, at: '', payload: { apiKey: key('k1', a.hash, { expiresAt: new Date(Date.now() + 300).toISOString() }) } });
     registry.add(flight('k1', 'd1', a.hash, log));
-    for (let i = 0; i < 100 && cuts.length === 0; i++) await sleep(10);
+    await until(() => cuts.length > 0, 2000);
     expect(cuts).toEqual(['expired:1']);
     expect(log).toEqual(['k1@d1']);
     expect(registry.size).toBe(0);

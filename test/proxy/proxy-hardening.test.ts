@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { issueSecret } from '../../src/domain/secrets.ts';
 import { ANSWERS, type ProxyErrorCode } from '../../src/proxy/answers.ts';
 import { UsageAggregator } from '../../src/usage/aggregator.ts';
-import { header, rawExchange } from '../hardening/proxy-helpers.ts';
+import { header, rawExchange, settle } from '../hardening/proxy-helpers.ts';
 import { closeServer, dispose, listen, makeWorld, request, sleep, startProxy, startUpstream, until } from './helpers.ts';
 
 const bodyOf = (code: ProxyErrorCode) => ANSWERS[code].body.toString();
@@ -185,8 +185,7 @@ describe('the connection cap (issue 15, finding 9)', () => {
     // Once the proxy has seen it (and the health check's connection) close: a request before then would
     // be refused, and counted, as the excess.
     const openConnections = async () => Number(/^keygate_proxy_open_connections (\d+)$/m.exec(await metricsOf(proxy.statusPort))?.[1]);
-    for (let i = 0; i < 200 && (await openConnections()) > 1; i++) await sleep(25);
-    expect(await openConnections()).toBe(1);
+    expect(await settle(openConnections, (n) => n <= 1, 5000)).toBe(1);
     expect((await request(proxy.port, '/acme/open/v1/models')).status).toBe(200);
     const text = await metricsOf(proxy.statusPort);
     expect(text).toMatch(/keygate_proxy_connections_refused_total [3-9]/);

@@ -9,7 +9,7 @@ import { ownRedis, type OwnRedis } from '../helpers/redis-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/services.ts';
 import { startProxyProcess, type ProxyProcess } from '../helpers/proxy-process.ts';
 import { settle } from '../hardening/proxy-helpers.ts';
-import { call, type CountingUpstream, metric, setLimits, sleep, startCountingUpstream } from './helpers.ts';
+import { call, type CountingUpstream, metric, rateLimitUsage, setLimits, sleep, startCountingUpstream } from './helpers.ts';
 
 const WINDOW_MS = 6000;
 let redis: OwnRedis;
@@ -98,10 +98,7 @@ it('a burst of 3x the limit fed to two proxies alternately: 90 %–110 % (± 1) 
 
   // rateLimitUsage: the fleet's count, once the proxies have pushed theirs (about every second; a
   // sync may be late on a loaded machine), well before the counts leave the 6 s window.
-  const requests = async () => {
-    const r = await cp.gql(`query($id: ID!) { node(id: $id) { ... on ApiKey { rateLimitUsage { requests } } } }`, { id: key.id });
-    return (r.data?.node as { rateLimitUsage: { requests: number } }).rateLimitUsage.requests;
-  };
+  const requests = async () => (await rateLimitUsage(cp, key.id)).requests;
   expect(await settle(requests, (n) => n === sum(passed) + sum(more), 4000)).toBe(sum(passed) + sum(more));
 });
 

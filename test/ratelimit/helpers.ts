@@ -73,6 +73,13 @@ export async function setLimits(kg: TestKeygate, id: string, rateLimit: { reques
   return r.data.updateApiKey.apiKey.rateLimit as { requestsPerMinute: number | null; tokensPerMinute: number | null } | null;
 }
 
+/** A key's use, as the API reads it from the fleet's shared counts. */
+export async function rateLimitUsage(kg: TestKeygate, id: string): Promise<{ requests: number; tokens: number; resetsAt: string }> {
+  const r = await kg.gql(`query($id: ID!) { node(id: $id) { ... on ApiKey { rateLimitUsage { requests tokens resetsAt } } } }`, { id });
+  if (!r.data?.node) throw new Error(`rateLimitUsage failed: ${JSON.stringify(r.errors)}`);
+  return (r.data.node as { rateLimitUsage: { requests: number; tokens: number; resetsAt: string } }).rateLimitUsage;
+}
+
 /** A metric's value from a proxy's status listener (0 when absent). */
 export async function metric(statusPort: number, line: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();

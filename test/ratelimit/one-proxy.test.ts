@@ -7,7 +7,7 @@ import { createDeployment, createProject } from '../helpers/fixtures.ts';
 import { startTestKeygate, type TestKeygate } from '../helpers/keygate.ts';
 import { createTestDatabase, REDIS_URL, type TestDatabase, uniqueName } from '../helpers/services.ts';
 import { settle } from '../hardening/proxy-helpers.ts';
-import { call, type CountingUpstream, sleep, startCountingUpstream } from './helpers.ts';
+import { call, type CountingUpstream, rateLimitUsage, sleep, startCountingUpstream } from './helpers.ts';
 
 const WINDOW_MS = 6000;
 let kg: TestKeygate;
@@ -78,11 +78,7 @@ it('requestsPerMinute 30: of a burst of 100, 30 pass, the rest get 429 with Retr
   }
   // The key's use, as the API reads it from the shared counts: once the proxy has pushed them
   // (about every second; a sync may be late on a loaded machine), well before they leave the 6 s window.
-  const readUsage = async () => {
-    const usage = await kg.gql(`query($id: ID!) { node(id: $id) { ... on ApiKey { rateLimitUsage { requests tokens resetsAt } } } }`, { id: key.id });
-    return (usage.data?.node as { rateLimitUsage: { requests: number; tokens: number; resetsAt: string } }).rateLimitUsage;
-  };
-  const u = await settle(readUsage, (v) => v.requests === passed.length && v.tokens === passed.length * 300, 4000);
+  const u = await settle(() => rateLimitUsage(kg, key.id), (v) => v.requests === passed.length && v.tokens === passed.length * 300, 4000);
   expect(u.requests).toBe(passed.length);
   expect(u.tokens).toBe(passed.length * 300);
   expect(Date.parse(u.resetsAt)).toBeGreaterThan(Date.now());

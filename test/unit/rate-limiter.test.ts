@@ -13,6 +13,16 @@ function limiterAt(start = 1_000 * WINDOW) {
   return { limiter, clock };
 }
 
+/** Whether a wait has ended, once the microtasks queued so far have run: no timer fires meanwhile,
+ *  so an end seen here came from the call before, not from the wait's own time limit. */
+async function ended(wait: LimitDecision | Promise<void>): Promise<boolean> {
+  expect(wait).toBeInstanceOf(Promise);
+  let done = false;
+  void (wait as Promise<void>).then(() => (done = true));
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  return done;
+}
+
 it('alone: admits the limit, then refuses with Retry-After until the first counts leave the window', () => {
   const { limiter, clock } = limiterAt();
   const limits = { requestsPerMinute: 3, tokensPerMinute: null };
@@ -113,19 +123,20 @@ it('shared: the first requests of a key wait for its first grant, once; alone or
   expect(first).toBeInstanceOf(Promise);
   expect(limiter.admitOrWait('new', limits)).toBe(first); // one wait per key, not per request
   expect(wanted).toBeGreaterThan(0);
+  expect(await ended(first)).toBe(false);
   expect(limiter.admitOrWait('unlimited', { requestsPerMinute: null, tokensPerMinute: 5 })).not.toBeInstanceOf(Promise);
   const sent = limiter.collect(1000, 100, () => limits);
   expect(sent.find((k) => k.keyId === 'new')?.wantsGrant).toBe(true);
   limiter.synced([{ keyId: 'new', grant: 30, fleet: [] }], Date.now());
-  await first;
+  expect(await ended(first)).toBe(true);
   const granted = decided(limiter.admitOrWait('new', limits));
   const decisions = [granted.refused, ...Array.from({ length: 30 }, () => limiter.admit('new', limits).refused)];
   expect(decisions.filter((d) => d === null)).toHaveLength(30);
   // Redis gone meanwhile: a waiting key is let go at once.
   const waiting = limiter.admitOrWait('other', limits);
-  expect(waiting).toBeInstanceOf(Promise);
+  expect(await ended(waiting)).toBe(false);
   limiter.setShared(false);
-  await waiting;
+  expect(await ended(waiting)).toBe(true);
 });
 
 it('shared: a grant that lapsed or ran out while the window has room waits for its renewal instead of a 429; a full window is refused at once', async () => {
@@ -134,26 +145,27 @@ it('shared: a grant that lapsed or ran out while the window has room waits for i
   limiter.setShared(true);
   limiter.grantMs = 1000;
   const limits = { requestsPerMinute: 30, tokensPerMinute: null };
-  void limiter.admitOrWait('k', limits);
+  const first = limiter.admitOrWait('k', limits);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 5, fleet: [] }], clock.now);
+  expect(await ended(first)).toBe(true); // and the wait is over: a later one is a new wait
   // A grant in hand: the steady state does not wait.
   const steady = decided(limiter.admitOrWait('k', limits));
   expect([steady.refused, ...Array.from({ length: 4 }, () => limiter.admit('k', limits).refused)]).toEqual([null, null, null, null, null]);
   // The grant is used up; the window (5 of 30) has room: wait for the renewal.
   const spent = limiter.admitOrWait('k', limits);
-  expect(spent).toBeInstanceOf(Promise);
+  expect(await ended(spent)).toBe(false);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 10, fleet: [Math.floor(clock.now / SLOT), 5, 0] }], clock.now);
-  await spent;
+  expect(await ended(spent)).toBe(true); // the renewal ends it, not the wait's time limit
   expect(limiter.admit('k', limits).refused).toBeNull();
   // The grant lapses (its renewal is late): the same.
   clock.now += 1001;
   const lapsed = limiter.admitOrWait('k', limits);
-  expect(lapsed).toBeInstanceOf(Promise);
+  expect(await ended(lapsed)).toBe(false);
   limiter.collect(1000, 100, () => limits);
   limiter.synced([{ keyId: 'k', grant: 30, fleet: [Math.floor(clock.now / SLOT), 6, 0] }], clock.now);
-  await lapsed;
+  expect(await ended(lapsed)).toBe(true);
   const rest = Array.from({ length: 30 }, () => limiter.admit('k', limits).refused);
   expect(rest.filter((r) => r === null)).toHaveLength(24); // the window's room: 30 − 6
   // A full window: no wait, a 429 now, even with the grant lapsed.

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, createKey, createProject } from '../helpers/fixtures.ts';
-import { errorCode, errorField, useKeygate } from '../helpers/keygate.ts';
+import { errorCode, errorField, useKeygate, waitForSubscribers } from '../helpers/keygate.ts';
 import { CreateAccessToken, DeleteApiKey, DeleteDeployment } from '../helpers/operations.ts';
 import { clientPool, sse, sleep } from '../subscriptions/helpers.ts';
 import { startUsageUpstream, type UsageUpstream, within10s } from './helpers.ts';
@@ -122,8 +122,7 @@ describe('usage metering', () => {
     const elsewhere = await createProject(kg);
     const theirs = (await kg.gql(CreateAccessToken, { input: { name: `usage-${elsewhere.slug}`, projectId: elsewhere.id } })).data!.createAccessToken.token;
 
-    const subscribers = () => kg.running.controlPlane!.stats().subscribers;
-    const before = subscribers();
+    const before = kg.running.controlPlane!.stats().subscribers;
     const ws = clients.open(kg, mine);
     const updates: any[] = [];
     const errors: unknown[] = [];
@@ -132,8 +131,7 @@ describe('usage metering', () => {
       { next: (r) => (r.data ? updates.push(r.data.usageUpdates) : errors.push(r.errors)), error: (e) => errors.push(e), complete: () => {} },
     );
     const stream = await sse(kg.url, UPDATES, { p: w.project.id }, mine);
-    for (let i = 0; i < 500 && subscribers() < before + 2; i++) await sleep(20); // both subscriptions are open
-    expect(subscribers()).toBe(before + 2);
+    await waitForSubscribers(kg, before + 2); // both subscriptions are open
 
     const res = await fetch(`${w.base}/v1/chat/completions`, {
       method: 'POST',
